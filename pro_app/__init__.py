@@ -1,0 +1,83 @@
+"""PRIME-PRO: the ePRO application of the PRIME-HFrEF trial. `create_app` is the table of contents."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+from pro_app.config import REPO_ROOT, ConfigError, Settings
+
+
+def create_app(overrides: dict[str, Any] | None = None, settings: Settings | None = None) -> Flask:
+    settings = settings or Settings.from_env()
+    app = Flask(
+        __name__,
+        template_folder=str(REPO_ROOT / "templates"),
+        static_folder="static",
+        instance_path=str(REPO_ROOT / "instance"),
+    )
+    app.config.from_mapping(settings.flask_config())
+    app.config.from_mapping(overrides or {})
+    register_catalog(app, settings)
+    register_extensions(app)
+    register_blueprints(app)
+    register_cli(app)
+    register_error_pages(app)
+    register_security(app)
+    register_templates(app)
+    return app
+
+
+def register_catalog(app: Flask, settings: Settings) -> None:
+    from pro_app.questionnaire.catalog import load_catalog
+
+    catalog = load_catalog(settings.textpack_dir)
+    if settings.is_production and catalog.demo_packs:
+        names = ", ".join(sorted(pack.path.name for pack in catalog.demo_packs))
+        raise ConfigError(
+            f"PRO_ENV=production refuses demo wording ({names}): install the licensed text packs "
+            f"in PRO_TEXTPACK_DIR={settings.textpack_dir}"
+        )
+    app.extensions["pro_catalog"] = catalog
+
+
+def register_extensions(app: Flask) -> None:
+    from pro_app import i18n
+    from pro_app.extensions import babel, csrf, db, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(REPO_ROOT / "pro_app" / "migrations"))
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=lambda: "UTC")
+    i18n.init_app(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from pro_app.patient import bp as patient_bp
+
+    app.register_blueprint(patient_bp)
+
+
+def register_cli(app: Flask) -> None:
+    from pro_app import cli
+
+    cli.init_app(app)
+
+
+def register_error_pages(app: Flask) -> None:
+    from pro_app import errorpages
+
+    errorpages.init_app(app)
+
+
+def register_security(app: Flask) -> None:
+    from pro_app import security
+
+    security.init_app(app)
+
+
+def register_templates(app: Flask) -> None:
+    from pro_app import formatting
+
+    formatting.init_app(app)

@@ -1,0 +1,210 @@
+"""Command-line verbs for coordinators and operators (`flask --app wsgi ...`)."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from pro_app import clock
+from pro_app.errors import DomainError, EnrolmentError
+from pro_app.extensions import db
+from pro_app.models import Sex, Site, Visit
+from pro_app.questionnaire.catalog import catalog
+from pro_app.services import audit, enrolment, export, links
+
+CLI_ACTOR = "system:cli"
+
+participants_cli = AppGroup("participants", help="Enrol participants.")
+links_cli = AppGroup("links", help="Issue and revoke visit links.")
+export_cli = AppGroup("export", help="Export sealed records.")
+sites_cli = AppGroup("sites", help="Manage sites.")
+audit_cli = AppGroup("audit", help="Check the audit trail.")
+instruments_cli = AppGroup("instruments", help="Check instrument files and text packs.")
+
+
+def link_url(token: str) -> str:
+    return f"{current_app.config['PRO_SETTINGS'].base_url}/s/{token}"
+
+
+def _fail(message: str) -> None:
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(1)
+
+
+@sites_cli.command("create")
+@click.argument("code")
+@click.option("--name-en", required=True)
+@click.option("--name-zh", required=True)
+@click.option("--timezone", default="Asia/Shanghai", show_default=True)
+@click.option("--study-id-pattern", default=r"^PRIME-\d{3}$", show_default=True)
+@click.option("--contact-en", default="")
+@click.option("--contact-zh", default="")
+def create_site(code: str, **fields: str) -> None:
+    """Create a site, or update its names if it exists."""
+    site = ensure_site(code, **fields)
+    db.session.commit()
+    click.echo(f"site {site.code}: {site.name_en} / {site.name_zh}")
+
+
+def ensure_site(code: str, **fields: str) -> Site:
+    site = db.session.scalar(db.select(Site).where(Site.code == code))
+    created = site is None
+    if site is None:
+        site = Site(code=code)
+        db.session.add(site)
+    for key, value in fields.items():
+        setattr(site, key, value)
+    db.session.flush()
+    audit.record("site.created" if created else "site.updated", CLI_ACTOR, site_id=site.id, code=code)
+    return site
+
+
+@participants_cli.command("enrol")
+@click.argument("study_id")
+@click.option("--site", "site_code", required=True, help="Site code, e.g. SEH.")
+@click.option("--sex", type=click.Choice([s.value for s in Sex]), required=True)
+@click.option("--birth-year", type=int, required=True)
+@click.option("--height", "height_cm", type=int, required=True, help="Height in cm.")
+@click.option("--language", type=click.Choice(["zh_Hans", "en"]), default="zh_Hans", show_default=True)
+@click.option("--day0", type=click.DateTime(["%Y-%m-%d"]), required=True, help="First infusion date.")
+def enrol_participant(
+    study_id: str, site_code: str, sex: str, birth_year: int, height_cm: int, language: str, day0: object
+) -> None:
+    """Enrol a participant (study id only: no name, phone or ID number) and lay out the visits."""
+    site = db.session.scalar(db.select(Site).where(Site.code == site_code))
+    if site is None:
+        _fail(f"no site with code {site_code}")
+        return
+    assert hasattr(day0, "date")
+    try:
+        participant = enrolment.enrol(
+            site=site, study_id=study_id, sex=Sex(sex), birth_year=birth_year,
+            height_cm=height_cm, preferred_language=language, day0=day0.date(),
+            schedule=catalog().schedule, actor=CLI_ACTOR,
+        )
+    except EnrolmentError as exc:
+        _fail(f"{exc.field}: {exc.code}")
+        return
+    db.session.commit()
+    click.echo(f"enrolled {participant.study_id} at {site.code}")
+    for visit in participant.visits:
+        click.echo(f"  {visit.code:9} {visit.target_date}  window {visit.window_start} .. {visit.window_end}")
+
+
+@links_cli.command("issue")
+@click.argument("study_id")
+@click.argument("visit_code")
+@click.option("--reason", default="", help="Why, when this replaces an earlier link.")
+def issue_link(study_id: str, visit_code: str, reason: str) -> None:
+    """Issue (or reissue) the link for a visit and print it. It is shown only this once."""
+    visit = _visit(study_id, visit_code)
+    try:
+        _link, token = links.issue(visit, actor=CLI_ACTOR, reason=reason)
+    except DomainError as exc:
+        _fail(type(exc).__name__)
+        return
+    db.session.commit()
+    click.echo(link_url(token))
+
+
+@links_cli.command("revoke")
+@click.argument("study_id")
+@click.argument("visit_code")
+@click.option("--reason", required=True)
+def revoke_link(study_id: str, visit_code: str, reason: str) -> None:
+    visit = _visit(study_id, visit_code)
+    link = links.active_link(visit)
+    if link is None:
+        _fail("no active link for that visit")
+        return
+    links.revoke(link, actor=CLI_ACTOR, reason=reason)
+    db.session.commit()
+    click.echo("revoked")
+
+
+def _visit(study_id: str, visit_code: str) -> Visit:
+    participant = enrolment.find_participant(study_id)
+    if participant is None:
+        _fail(f"no participant {study_id}")
+    assert participant is not None
+    visit = enrolment.find_visit(participant, visit_code)
+    if visit is None:
+        _fail(f"no visit {visit_code}; visits are {', '.join(catalog().schedule.codes)}")
+    assert visit is not None
+    return visit
+
+
+@export_cli.command("responses")
+@click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json", show_default=True)
+def export_responses(fmt: str) -> None:
+    """Print every sealed record with its scores."""
+    click.echo(export.as_json() if fmt == "json" else export.as_csv(catalog()), nl=fmt == "json")
+    audit.record("records.exported", CLI_ACTOR, format=fmt)
+    db.session.commit()
+
+
+@audit_cli.command("verify")
+def verify_audit() -> None:
+    """Walk the hash chain of the audit trail; exit 1 if any event was altered or removed."""
+    report = audit.verify_chain()
+    if report.ok:
+        click.echo(f"audit trail intact: {report.events} events")
+        return
+    _fail(f"audit trail broken at event {report.first_bad_id}: {report.fault}")
+
+
+@instruments_cli.command("check")
+def check_instruments() -> None:
+    """Instruments, text packs and the schedule were validated at start-up; say what is in use."""
+    loaded = catalog()
+    for instrument in loaded.instruments.values():
+        click.echo(f"{instrument.id} {instrument.version} ({len(instrument.item_ids)} items)")
+    for (instrument_id, language), pack in sorted(loaded.textpacks.items()):
+        kind = "DEMO wording" if pack.demo else "licensed"
+        click.echo(f"  {instrument_id}/{language}: {pack.pack_id} sha256 {pack.sha256[:12]}… {kind}")
+    click.echo(f"schedule {loaded.schedule.version}: {', '.join(loaded.schedule.codes)}")
+
+
+@click.command("demo")
+def demo() -> None:
+    """Create (or keep) the demo site and participant, and print a fresh link to the current visit."""
+    site = ensure_site(
+        "SEH",
+        name_en="Shanghai East Hospital, Heart Failure Department",
+        name_zh="上海市东方医院 心力衰竭科",
+        timezone="Asia/Shanghai",
+        study_id_pattern=r"^PRIME-\d{3}$",
+        contact_en="Study nurse: +86 21 3880 4518",
+        contact_zh="研究护士电话：021-3880 4518",
+    )
+    participant = enrolment.find_participant("PRIME-001")
+    if participant is None:
+        today = clock.today_in(site.timezone)
+        participant = enrolment.enrol(
+            site=site, study_id="PRIME-001", sex=Sex.FEMALE, birth_year=today.year - 68,
+            height_cm=160, preferred_language="zh_Hans", day0=today,
+            schedule=catalog().schedule, actor=CLI_ACTOR,
+        )
+    visit = current_or_next_visit(participant.visits, clock.today_in(site.timezone))
+    _link, token = links.issue(visit, actor=CLI_ACTOR, reason="demo start")
+    db.session.commit()
+    click.echo(f"Demo participant {participant.study_id}, visit {visit.code} "
+               f"(window {visit.window_start} .. {visit.window_end})")
+    click.echo(f"Patient link: {link_url(token)}")
+
+
+def current_or_next_visit(visits: list[Visit], today: date) -> Visit:
+    for visit in visits:
+        if visit.window_end >= today:
+            return visit
+    return visits[-1]
+
+
+def init_app(app: Flask) -> None:
+    for group in (participants_cli, links_cli, export_cli, sites_cli, audit_cli, instruments_cli):
+        app.cli.add_command(group)
+    app.cli.add_command(demo)

@@ -1,0 +1,95 @@
+"""Configuration: safe defaults, overridden by PRO_* environment variables."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+INSTANCE_DIR = REPO_ROOT / "instance"
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot run safely; the message says which setting and why."""
+
+
+def _secret_key(instance_dir: Path) -> str:
+    """A per-installation key kept under instance/, so restarts keep sessions valid."""
+    key_file = instance_dir / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    instance_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    key_file.write_text(key)
+    key_file.chmod(0o600)
+    return key
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The PRO_* settings, read once by the app factory."""
+
+    env: str
+    database_url: str
+    secret_key: str
+    textpack_dir: Path
+    base_url: str
+    link_grace_days: int
+    idle_minutes: int
+    pdf_cert_file: str
+    pdf_cert_password: str
+    pdf_timestamp_url: str
+    run_pdf_worker: bool
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ if environ is None else environ)
+        instance_dir = Path(env.get("PRO_INSTANCE_DIR", str(INSTANCE_DIR)))
+        return cls(
+            env=env.get("PRO_ENV", "development"),
+            database_url=env.get(
+                "PRO_DATABASE_URL", f"sqlite:///{instance_dir / 'prime_pro.sqlite3'}"
+            ),
+            secret_key=env.get("PRO_SECRET_KEY") or _secret_key(instance_dir),
+            textpack_dir=Path(env.get("PRO_TEXTPACK_DIR", str(instance_dir / "textpacks"))),
+            base_url=env.get("PRO_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+            link_grace_days=int(env.get("PRO_LINK_GRACE_DAYS", "0")),
+            idle_minutes=int(env.get("PRO_IDLE_MINUTES", "15")),
+            pdf_cert_file=env.get("PRO_PDF_CERT_FILE", str(instance_dir / "demo-signer.p12")),
+            pdf_cert_password=env.get("PRO_PDF_CERT_PASSWORD", ""),
+            pdf_timestamp_url=env.get("PRO_PDF_TIMESTAMP_URL", ""),
+            run_pdf_worker=env.get("PRO_RUN_PDF_WORKER", "0") == "1",
+        )
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    def flask_config(self) -> dict[str, object]:
+        """The Flask config keys these settings map to."""
+        url = self.database_url
+        if url.startswith("postgresql://"):
+            url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+        return {
+            "SECRET_KEY": self.secret_key,
+            "SQLALCHEMY_DATABASE_URI": url,
+            "SQLALCHEMY_ENGINE_OPTIONS": _engine_options(url),
+            "SESSION_COOKIE_HTTPONLY": True,
+            "SESSION_COOKIE_SAMESITE": "Lax",
+            "SESSION_COOKIE_SECURE": self.is_production,
+            "WTF_CSRF_TIME_LIMIT": None,
+            "BABEL_DEFAULT_LOCALE": "zh_Hans",
+            "BABEL_DEFAULT_TIMEZONE": "UTC",
+            "BABEL_TRANSLATION_DIRECTORIES": str(REPO_ROOT / "translations"),
+            "MAX_CONTENT_LENGTH": 8 * 1024 * 1024,
+            "PRO_SETTINGS": self,
+        }
+
+
+def _engine_options(url: str) -> dict[str, object]:
+    if url.startswith("sqlite"):
+        # A busy clinic means concurrent writers; wait instead of failing at once.
+        return {"connect_args": {"timeout": 15}}
+    return {"pool_pre_ping": True}

@@ -1,0 +1,42 @@
+"""Which language a page is shown in: the one chosen on the page, else the participant's, else the browser's."""
+
+from __future__ import annotations
+
+from flask import Flask, g, request, session
+
+SUPPORTED = ("zh_Hans", "en")
+DEFAULT = "zh_Hans"
+LANGUAGE_NAMES = {"zh_Hans": "中文", "en": "English"}
+
+
+def select_locale() -> str:
+    chosen = session.get("lang")
+    if chosen in SUPPORTED:
+        return str(chosen)
+    preferred = g.get("preferred_language")
+    if preferred in SUPPORTED:
+        return str(preferred)
+    return browser_language()
+
+
+def browser_language() -> str:
+    best = request.accept_languages.best_match(["zh-CN", "zh", "en"], default=None)
+    if best is None:
+        return DEFAULT
+    return "en" if best == "en" else "zh_Hans"
+
+
+def html_lang(locale: str) -> str:
+    """The BCP 47 tag for <html lang>: zh-Hans makes fonts pick Simplified glyph forms."""
+    return "zh-Hans" if locale.startswith("zh") else "en"
+
+
+def _remember_language_choice() -> None:
+    """`?lang=` on any page switches language for this browser; answers live on the server."""
+    chosen = request.args.get("lang")
+    if chosen in SUPPORTED:
+        session["lang"] = chosen
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(_remember_language_choice)

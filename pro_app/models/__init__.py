@@ -1,0 +1,31 @@
+"""Typed SQLAlchemy models, one module per aggregate."""
+
+from pro_app.models.audit import AuditEvent
+from pro_app.models.base import Base
+from pro_app.models.documents import Job, JobStatus, PdfDocument
+from pro_app.models.links import VisitLink
+from pro_app.models.participants import Participant, ParticipantStatus, Sex, Visit
+from pro_app.models.responses import DraftAnswer, EnteredBy, ImmutableRecordError, Response
+from pro_app.models.sites import Site
+from pro_app.models.staff import Role, StaffUser, staff_site
+
+__all__ = [
+    "AuditEvent",
+    "Base",
+    "DraftAnswer",
+    "EnteredBy",
+    "ImmutableRecordError",
+    "Job",
+    "JobStatus",
+    "Participant",
+    "ParticipantStatus",
+    "PdfDocument",
+    "Response",
+    "Role",
+    "Sex",
+    "Site",
+    "StaffUser",
+    "Visit",
+    "VisitLink",
+    "staff_site",
+]

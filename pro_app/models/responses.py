@@ -1,0 +1,83 @@
+"""Answers in progress (one row per item, saved screen by screen) and sealed, immutable records."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint, event
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+
+from pro_app.models.base import Base, value_enum
+from pro_app.models.participants import Visit
+
+
+class EnteredBy(enum.Enum):
+    PARTICIPANT = "participant"
+    STAFF = "staff"
+
+
+class DraftAnswer(Base):
+    """One saved answer of an unsubmitted instrument; upserted as the patient moves on."""
+
+    __tablename__ = "draft_answer"
+    __table_args__ = (UniqueConstraint("visit_id", "instrument_id", "item_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    visit_id: Mapped[int] = mapped_column(ForeignKey("visit.id"), index=True)
+    instrument_id: Mapped[str] = mapped_column(String(40))
+    item_id: Mapped[str] = mapped_column(String(40))
+    # JSON so one table serves choices (int), numbers (float) and text alike.
+    value: Mapped[Any] = mapped_column(JSON, nullable=True)
+    language: Mapped[str] = mapped_column(String(10))
+    saved_at: Mapped[datetime]
+    entered_by: Mapped[EnteredBy] = mapped_column(value_enum(EnteredBy))
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+
+
+class Response(Base):
+    """A sealed record. Never updated: a correction is a new row with version + 1."""
+
+    __tablename__ = "response"
+    __table_args__ = (UniqueConstraint("visit_id", "instrument_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    visit_id: Mapped[int] = mapped_column(ForeignKey("visit.id"), index=True)
+    instrument_id: Mapped[str] = mapped_column(String(40))
+    version: Mapped[int] = mapped_column(default=1)
+    instrument_version: Mapped[str] = mapped_column(String(20))
+    scoring_version: Mapped[str] = mapped_column(String(40))
+    textpack_id: Mapped[str] = mapped_column(String(80))
+    textpack_sha256: Mapped[str] = mapped_column(String(64))
+    textpack_demo: Mapped[bool]
+    language: Mapped[str] = mapped_column(String(10))
+    languages: Mapped[list[str]] = mapped_column(JSON)
+    answers: Mapped[dict[str, Any]] = mapped_column(JSON)
+    item_languages: Mapped[dict[str, str]] = mapped_column(JSON)
+    scores: Mapped[dict[str, Any]] = mapped_column(JSON)
+    entered_by: Mapped[EnteredBy] = mapped_column(value_enum(EnteredBy))
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+    entry_reason: Mapped[str | None] = mapped_column(String(500))
+    started_at: Mapped[datetime | None]
+    submitted_at: Mapped[datetime]
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("response.id"))
+    correction_reason: Mapped[str | None] = mapped_column(String(500))
+    record_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    receipt_number: Mapped[str] = mapped_column(String(20), unique=True)
+
+    visit: Mapped[Visit] = relationship(lazy="joined")
+
+
+class ImmutableRecordError(RuntimeError):
+    """Raised when code tries to change or delete a sealed record."""
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_changes_to_sealed_records(session: Session, flush_context: Any, instances: Any) -> None:
+    for obj in session.dirty:
+        if isinstance(obj, Response) and session.is_modified(obj, include_collections=False):
+            raise ImmutableRecordError(f"sealed record {obj.id} cannot be changed")
+    for obj in session.deleted:
+        if isinstance(obj, Response):
+            raise ImmutableRecordError(f"sealed record {obj.id} cannot be deleted")

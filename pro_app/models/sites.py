@@ -1,0 +1,25 @@
+"""Sites: the hospitals that run the trial, each with its own time zone and study-id format."""
+
+from __future__ import annotations
+
+from sqlalchemy import String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from pro_app.models.base import Base
+
+
+class Site(Base):
+    __tablename__ = "site"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    name_en: Mapped[str] = mapped_column(String(200))
+    name_zh: Mapped[str] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
+    # A regular expression every study id at this site must match, e.g. ^PRIME-\d{3}$.
+    study_id_pattern: Mapped[str] = mapped_column(String(100), default=r"^PRIME-\d{3}$")
+    contact_en: Mapped[str] = mapped_column(String(300), default="")
+    contact_zh: Mapped[str] = mapped_column(String(300), default="")
+
+    def name(self, locale: str) -> str:
+        return self.name_zh if locale.startswith("zh") else self.name_en

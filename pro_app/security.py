@@ -1,0 +1,65 @@
+"""Security headers on every response, and redaction of visit-link tokens from access logs."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from flask import Flask, Response, request
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "frame-ancestors 'none'",
+        "form-action 'self'",
+    ]
+)
+
+_TOKEN_IN_PATH = re.compile(r"(/s/)[A-Za-z0-9_\-]+")
+
+
+def redact(text: str) -> str:
+    """Replace any visit-link token in a path or log line with a fixed marker."""
+    return _TOKEN_IN_PATH.sub(r"\1[redacted]", text)
+
+
+class RedactTokens(logging.Filter):
+    """Keeps tokens out of access logs (the werkzeug dev server and gunicorn alike)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str):
+            record.msg = redact(record.msg)
+        if record.args:
+            if isinstance(record.args, dict):
+                record.args = {k: redact(v) if isinstance(v, str) else v for k, v in record.args.items()}
+            else:
+                record.args = tuple(redact(a) if isinstance(a, str) else a for a in record.args)
+        return True
+
+
+def _headers(response: Response) -> Response:
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    headers["Referrer-Policy"] = "no-referrer"
+    headers["X-Content-Type-Options"] = "nosniff"
+    headers["X-Frame-Options"] = "DENY"
+    headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+    if request.endpoint != "static":
+        # Pages carry personal answers and one-time forms: never cache them anywhere.
+        headers["Cache-Control"] = "no-store"
+    return response
+
+
+def init_app(app: Flask) -> None:
+    app.after_request(_headers)
+    for name in ("werkzeug", "gunicorn.access"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactTokens) for f in logger.filters):
+            logger.addFilter(RedactTokens())

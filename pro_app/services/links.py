@@ -1,0 +1,135 @@
+"""Visit links: issue, revoke, resolve and start.
+
+Contract: a token is 192 random bits from `secrets`, shown once at issue time and never stored or
+logged; the database keeps only its SHA-256, and a token is found by looking up that hash (never by
+comparing plain values). A link is good for one visit of one participant, inside the visit window
+(plus a configurable grace), until it is revoked or replaced.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import date, timedelta
+
+from sqlalchemy import select
+
+from pro_app import clock
+from pro_app.errors import (
+    LinkExpired,
+    LinkNotYetOpen,
+    LinkRevoked,
+    LinkUnknown,
+    ParticipantWithdrawn,
+)
+from pro_app.extensions import db
+from pro_app.models import ParticipantStatus, StaffUser, Visit, VisitLink
+from pro_app.services import audit
+
+TOKEN_BYTES = 24
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue(visit: Visit, *, actor: str, staff: StaffUser | None = None, reason: str = "") -> tuple[VisitLink, str]:
+    """A new link for the visit; any link still active for it is revoked (a reissue)."""
+    participant = visit.participant
+    if participant.status is ParticipantStatus.WITHDRAWN:
+        raise ParticipantWithdrawn()
+    replaced = active_link(visit)
+    if replaced is not None:
+        revoke(replaced, actor=actor, staff=staff, reason=reason or "reissued")
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    link = VisitLink(
+        visit_id=visit.id,
+        token_sha256=token_hash(token),
+        issued_at=clock.utcnow(),
+        issued_by_id=staff.id if staff else None,
+    )
+    db.session.add(link)
+    db.session.flush()
+    audit.record(
+        "link.reissued" if replaced else "link.issued",
+        actor,
+        site_id=participant.site_id,
+        participant_id=participant.id,
+        visit_id=visit.id,
+        link_id=link.id,
+        replaces_link_id=replaced.id if replaced else None,
+        reason=reason or None,
+    )
+    return link, token
+
+
+def revoke(link: VisitLink, *, actor: str, staff: StaffUser | None = None, reason: str) -> None:
+    if link.revoked_at is not None:
+        return
+    link.revoked_at = clock.utcnow()
+    link.revoked_by_id = staff.id if staff else None
+    link.revoke_reason = reason
+    db.session.flush()
+    participant = link.visit.participant
+    audit.record(
+        "link.revoked",
+        actor,
+        site_id=participant.site_id,
+        participant_id=participant.id,
+        visit_id=link.visit_id,
+        link_id=link.id,
+        reason=reason,
+    )
+
+
+def active_link(visit: Visit) -> VisitLink | None:
+    return db.session.scalar(
+        select(VisitLink).where(VisitLink.visit_id == visit.id, VisitLink.revoked_at.is_(None))
+    )
+
+
+def resolve(token: str) -> VisitLink:
+    """The link a token belongs to, whatever its state. Unknown tokens raise LinkUnknown."""
+    if not token or len(token) > 100:
+        raise LinkUnknown()
+    link = db.session.scalar(select(VisitLink).where(VisitLink.token_sha256 == token_hash(token)))
+    if link is None:
+        raise LinkUnknown()
+    return link
+
+
+def check_usable(link: VisitLink, grace_days: int) -> None:
+    """Raise the reason the link cannot be used now, if any (revoked, withdrawn, outside window)."""
+    if link.revoked_at is not None:
+        raise LinkRevoked()
+    visit = link.visit
+    if visit.participant.status is ParticipantStatus.WITHDRAWN:
+        raise ParticipantWithdrawn()
+    today = site_today(visit)
+    if today < visit.window_start:
+        raise LinkNotYetOpen(visit.window_start)
+    if today > visit.window_end + timedelta(days=grace_days):
+        raise LinkExpired(visit.window_end)
+
+
+def site_today(visit: Visit) -> date:
+    return clock.today_in(visit.participant.site.timezone)
+
+
+def start(link: VisitLink, grace_days: int) -> None:
+    """The patient pressed Start: a state change, so only ever called from a POST."""
+    check_usable(link, grace_days)
+    now = clock.utcnow()
+    if link.first_started_at is None:
+        link.first_started_at = now
+    link.last_started_at = now
+    db.session.flush()
+    participant = link.visit.participant
+    audit.record(
+        "link.started",
+        f"participant:{participant.study_id}",
+        site_id=participant.site_id,
+        participant_id=participant.id,
+        visit_id=link.visit_id,
+        link_id=link.id,
+    )
