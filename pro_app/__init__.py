@@ -43,9 +43,10 @@ def register_catalog(app: Flask, settings: Settings) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from pro_app import i18n
+    from pro_app import database, i18n
     from pro_app.extensions import babel, csrf, db, migrate
 
+    database.configure_engines()
     db.init_app(app)
     migrate.init_app(app, db, directory=str(REPO_ROOT / "pro_app" / "migrations"))
     csrf.init_app(app)

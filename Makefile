@@ -1,0 +1,63 @@
+# The interface: `make run`, `make test`, `make bench`, `make lint`, `make i18n`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+FLASK := $(VENV)/bin/flask --app wsgi
+STAMP := $(VENV)/.installed
+# Debian packages: a CJK font for PDFs, Chromium for browser tests, poppler for PDF checks.
+DEB_PACKAGES := fonts-noto-cjk chromium poppler-utils
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test bench lint i18n system-deps translations migrate demo serve clean
+
+run: system-deps $(STAMP) translations migrate demo serve
+
+test: system-deps $(STAMP) translations
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: system-deps $(STAMP) translations
+	$(PY) -m bench
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+# Installs what is missing; on a laptop without root it says what to install instead.
+system-deps:
+	@missing=$$(for p in $(DEB_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q "install ok installed" || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  if ! command -v apt-get >/dev/null; then echo "Please install: $$missing (and a CJK font)"; \
+	  elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi; \
+	fi
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	touch $(STAMP)
+
+translations: $(STAMP)
+	$(VENV)/bin/pybabel -q compile -d translations
+
+i18n: $(STAMP)
+	$(VENV)/bin/pybabel -q extract -F translations/babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
+	  --project=PRIME-PRO --copyright-holder="PRIME-PRO" -o translations/messages.pot .
+	$(VENV)/bin/pybabel -q update -N --width=100 -i translations/messages.pot -d translations
+	$(VENV)/bin/pybabel -q compile -d translations
+
+migrate: $(STAMP)
+	$(FLASK) db upgrade
+
+demo: $(STAMP)
+	$(FLASK) demo
+
+serve: $(STAMP)
+	PRO_RUN_PDF_WORKER=1 $(VENV)/bin/gunicorn --bind $(HOST):$(PORT) --workers 2 --threads 4 \
+	  --config python:pro_app.gunicorn_conf wsgi:app
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

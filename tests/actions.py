@@ -1,0 +1,56 @@
+"""Helper objects that act like a patient on the test client (as the flaskr tutorial's AuthActions)."""
+
+from __future__ import annotations
+
+import re
+
+from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
+
+_START = re.compile(r'name="start_token" value="([0-9a-f]+)"')
+_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def csrf_of(page: TestResponse) -> str:
+    match = _CSRF.search(page.get_data(as_text=True))
+    assert match, "page has no CSRF token"
+    return match.group(1)
+
+
+class Patient:
+    """One browser. A second device is a second Patient with its own client."""
+
+    def __init__(self, client: FlaskClient, token: str) -> None:
+        self.client = client
+        self.token = token
+
+    def open_link(self, **kwargs: str) -> TestResponse:
+        return self.client.get(f"/s/{self.token}", query_string=kwargs)
+
+    def start(self) -> TestResponse:
+        landing = self.open_link()
+        match = _START.search(landing.get_data(as_text=True))
+        assert match, f"landing page has no Start form (status {landing.status_code})"
+        return self.client.post(f"/s/{self.token}", data={"start_token": match.group(1)})
+
+    def item_url(self, number: int, instrument: str = "mlhfq") -> str:
+        return f"/visit/{instrument}/q/{number}"
+
+    def answer(
+        self, number: int, value: int | str | None, action: str = "next", instrument: str = "mlhfq",
+        **extra: str,
+    ) -> TestResponse:
+        page = self.client.get(self.item_url(number, instrument), query_string=extra)
+        data = {"csrf_token": csrf_of(page), "action": action, **extra}
+        if value is not None:
+            data["answer"] = str(value)
+        return self.client.post(self.item_url(number, instrument), data=data)
+
+    def answer_all(self, values: list[int | None], instrument: str = "mlhfq") -> None:
+        for number, value in enumerate(values, 1):
+            response = self.answer(number, value, "skip" if value is None else "next", instrument)
+            assert response.status_code == 303, response.get_data(as_text=True)
+
+    def submit(self, instrument: str = "mlhfq") -> TestResponse:
+        page = self.client.get(f"/visit/{instrument}/submit")
+        return self.client.post(f"/visit/{instrument}/submit", data={"csrf_token": csrf_of(page)})

@@ -1,0 +1,66 @@
+"""Factory functions for test data: a site, an enrolled participant, a visit link."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+
+from pro_app.extensions import db
+from pro_app.models import Participant, Sex, Site, Visit
+from pro_app.questionnaire.catalog import catalog
+from pro_app.services import enrolment, links
+
+TODAY = date(2026, 11, 25)
+
+
+def make_site(code: str = "SEH") -> Site:
+    site = db.session.scalar(select(Site).where(Site.code == code))
+    if site is None:
+        site = Site(
+            code=code,
+            name_en=f"Site {code}",
+            name_zh=f"研究中心{code}",
+            timezone="Asia/Shanghai",
+            study_id_pattern=r"^PRIME-\d{3}$",
+            contact_en="Study nurse: 021-0000 0000",
+            contact_zh="研究护士：021-0000 0000",
+        )
+        db.session.add(site)
+        db.session.flush()
+    return site
+
+
+def make_participant(
+    study_id: str = "PRIME-001",
+    *,
+    site: Site | None = None,
+    day0: date = TODAY,
+    language: str = "zh_Hans",
+    sex: Sex = Sex.FEMALE,
+    birth_year: int = 1958,
+    height_cm: int = 160,
+) -> Participant:
+    return enrolment.enrol(
+        site=site or make_site(),
+        study_id=study_id,
+        sex=sex,
+        birth_year=birth_year,
+        height_cm=height_cm,
+        preferred_language=language,
+        day0=day0,
+        schedule=catalog().schedule,
+        actor="test",
+    )
+
+
+def visit_of(participant: Participant, code: str = "baseline") -> Visit:
+    visit = enrolment.find_visit(participant, code)
+    assert visit is not None
+    return visit
+
+
+def issue_token(participant: Participant, code: str = "baseline") -> str:
+    _link, token = links.issue(visit_of(participant, code), actor="test")
+    db.session.commit()
+    return token

@@ -1,0 +1,162 @@
+"""Every bad-link case gets a clear bilingual page and the right status; GET never changes state."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+
+from pro_app import clock
+from pro_app.extensions import db
+from pro_app.models import AuditEvent, DraftAnswer, Participant, ParticipantStatus, VisitLink
+from pro_app.services import links
+from tests.actions import Patient
+from tests.factories import TODAY, issue_token, make_participant, visit_of
+
+
+def _bilingual(page: str, zh: str, en: str) -> None:
+    assert zh in page and en in page
+
+
+def test_opening_a_link_changes_nothing(client: FlaskClient) -> None:
+    token = issue_token(make_participant())
+    before = db.session.scalar(select(func.count()).select_from(AuditEvent))
+    for _ in range(3):
+        assert client.get(f"/s/{token}").status_code == 200
+        client.head(f"/s/{token}")
+    assert db.session.scalar(select(func.count()).select_from(AuditEvent)) == before
+    assert db.session.scalars(select(VisitLink)).one().first_started_at is None
+
+
+def test_unknown_link(client: FlaskClient) -> None:
+    page = client.get("/s/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
+    assert page.status_code == 404
+    _bilingual(page.get_data(as_text=True), "这个链接打不开", "This link does not work")
+
+
+def test_revoked_link_and_reissue(client: FlaskClient) -> None:
+    participant = make_participant()
+    old = issue_token(participant)
+    new = issue_token(participant)
+    page = client.get(f"/s/{old}")
+    assert page.status_code == 410
+    _bilingual(page.get_data(as_text=True), "这个链接已经失效", "no longer valid")
+    assert client.get(f"/s/{new}").status_code == 200
+
+
+def test_revocation_ends_a_started_session_at_once(client: FlaskClient) -> None:
+    participant = make_participant()
+    patient = Patient(client, issue_token(participant))
+    patient.start()
+    link = links.active_link(visit_of(participant))
+    assert link is not None
+    links.revoke(link, actor="test", reason="phone lost")
+    db.session.commit()
+    assert client.get("/visit/mlhfq/q/1").status_code == 410
+
+
+def test_link_before_the_window_says_when_it_opens(client: FlaskClient) -> None:
+    participant = make_participant()
+    page = client.get(f"/s/{issue_token(participant, 'd43')}")
+    assert page.status_code == 403
+    opens = visit_of(participant, "d43").window_start
+    assert opens == TODAY + timedelta(days=36)
+    _bilingual(page.get_data(as_text=True), "2026年12月31日", "31 Dec 2026")
+
+
+def test_link_after_the_window_has_closed(client: FlaskClient) -> None:
+    participant = make_participant(day0=TODAY - timedelta(days=10))
+    token = issue_token(participant, "baseline")
+    page = client.get(f"/s/{token}")
+    assert page.status_code == 410
+    _bilingual(page.get_data(as_text=True), "本次随访的填写时间已过", "has ended")
+
+
+def test_window_edges_are_site_calendar_days(client: FlaskClient) -> None:
+    # Day 0 was 2 days ago: the D7 window opens today (2026-11-25) in Shanghai.
+    participant = make_participant(day0=TODAY - timedelta(days=7 - 2))
+    token = issue_token(participant, "d7")
+    # 23:59 on the 24th in Shanghai is 15:59 UTC: still closed.
+    with clock.frozen(clock.utcnow().replace(day=24, hour=15, minute=59)):
+        assert client.get(f"/s/{token}").status_code == 403
+    # 00:00 on the 25th in Shanghai is 16:00 UTC on the 24th: open.
+    with clock.frozen(clock.utcnow().replace(day=24, hour=16, minute=0)):
+        page = client.get(f"/s/{token}")
+        assert page.status_code == 200
+
+
+def test_withdrawn_participant(client: FlaskClient) -> None:
+    participant = make_participant()
+    token = issue_token(participant)
+    participant.status = ParticipantStatus.WITHDRAWN
+    db.session.commit()
+    assert client.get(f"/s/{token}").status_code == 410
+
+
+def test_submitted_link_shows_thanks_not_the_form(client: FlaskClient) -> None:
+    token = issue_token(make_participant())
+    patient = Patient(client, token)
+    patient.start()
+    patient.answer_all([1] * 21)
+    patient.submit()
+    page = Patient(client, token).open_link().get_data(as_text=True)
+    assert "我们已收到您的回答" in page and "start_token" not in page
+
+
+def test_start_needs_the_link_bound_token(client: FlaskClient) -> None:
+    token = issue_token(make_participant())
+    assert client.post(f"/s/{token}", data={"start_token": "0" * 64}).status_code == 400
+    assert client.post(f"/s/{token}").status_code == 400
+    assert db.session.scalars(select(VisitLink)).one().first_started_at is None
+
+
+def test_start_refuses_a_cross_site_post(client: FlaskClient) -> None:
+    token = issue_token(make_participant())
+    landing = client.get(f"/s/{token}").get_data(as_text=True)
+    start_token = re.search(r'name="start_token" value="([0-9a-f]+)"', landing)
+    assert start_token
+    response = client.post(
+        f"/s/{token}", data={"start_token": start_token.group(1)},
+        headers={"Sec-Fetch-Site": "cross-site"},
+    )
+    assert response.status_code == 403
+
+
+def test_no_other_participants_data_through_a_started_session(client: FlaskClient) -> None:
+    mine = make_participant("PRIME-001")
+    other = make_participant("PRIME-002")
+    other_patient = Patient(client.application.test_client(), issue_token(other))
+    other_patient.start()
+    other_patient.answer(1, 5)
+    patient = Patient(client, issue_token(mine))
+    patient.start()
+    page = client.get("/visit/mlhfq/q/1").get_data(as_text=True)
+    assert "checked" not in page
+    assert "PRIME-002" not in page and "PRIME-001" not in page
+
+
+@pytest.mark.parametrize("path", ["/visit", "/visit/mlhfq", "/visit/mlhfq/q/1", "/visit/mlhfq/review"])
+def test_clean_urls_need_a_started_visit(client: FlaskClient, path: str) -> None:
+    assert client.get(path).status_code == 401
+
+
+def test_tokens_are_stored_only_as_hashes(client: FlaskClient) -> None:
+    token = issue_token(make_participant())
+    stored = db.session.scalars(select(VisitLink)).one()
+    assert token not in stored.token_sha256 and len(stored.token_sha256) == 64
+    assert len(token) >= 32  # 192 bits, URL-safe base64
+    details = " ".join(str(e.details) for e in db.session.scalars(select(AuditEvent)))
+    assert token not in details
+
+
+def test_withdrawn_participants_get_no_new_links(client: FlaskClient) -> None:
+    participant = make_participant()
+    participant.status = ParticipantStatus.WITHDRAWN
+    db.session.flush()
+    with pytest.raises(Exception, match="ParticipantWithdrawn|"):
+        links.issue(visit_of(participant), actor="test")
+    assert db.session.scalar(select(func.count()).select_from(DraftAnswer)) == 0
+    assert isinstance(participant, Participant)
