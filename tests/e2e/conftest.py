@@ -1,0 +1,104 @@
+"""A live server on a committed SQLite database and Debian's Chromium driven by Playwright.
+
+Browser tests run once (not per database backend): they check what a person sees and does.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import flask_migrate
+import pytest
+from flask import Flask
+from playwright.sync_api import Browser, Page, sync_playwright
+from werkzeug.serving import make_server
+
+from pro_app import create_app
+from pro_app.config import REPO_ROOT
+from pro_app.extensions import db
+from tests.conftest import make_settings
+from tests.factories import issue_token, make_participant
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-quic",
+]
+PHONE = {"width": 360, "height": 740}
+SCREENS = REPO_ROOT / "test-artifacts" / "screens"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/e2e/" in str(item.path):
+            item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture(scope="session")
+def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    instance = tmp_path_factory.mktemp("e2e")
+    url = f"sqlite:///{instance / 'e2e.sqlite3'}"
+    app = create_app({"TESTING": True}, settings=make_settings(url, Path(instance)))
+    with app.app_context():
+        flask_migrate.upgrade()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def live_server(live_app: Flask) -> Iterator[str]:
+    server = make_server("127.0.0.1", 0, live_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    live_app.config["PRO_SETTINGS"] = dataclasses.replace(
+        live_app.config["PRO_SETTINGS"], base_url=f"http://127.0.0.1:{server.port}"
+    )
+    yield f"http://127.0.0.1:{server.port}"
+    server.shutdown()
+    thread.join(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    executable = shutil.which("chromium")
+    if executable is None:
+        pytest.fail("Debian's chromium is not installed: run `make test`, which installs it")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def phone(browser: Browser) -> Iterator[Page]:
+    """A small phone: 360x740 CSS pixels, touch, no stored cookies."""
+    context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def participant_link(app: Flask, study_id: str, language: str = "zh_Hans", visit: str = "baseline") -> str:
+    """Enrol a participant in the live database (committed) and return the path of a visit link."""
+    with app.app_context():
+        participant = make_participant(study_id, language=language)
+        token = issue_token(participant, visit)
+        db.session.commit()
+    return f"/s/{token}"
+
+
+def screenshot(page: Page, name: str) -> Path:
+    """Save a full-page screenshot under test-artifacts/screens/ for a person to look at."""
+    SCREENS.mkdir(parents=True, exist_ok=True)
+    path = SCREENS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
