@@ -45,7 +45,7 @@ translations: $(STAMP)
 
 i18n: $(STAMP)
 	$(VENV)/bin/pybabel -q extract -F translations/babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
-	  --project=PRIME-PRO --copyright-holder="PRIME-PRO" -o translations/messages.pot .
+	  --project=PRIME-PRO --copyright-holder="PRIME-PRO" -o translations/messages.pot pro_app templates
 	$(VENV)/bin/pybabel -q update -N --width=100 -i translations/messages.pot -d translations
 	$(VENV)/bin/pybabel -q compile -d translations
 

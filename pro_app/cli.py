@@ -59,7 +59,9 @@ def ensure_site(code: str, **fields: str) -> Site:
     for key, value in fields.items():
         setattr(site, key, value)
     db.session.flush()
-    audit.record("site.created" if created else "site.updated", CLI_ACTOR, site_id=site.id, code=code)
+    audit.record(
+        "site.created" if created else "site.updated", CLI_ACTOR, site_id=site.id, code=code
+    )
     return site
 
 
@@ -69,10 +71,20 @@ def ensure_site(code: str, **fields: str) -> Site:
 @click.option("--sex", type=click.Choice([s.value for s in Sex]), required=True)
 @click.option("--birth-year", type=int, required=True)
 @click.option("--height", "height_cm", type=int, required=True, help="Height in cm.")
-@click.option("--language", type=click.Choice(["zh_Hans", "en"]), default="zh_Hans", show_default=True)
-@click.option("--day0", type=click.DateTime(["%Y-%m-%d"]), required=True, help="First infusion date.")
+@click.option(
+    "--language", type=click.Choice(["zh_Hans", "en"]), default="zh_Hans", show_default=True
+)
+@click.option(
+    "--day0", type=click.DateTime(["%Y-%m-%d"]), required=True, help="First infusion date."
+)
 def enrol_participant(
-    study_id: str, site_code: str, sex: str, birth_year: int, height_cm: int, language: str, day0: object
+    study_id: str,
+    site_code: str,
+    sex: str,
+    birth_year: int,
+    height_cm: int,
+    language: str,
+    day0: object,
 ) -> None:
     """Enrol a participant (study id only: no name, phone or ID number) and lay out the visits."""
     site = db.session.scalar(db.select(Site).where(Site.code == site_code))
@@ -82,9 +94,15 @@ def enrol_participant(
     assert hasattr(day0, "date")
     try:
         participant = enrolment.enrol(
-            site=site, study_id=study_id, sex=Sex(sex), birth_year=birth_year,
-            height_cm=height_cm, preferred_language=language, day0=day0.date(),
-            schedule=catalog().schedule, actor=CLI_ACTOR,
+            site=site,
+            study_id=study_id,
+            sex=Sex(sex),
+            birth_year=birth_year,
+            height_cm=height_cm,
+            preferred_language=language,
+            day0=day0.date(),
+            schedule=catalog().schedule,
+            actor=CLI_ACTOR,
         )
     except EnrolmentError as exc:
         _fail(f"{exc.field}: {exc.code}")
@@ -92,7 +110,9 @@ def enrol_participant(
     db.session.commit()
     click.echo(f"enrolled {participant.study_id} at {site.code}")
     for visit in participant.visits:
-        click.echo(f"  {visit.code:9} {visit.target_date}  window {visit.window_start} .. {visit.window_end}")
+        click.echo(
+            f"  {visit.code:9} {visit.target_date}  window {visit.window_start} .. {visit.window_end}"
+        )
 
 
 @links_cli.command("issue")
@@ -139,7 +159,9 @@ def _visit(study_id: str, visit_code: str) -> Visit:
 
 
 @export_cli.command("responses")
-@click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json", show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["json", "csv"]), default="json", show_default=True
+)
 def export_responses(fmt: str) -> None:
     """Print every sealed record with its scores."""
     click.echo(export.as_json() if fmt == "json" else export.as_csv(catalog()), nl=fmt == "json")
@@ -165,7 +187,9 @@ def check_instruments() -> None:
         click.echo(f"{instrument.id} {instrument.version} ({len(instrument.item_ids)} items)")
     for (instrument_id, language), pack in sorted(loaded.textpacks.items()):
         kind = "DEMO wording" if pack.demo else "licensed"
-        click.echo(f"  {instrument_id}/{language}: {pack.pack_id} sha256 {pack.sha256[:12]}… {kind}")
+        click.echo(
+            f"  {instrument_id}/{language}: {pack.pack_id} sha256 {pack.sha256[:12]}… {kind}"
+        )
     click.echo(f"schedule {loaded.schedule.version}: {', '.join(loaded.schedule.codes)}")
 
 
@@ -185,15 +209,23 @@ def demo() -> None:
     if participant is None:
         today = clock.today_in(site.timezone)
         participant = enrolment.enrol(
-            site=site, study_id="PRIME-001", sex=Sex.FEMALE, birth_year=today.year - 68,
-            height_cm=160, preferred_language="zh_Hans", day0=today,
-            schedule=catalog().schedule, actor=CLI_ACTOR,
+            site=site,
+            study_id="PRIME-001",
+            sex=Sex.FEMALE,
+            birth_year=today.year - 68,
+            height_cm=160,
+            preferred_language="zh_Hans",
+            day0=today,
+            schedule=catalog().schedule,
+            actor=CLI_ACTOR,
         )
     visit = current_or_next_visit(participant.visits, clock.today_in(site.timezone))
     _link, token = links.issue(visit, actor=CLI_ACTOR, reason="demo start")
     db.session.commit()
-    click.echo(f"Demo participant {participant.study_id}, visit {visit.code} "
-               f"(window {visit.window_start} .. {visit.window_end})")
+    click.echo(
+        f"Demo participant {participant.study_id}, visit {visit.code} "
+        f"(window {visit.window_start} .. {visit.window_end})"
+    )
     click.echo(f"Patient link: {link_url(token)}")
 
 

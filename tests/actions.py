@@ -37,7 +37,11 @@ class Patient:
         return f"/visit/{instrument}/q/{number}"
 
     def answer(
-        self, number: int, value: int | str | None, action: str = "next", instrument: str = "mlhfq",
+        self,
+        number: int,
+        value: int | str | None,
+        action: str = "next",
+        instrument: str = "mlhfq",
         **extra: str,
     ) -> TestResponse:
         page = self.client.get(self.item_url(number, instrument), query_string=extra)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -18,8 +19,8 @@ from babel.messages.pofile import read_po
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy.engine import make_url
-from werkzeug.test import TestResponse
 from sqlalchemy.orm import scoped_session, sessionmaker
+from werkzeug.test import TestResponse
 
 from pro_app import clock, create_app
 from pro_app.config import REPO_ROOT, Settings
@@ -32,6 +33,7 @@ except ImportError:  # pragma: no cover - moved in a later Flask-SQLAlchemy
 
     def _app_ctx_id() -> int:
         return id(app_ctx._get_current_object())
+
 
 # 10:00 in Shanghai on 25 Nov 2026: inside the baseline window of a participant whose Day 0 is today.
 NOW = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)
@@ -51,19 +53,33 @@ def _postgres_admin_url() -> str:
     return os.environ.get("PRO_TEST_DATABASE_URL", DEFAULT_PG)
 
 
-@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'test.sqlite3'}"
+@contextmanager
+def empty_database(backend: str, folder: Path) -> Iterator[str]:
+    """A new, empty database of the given backend; dropped afterwards."""
+    if backend == "sqlite":
+        yield f"sqlite:///{folder / f'{uuid.uuid4().hex[:8]}.sqlite3'}"
         return
     admin = make_url(_postgres_admin_url())
     name = f"pro_test_{uuid.uuid4().hex[:10]}"
     dsn = admin.set(drivername="postgresql").render_as_string(hide_password=False)
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
-    yield admin.set(database=name).render_as_string(hide_password=False)
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    try:
+        yield admin.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture(scope="session")
+def database_url(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with empty_database(backend, tmp_path_factory.mktemp(backend)) as url:
+        yield url
 
 
 def make_settings(database_url: str, instance: Path, **extra: str) -> Settings:

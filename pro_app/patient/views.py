@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from flask import abort, g, redirect, render_template, request, url_for
-from flask_babel import get_locale, gettext as _
+from flask_babel import get_locale
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from pro_app.errors import AlreadySubmitted, InvalidAnswer
@@ -31,36 +32,19 @@ def _choice_instrument(ctx: PatientContext, instrument_id: str) -> ChoiceInstrum
     return instrument
 
 
-def _visit_status(ctx: PatientContext) -> list[dict[str, object]]:
-    """Each instrument of the visit with what the patient has done of it."""
-    rows = []
-    for instrument_id in answering.instruments_of(ctx.visit, catalog().schedule):
-        instrument = catalog().instrument(instrument_id)
-        sealed = answering.sealed_response(ctx.visit.id, instrument_id)
-        saved = answering.saved_answers(ctx.visit.id, instrument_id)
-        rows.append(
-            {
-                "instrument": instrument,
-                "sealed": sealed,
-                "answered": sum(1 for row in saved.values() if row.value is not None),
-                "started": bool(saved),
-                "total": len(instrument.items),
-            }
-        )
-    return rows
+def _visit_status(ctx: PatientContext) -> list[answering.InstrumentProgress]:
+    return answering.progress(ctx.visit, catalog().schedule, catalog())
 
 
 def _next_step(ctx: PatientContext) -> str:
     """Where the patient continues: the first unfinished instrument, at its first unanswered item."""
     for row in _visit_status(ctx):
-        if row["sealed"] is not None:
+        if row.sealed is not None:
             continue
-        instrument = row["instrument"]
-        assert isinstance(instrument, ChoiceInstrument)
-        if not row["started"]:
+        instrument = row.instrument
+        if not row.started:
             return url_for("patient.intro", instrument_id=instrument.id)
-        saved = answering.saved_answers(ctx.visit.id, instrument.id)
-        number = answering.first_unanswered(instrument, saved)
+        number = answering.first_unanswered(instrument, row.saved)
         if number is None:
             return url_for("patient.review", instrument_id=instrument.id)
         return url_for("patient.item", instrument_id=instrument.id, number=number)
@@ -85,8 +69,8 @@ def landing(token: str) -> Page:
         visit=ctx.visit,
         planned=catalog().schedule.visit(ctx.visit.code),
         status=status,
-        all_done=all(row["sealed"] is not None for row in status),
-        any_started=any(row["started"] for row in status),
+        all_done=all(row.sealed is not None for row in status),
+        any_started=any(row.started for row in status),
     )
 
 
@@ -116,7 +100,7 @@ def visit() -> Page:
         visit=ctx.visit,
         planned=catalog().schedule.visit(ctx.visit.code),
         status=status,
-        all_done=all(row["sealed"] is not None for row in status),
+        all_done=all(row.sealed is not None for row in status),
     )
 
 
@@ -216,9 +200,7 @@ def submit(instrument_id: str) -> Page:
         return redirect(url_for("patient.receipt", instrument_id=instrument.id), 303)
     if request.method == "POST":
         try:
-            sealing.submit(
-                ctx.visit, instrument, catalog(), language=_language(), actor=ctx.actor
-            )
+            sealing.submit(ctx.visit, instrument, catalog(), language=_language(), actor=ctx.actor)
         except AlreadySubmitted:
             db.session.rollback()
         else:
@@ -238,7 +220,7 @@ def receipt(instrument_id: str) -> Page:
     response: Response | None = answering.sealed_response(ctx.visit.id, instrument_id)
     if response is None:
         return redirect(_next_step(ctx))
-    remaining = [row for row in _visit_status(ctx) if row["sealed"] is None]
+    remaining = [row for row in _visit_status(ctx) if row.sealed is None]
     return render_template(
         "patient/receipt.html",
         instrument=catalog().instrument(instrument_id),

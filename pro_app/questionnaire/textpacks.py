@@ -38,7 +38,9 @@ class TextPack:
         return self.items[item_id]
 
 
-def load_textpack(path: Path, instrument_id: str, language: str, item_ids: tuple[str, ...]) -> TextPack:
+def load_textpack(
+    path: Path, instrument_id: str, language: str, item_ids: tuple[str, ...]
+) -> TextPack:
     raw = path.read_bytes()
     data = tomlfile.load(path)
     pack = TextPack(
@@ -65,8 +67,16 @@ def load_textpack(path: Path, instrument_id: str, language: str, item_ids: tuple
 
 
 _KNOWN_KEYS = {
-    "pack_id", "instrument", "language", "demo", "title", "instructions", "recall", "stem",
-    "anchors", "items",
+    "pack_id",
+    "instrument",
+    "language",
+    "demo",
+    "title",
+    "instructions",
+    "recall",
+    "stem",
+    "anchors",
+    "items",
 }
 
 

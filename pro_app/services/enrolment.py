@@ -11,12 +11,12 @@ from pro_app import clock
 from pro_app.errors import EnrolmentError
 from pro_app.extensions import db
 from pro_app.models import Participant, Sex, Site, Visit
-
 from pro_app.questionnaire.schedule import Schedule
 from pro_app.questionnaire.textpacks import LANGUAGES
 from pro_app.services import audit
 
 MIN_AGE, MAX_AGE = 18, 80
+
 
 def enrol(
     *,
@@ -79,10 +79,12 @@ def enrol(
     )
     return participant
 
+
 def find_participant(study_id: str) -> Participant | None:
     return db.session.scalar(
         select(Participant).where(Participant.study_id == study_id.strip().upper())
     )
+
 
 def find_visit(participant: Participant, code: str) -> Visit | None:
     return next((visit for visit in participant.visits if visit.code == code), None)

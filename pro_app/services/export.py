@@ -74,10 +74,27 @@ def as_csv(catalog: Catalog) -> str:
         for suffix in ("", ".missing")
     ]
     fixed = [
-        "record_id", "study_id", "site", "visit", "instrument", "instrument_version",
-        "record_version", "supersedes_id", "scoring_version", "textpack_id", "demo_wording",
-        "language", "languages", "entered_by", "staff", "entry_reason", "correction_reason",
-        "started_at", "submitted_at", "record_sha256", "receipt_number",
+        "record_id",
+        "study_id",
+        "site",
+        "visit",
+        "instrument",
+        "instrument_version",
+        "record_version",
+        "supersedes_id",
+        "scoring_version",
+        "textpack_id",
+        "demo_wording",
+        "language",
+        "languages",
+        "entered_by",
+        "staff",
+        "entry_reason",
+        "correction_reason",
+        "started_at",
+        "submitted_at",
+        "record_sha256",
+        "receipt_number",
     ]
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=fixed + item_columns + score_columns)

@@ -37,8 +37,10 @@ def submit(
     if existing is not None:
         raise AlreadySubmitted(existing.id)
     drafts = saved_answers(visit.id, instrument.id)
-    answers = {item_id: drafts[item_id].value if item_id in drafts else None
-               for item_id in instrument.item_ids}
+    answers = {
+        item_id: drafts[item_id].value if item_id in drafts else None
+        for item_id in instrument.item_ids
+    }
     _validate(instrument, answers)
     item_languages = {item_id: row.language for item_id, row in drafts.items()}
     started = min((row.saved_at for row in drafts.values()), default=None)
@@ -120,7 +122,9 @@ def enqueue_render(response: Response) -> Job:
     return job
 
 
-def canonical_record(response: Response, visit: Visit, staff_username: str | None) -> dict[str, Any]:
+def canonical_record(
+    response: Response, visit: Visit, staff_username: str | None
+) -> dict[str, Any]:
     """Everything the record asserts, in the form its SHA-256 is taken over."""
     participant = visit.participant
     return {

@@ -19,7 +19,9 @@ def test_committed_files_load(tmp_path: Path) -> None:
     mlhfq = catalog.instrument("mlhfq")
     assert len(mlhfq.items) == 21
     assert {s.id: (s.min, s.max) for s in mlhfq.scoring.scores} == {
-        "total": (0, 105), "physical": (0, 40), "emotional": (0, 25)
+        "total": (0, 105),
+        "physical": (0, 40),
+        "emotional": (0, 25),
     }
     assert catalog.schedule.codes == ("baseline", "d7", "d43", "d91", "d180", "d360")
     assert [v.day for v in catalog.schedule.visits] == [0, 7, 43, 91, 180, 360]
@@ -47,7 +49,11 @@ def _edit(path: Path, old: str, new: str) -> None:
 @pytest.mark.parametrize(
     ("old", "new", "fault"),
     [
-        ("items = [2, 3, 4, 5, 6, 7, 12, 13]", "items = [2, 3, 4, 5, 6, 7, 12, 99]", "item numbers"),
+        (
+            "items = [2, 3, 4, 5, 6, 7, 12, 13]",
+            "items = [2, 3, 4, 5, 6, 7, 12, 99]",
+            "item numbers",
+        ),
         ('missing_rule = "complete"', 'missing_rule = "guess"', "missing_rule"),
         ("max = 40", "max = 45", "do not match"),
         ('id = "mlhf07"', 'id = "mlhf06"', "duplicate item id"),

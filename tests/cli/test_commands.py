@@ -1,0 +1,147 @@
+"""The coordinator and operator commands: enrol, issue, revoke, export, demo."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+
+from flask.testing import FlaskClient, FlaskCliRunner
+from sqlalchemy import func, select
+
+from pro_app.extensions import db
+from pro_app.models import Participant, Site, VisitLink
+from tests.actions import Patient
+from tests.factories import issue_token, make_participant, make_site
+
+LINK = re.compile(r"http://localhost/s/([A-Za-z0-9_\-]{32,})")
+
+
+def test_enrol_lays_out_the_schedule(runner: FlaskCliRunner) -> None:
+    make_site()
+    result = runner.invoke(
+        args=[
+            "participants",
+            "enrol",
+            "prime-007",
+            "--site",
+            "SEH",
+            "--sex",
+            "male",
+            "--birth-year",
+            "1960",
+            "--height",
+            "172",
+            "--language",
+            "en",
+            "--day0",
+            "2026-11-25",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    assert "enrolled PRIME-007" in result.output
+    assert "d43       2027-01-07  window 2026-12-31 .. 2027-01-14" in result.output
+
+
+def test_enrol_refuses_bad_input_and_changes_nothing(runner: FlaskCliRunner) -> None:
+    make_site()
+    bad = [
+        ["XYZ-1", "--birth-year", "1960"],
+        ["PRIME-008", "--birth-year", "1930"],  # 96 years old at Day 0
+        ["PRIME-008", "--birth-year", "2015"],
+    ]
+    for study_id, *rest in bad:
+        result = runner.invoke(
+            args=[
+                "participants",
+                "enrol",
+                study_id,
+                "--site",
+                "SEH",
+                "--sex",
+                "female",
+                "--height",
+                "160",
+                "--day0",
+                "2026-11-25",
+                *rest,
+            ]
+        )
+        assert result.exit_code != 0
+    assert db.session.scalar(select(func.count()).select_from(Participant)) == 0
+
+
+def test_issue_prints_a_working_link_once(runner: FlaskCliRunner, client: FlaskClient) -> None:
+    make_participant("PRIME-009")
+    db.session.commit()
+    result = runner.invoke(args=["links", "issue", "PRIME-009", "baseline"])
+    assert result.exit_code == 0, result.output
+    match = LINK.search(result.output)
+    assert match
+    assert client.get(f"/s/{match.group(1)}").status_code == 200
+    second = runner.invoke(args=["links", "issue", "PRIME-009", "baseline", "--reason", "lost"])
+    assert client.get(f"/s/{match.group(1)}").status_code == 410
+    new = LINK.search(second.output)
+    assert new and client.get(f"/s/{new.group(1)}").status_code == 200
+
+
+def test_issue_for_an_unknown_visit_says_which_exist(runner: FlaskCliRunner) -> None:
+    make_participant("PRIME-010")
+    result = runner.invoke(args=["links", "issue", "PRIME-010", "d8"])
+    assert result.exit_code == 1 and "baseline, d7, d43" in result.output
+
+
+def test_revoke(runner: FlaskCliRunner, client: FlaskClient) -> None:
+    token = issue_token(make_participant("PRIME-011"))
+    result = runner.invoke(
+        args=["links", "revoke", "PRIME-011", "baseline", "--reason", "phone lost"]
+    )
+    assert result.exit_code == 0
+    assert client.get(f"/s/{token}").status_code == 410
+    assert db.session.scalars(select(VisitLink)).one().revoke_reason == "phone lost"
+
+
+def _sealed(client: FlaskClient, study_id: str, values: list[int | None]) -> None:
+    patient = Patient(client, issue_token(make_participant(study_id)))
+    patient.start()
+    patient.answer_all(values)
+    patient.submit()
+
+
+def test_export_json_and_csv_carry_records_and_scores(
+    runner: FlaskCliRunner, client: FlaskClient
+) -> None:
+    _sealed(client, "PRIME-012", [1] * 21)
+    _sealed(client.application.test_client(), "PRIME-013", [None] + [5] * 20)
+    as_json = runner.invoke(args=["export", "responses", "--format", "json"])
+    records = json.loads(as_json.output)
+    assert [r["study_id"] for r in records] == ["PRIME-012", "PRIME-013"]
+    assert records[0]["scores"]["total"]["value"] == 21
+    assert records[1]["scores"]["total"] == {"value": None, "missing": 1, "imputed": False}
+    assert records[1]["scores"]["physical"]["value"] == 40
+    assert "arm" not in json.dumps(records).lower().replace("pharm", "")
+    as_csv = runner.invoke(args=["export", "responses", "--format", "csv"])
+    rows = list(csv.DictReader(io.StringIO(as_csv.output)))
+    assert rows[0]["mlhfq.score.total"] == "21" and rows[1]["mlhfq.score.total"] == ""
+    assert rows[1]["mlhfq.score.total.missing"] == "1" and rows[1]["mlhfq.mlhf01"] == ""
+    assert rows[1]["record_sha256"] == records[1]["record_sha256"]
+
+
+def test_demo_is_idempotent_and_prints_a_working_link(
+    runner: FlaskCliRunner, client: FlaskClient
+) -> None:
+    first = runner.invoke(args=["demo"])
+    second = runner.invoke(args=["demo"])
+    assert first.exit_code == 0 and second.exit_code == 0, first.output + second.output
+    assert db.session.scalar(select(func.count()).select_from(Participant)) == 1
+    assert db.session.scalar(select(func.count()).select_from(Site)) == 1
+    old, new = LINK.search(first.output), LINK.search(second.output)
+    assert old and new
+    assert client.get(f"/s/{old.group(1)}").status_code == 410
+    assert client.get(f"/s/{new.group(1)}").status_code == 200
+
+
+def test_instruments_check_names_demo_wording(runner: FlaskCliRunner) -> None:
+    result = runner.invoke(args=["instruments", "check"])
+    assert "mlhfq 1.0 (21 items)" in result.output and "DEMO wording" in result.output

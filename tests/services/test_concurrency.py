@@ -1,0 +1,107 @@
+"""Two devices racing on PostgreSQL, with real connections and committed transactions."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import flask_migrate
+import pytest
+from flask import Flask
+from sqlalchemy import func, select
+
+from pro_app import create_app
+from pro_app.errors import AlreadySubmitted
+from pro_app.extensions import db
+from pro_app.models import Response, Visit
+from pro_app.questionnaire.catalog import catalog
+from pro_app.services import answering, audit, sealing
+from tests.conftest import empty_database, make_settings
+from tests.factories import make_participant, visit_of
+
+pytestmark = pytest.mark.committed
+
+
+@pytest.fixture(autouse=True)
+def in_app_context() -> None:
+    """These tests commit on a database of their own, not in the shared rolled-back transaction."""
+
+
+@pytest.fixture(scope="module")
+def pg_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    folder = Path(tmp_path_factory.mktemp("race"))
+    with empty_database("postgresql", folder) as url:
+        app = create_app({"TESTING": True}, settings=make_settings(url, folder))
+        with app.app_context():
+            flask_migrate.upgrade()
+        yield app
+        with app.app_context():
+            db.engine.dispose()
+
+
+def race(app: Flask, work: Callable[[], str], devices: int = 2) -> list[str]:
+    barrier = threading.Barrier(devices)
+    outcomes: list[str] = []
+
+    def device() -> None:
+        with app.app_context():
+            barrier.wait()
+            outcomes.append(work())
+
+    threads = [threading.Thread(target=device) for _ in range(devices)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return outcomes
+
+
+def test_two_devices_submitting_at_once_make_one_record(pg_app: Flask) -> None:
+    with pg_app.app_context():
+        visit = visit_of(make_participant("PRIME-201"))
+        mlhfq = catalog().instrument("mlhfq")
+        for item_id in mlhfq.item_ids:
+            answering.save_answer(visit, mlhfq, item_id, 1, language="en", actor="test")
+        db.session.commit()
+        visit_id = visit.id
+
+    def submit() -> str:
+        target = db.session.get(Visit, visit_id)
+        assert target is not None
+        try:
+            sealing.submit(target, mlhfq, catalog(), language="en", actor="test")
+            db.session.commit()
+            return "sealed"
+        except AlreadySubmitted:
+            db.session.rollback()
+            return "receipt"
+
+    assert sorted(race(pg_app, submit)) == ["receipt", "sealed"]
+    with pg_app.app_context():
+        count = db.session.scalar(
+            select(func.count()).select_from(Response).where(Response.visit_id == visit_id)
+        )
+        assert count == 1
+        assert audit.verify_chain().ok
+
+
+def test_two_devices_saving_the_same_item_at_once_both_succeed(pg_app: Flask) -> None:
+    with pg_app.app_context():
+        visit_id = visit_of(make_participant("PRIME-202")).id
+        db.session.commit()
+
+    def save() -> str:
+        target = db.session.get(Visit, visit_id)
+        assert target is not None
+        answering.save_answer(
+            target, catalog().instrument("mlhfq"), "mlhf01", 3, language="zh_Hans", actor="test"
+        )
+        db.session.commit()
+        return "saved"
+
+    assert race(pg_app, save) == ["saved", "saved"]
+    with pg_app.app_context():
+        saved = answering.saved_answers(visit_id, "mlhfq")
+        assert saved["mlhf01"].value == 3
+        assert audit.verify_chain().ok

@@ -1,0 +1,85 @@
+"""Sealed records: immutable, hashed over a canonical form, one per visit and instrument."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from pro_app.errors import AlreadySubmitted, InvalidAnswer
+from pro_app.extensions import db
+from pro_app.models import ImmutableRecordError, Response
+from pro_app.questionnaire.catalog import catalog
+from pro_app.services import answering, sealing
+from pro_app.services.canonical import sha256_of
+from tests.factories import make_participant, visit_of
+
+
+def _answered_visit(value: int = 2):  # type: ignore[no-untyped-def]
+    participant = make_participant()
+    visit = visit_of(participant)
+    mlhfq = catalog().instrument("mlhfq")
+    for item_id in mlhfq.item_ids:
+        answering.save_answer(visit, mlhfq, item_id, value, language="zh_Hans", actor="test")
+    return visit, mlhfq
+
+
+def test_record_hash_is_the_hash_of_its_canonical_form() -> None:
+    visit, mlhfq = _answered_visit()
+    record = sealing.submit(visit, mlhfq, catalog(), language="zh_Hans", actor="test")
+    assert record.record_sha256 == sha256_of(sealing.canonical_record(record, visit, None))
+    assert record.receipt_number == "-".join(
+        record.record_sha256[i : i + 4].upper() for i in (0, 4, 8)
+    )
+
+
+def test_a_sealed_record_cannot_be_changed_or_deleted() -> None:
+    visit, mlhfq = _answered_visit()
+    record = sealing.submit(visit, mlhfq, catalog(), language="zh_Hans", actor="test")
+    db.session.commit()
+    record.answers = {**record.answers, "mlhf01": 5}
+    with pytest.raises(ImmutableRecordError):
+        db.session.flush()
+    db.session.rollback()
+    record = db.session.scalars(select(Response)).one()
+    db.session.delete(record)
+    with pytest.raises(ImmutableRecordError):
+        db.session.flush()
+    db.session.rollback()
+
+
+def test_second_submit_raises_already_submitted() -> None:
+    visit, mlhfq = _answered_visit()
+    first = sealing.submit(visit, mlhfq, catalog(), language="zh_Hans", actor="test")
+    with pytest.raises(AlreadySubmitted) as caught:
+        sealing.submit(visit, mlhfq, catalog(), language="zh_Hans", actor="test")
+    assert caught.value.response_id == first.id
+
+
+def test_the_database_refuses_a_second_version_1() -> None:
+    visit, mlhfq = _answered_visit()
+    record = sealing.submit(visit, mlhfq, catalog(), language="zh_Hans", actor="test")
+    twin = Response(
+        **{
+            c.key: getattr(record, c.key)
+            for c in Response.__table__.columns
+            if c.key not in ("id", "record_sha256", "receipt_number")
+        },
+        record_sha256="0" * 64,
+        receipt_number="0000-0000-0000",
+    )
+    with pytest.raises(IntegrityError), db.session.begin_nested():
+        db.session.add(twin)
+
+
+def test_a_tampered_draft_value_is_refused_at_submit() -> None:
+    visit, mlhfq = _answered_visit()
+    answering.save_answer(visit, mlhfq, "mlhf04", 9, language="zh_Hans", actor="test")
+    with pytest.raises(InvalidAnswer):
+        sealing.submit(visit, mlhfq, catalog(), language="zh_Hans", actor="test")
+
+
+@pytest.mark.parametrize("raw", ["6", "-1", "", None, "1.0", "True", "五"])
+def test_parse_choice_refuses_what_is_not_0_to_5(raw: str | None) -> None:
+    with pytest.raises(InvalidAnswer):
+        answering.parse_choice(catalog().instrument("mlhfq"), "mlhf01", raw)
