@@ -9,6 +9,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from pro_app.errors import AlreadySubmitted, InvalidAnswer
 from pro_app.extensions import csrf, db
+from pro_app.i18n import SUPPORTED
 from pro_app.models import Response
 from pro_app.patient import bp
 from pro_app.patient import session as patient_session
@@ -22,6 +23,12 @@ Page = str | tuple[str, int] | WerkzeugResponse
 
 def _language() -> str:
     return str(get_locale())
+
+
+def _shown_language() -> str:
+    """The language of the page the patient answered on (another tab may have switched since)."""
+    shown = request.form.get("shown_language")
+    return shown if shown in SUPPORTED else _language()
 
 
 def _choice_instrument(ctx: PatientContext, instrument_id: str) -> ChoiceInstrument:
@@ -134,12 +141,22 @@ def item(instrument_id: str, number: int) -> Page:
         try:
             if action == "skip":
                 answering.save_answer(
-                    ctx.visit, instrument, item.id, None, language=_language(), actor=ctx.actor
+                    ctx.visit,
+                    instrument,
+                    item.id,
+                    None,
+                    language=_shown_language(),
+                    actor=ctx.actor,
                 )
             elif raw is not None:
                 value = answering.parse_choice(instrument, item.id, raw)
                 answering.save_answer(
-                    ctx.visit, instrument, item.id, value, language=_language(), actor=ctx.actor
+                    ctx.visit,
+                    instrument,
+                    item.id,
+                    value,
+                    language=_shown_language(),
+                    actor=ctx.actor,
                 )
             elif action == "next":
                 raise InvalidAnswer(item.id)

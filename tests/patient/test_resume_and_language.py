@@ -7,7 +7,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from pro_app.extensions import db
-from pro_app.models import Response
+from pro_app.models import Response, Visit
+from pro_app.services import answering
 from tests.actions import Patient
 from tests.factories import issue_token, make_participant
 
@@ -65,3 +66,14 @@ def test_first_language_is_the_participants_then_the_browsers(client: FlaskClien
     assert 'lang="en"' in unknown.get_data(as_text=True)
     chinese = client.get("/s/nosuchtoken", headers={"Accept-Language": "zh-CN,zh;q=0.9"})
     assert 'lang="zh-Hans"' in chinese.get_data(as_text=True)
+
+
+def test_an_answer_records_the_language_of_the_page_it_was_given_on(client: FlaskClient) -> None:
+    """Another tab may have switched language since this page was shown: the page's language counts."""
+    patient = Patient(client, issue_token(make_participant(language="zh_Hans")))
+    patient.start()
+    patient.answer(1, 2, shown_language="en")
+    patient.answer(2, 2, shown_language="klingon")
+    visit_id = db.session.scalars(select(Visit.id).where(Visit.code == "baseline")).one()
+    saved = answering.saved_answers(visit_id, "mlhfq")
+    assert saved["mlhf01"].language == "en" and saved["mlhf02"].language == "zh_Hans"
