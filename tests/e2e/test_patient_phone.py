@@ -27,6 +27,8 @@ _MEASURE = """() => {
 
 
 def assert_readable(page: Page) -> None:
+    # A click that navigates returns before the stylesheet is applied: measure the loaded page.
+    page.wait_for_load_state("load")
     found = page.evaluate(_MEASURE)
     assert found["small"] == [], f"text under 18px: {found['small']}"
     assert found["tiny"] == [], f"tap targets under 48px: {found['tiny']}"
