@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from flask import abort, g, redirect, render_template, request, url_for
-from flask_babel import get_locale, gettext as _
+from flask_babel import get_locale
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from pro_app.errors import AlreadySubmitted, InvalidAnswer
 from pro_app.extensions import csrf, db
 from pro_app.models import Response
-from pro_app.patient import bp
+from pro_app.patient import bp, form_views
 from pro_app.patient import session as patient_session
 from pro_app.patient.session import PatientContext
 from pro_app.questionnaire.catalog import catalog
-from pro_app.questionnaire.definitions import ChoiceInstrument
+from pro_app.questionnaire.definitions import ChoiceInstrument, Instrument
+from pro_app.questionnaire.form_definitions import FormInstrument
 from pro_app.services import answering, links, sealing
 
 Page = str | tuple[str, int] | WerkzeugResponse
@@ -23,9 +25,13 @@ def _language() -> str:
     return str(get_locale())
 
 
-def _choice_instrument(ctx: PatientContext, instrument_id: str) -> ChoiceInstrument:
+def _instrument(ctx: PatientContext, instrument_id: str) -> Instrument:
     answering.require_instrument(ctx.visit, catalog().schedule, instrument_id)
-    instrument = catalog().instrument(instrument_id)
+    return catalog().instrument(instrument_id)
+
+
+def _choice_instrument(ctx: PatientContext, instrument_id: str) -> ChoiceInstrument:
+    instrument = _instrument(ctx, instrument_id)
     if not isinstance(instrument, ChoiceInstrument):
         abort(404)
     return instrument
@@ -37,14 +43,19 @@ def _visit_status(ctx: PatientContext) -> list[dict[str, object]]:
     for instrument_id in answering.instruments_of(ctx.visit, catalog().schedule):
         instrument = catalog().instrument(instrument_id)
         sealed = answering.sealed_response(ctx.visit.id, instrument_id)
-        saved = answering.saved_answers(ctx.visit.id, instrument_id)
+        if isinstance(instrument, FormInstrument):
+            answered, total, started = form_views.progress(ctx, instrument)
+        else:
+            saved = answering.saved_answers(ctx.visit.id, instrument_id)
+            answered = sum(1 for row in saved.values() if row.value is not None)
+            total, started = len(instrument.items), bool(saved)
         rows.append(
             {
                 "instrument": instrument,
                 "sealed": sealed,
-                "answered": sum(1 for row in saved.values() if row.value is not None),
-                "started": bool(saved),
-                "total": len(instrument.items),
+                "answered": answered,
+                "started": started,
+                "total": total,
             }
         )
     return rows
@@ -56,6 +67,8 @@ def _next_step(ctx: PatientContext) -> str:
         if row["sealed"] is not None:
             continue
         instrument = row["instrument"]
+        if isinstance(instrument, FormInstrument):
+            return form_views.next_url(ctx, instrument)
         assert isinstance(instrument, ChoiceInstrument)
         if not row["started"]:
             return url_for("patient.intro", instrument_id=instrument.id)
@@ -123,9 +136,11 @@ def visit() -> Page:
 @bp.get("/visit/<instrument_id>")
 def intro(instrument_id: str) -> Page:
     ctx = patient_session.current()
-    instrument = _choice_instrument(ctx, instrument_id)
+    instrument = _instrument(ctx, instrument_id)
     if answering.sealed_response(ctx.visit.id, instrument.id):
         return redirect(url_for("patient.receipt", instrument_id=instrument.id))
+    if isinstance(instrument, FormInstrument):
+        return form_views.intro(ctx, instrument)
     return render_template(
         "patient/intro.html",
         instrument=instrument,
@@ -194,9 +209,11 @@ def _after_item(instrument: ChoiceInstrument, number: int, action: str, from_rev
 @bp.get("/visit/<instrument_id>/review")
 def review(instrument_id: str) -> Page:
     ctx = patient_session.current()
-    instrument = _choice_instrument(ctx, instrument_id)
+    instrument = _instrument(ctx, instrument_id)
     if answering.sealed_response(ctx.visit.id, instrument.id):
         return redirect(url_for("patient.receipt", instrument_id=instrument.id))
+    if isinstance(instrument, FormInstrument):
+        return form_views.review(ctx, instrument)
     saved = answering.saved_answers(ctx.visit.id, instrument.id)
     answers = {item_id: row.value for item_id, row in saved.items()}
     return render_template(
@@ -211,9 +228,11 @@ def review(instrument_id: str) -> Page:
 @bp.route("/visit/<instrument_id>/submit", methods=["GET", "POST"])
 def submit(instrument_id: str) -> Page:
     ctx = patient_session.current()
-    instrument = _choice_instrument(ctx, instrument_id)
+    instrument = _instrument(ctx, instrument_id)
     if answering.sealed_response(ctx.visit.id, instrument.id):
         return redirect(url_for("patient.receipt", instrument_id=instrument.id), 303)
+    if isinstance(instrument, FormInstrument):
+        return form_views.submit(ctx, instrument)
     if request.method == "POST":
         try:
             sealing.submit(
