@@ -1,4 +1,4 @@
-"""Instrument definitions: loaded once from instruments/<id>/instrument.toml into frozen dataclasses."""
+"""Instrument definitions: instruments/<id>/instrument.toml loaded once into frozen dataclasses."""
 
 from __future__ import annotations
 

@@ -33,7 +33,9 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def issue(visit: Visit, *, actor: str, staff: StaffUser | None = None, reason: str = "") -> tuple[VisitLink, str]:
+def issue(
+    visit: Visit, *, actor: str, staff: StaffUser | None = None, reason: str = ""
+) -> tuple[VisitLink, str]:
     """A new link for the visit; any link still active for it is revoked (a reissue)."""
     participant = visit.participant
     if participant.status is ParticipantStatus.WITHDRAWN:

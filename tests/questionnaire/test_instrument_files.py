@@ -1,4 +1,4 @@
-"""Instrument, schedule and text-pack files are validated; a broken file names itself and its fault."""
+"""Instrument, schedule and text-pack files are checked; a broken file names itself and fault."""
 
 from __future__ import annotations
 
@@ -52,7 +52,11 @@ def _edit(path: Path, old: str, new: str) -> None:
 @pytest.mark.parametrize(
     ("old", "new", "fault"),
     [
-        ("items = [2, 3, 4, 5, 6, 7, 12, 13]", "items = [2, 3, 4, 5, 6, 7, 12, 99]", "item numbers"),
+        (
+            "items = [2, 3, 4, 5, 6, 7, 12, 13]",
+            "items = [2, 3, 4, 5, 6, 7, 12, 99]",
+            "item numbers",
+        ),
         ('missing_rule = "complete"', 'missing_rule = "guess"', "missing_rule"),
         ("max = 40", "max = 45", "do not match"),
         ('id = "mlhf07"', 'id = "mlhf06"', "duplicate item id"),
@@ -74,7 +78,11 @@ def test_broken_instrument_file_names_file_and_fault(
 @pytest.mark.parametrize(
     ("old", "new", "fault"),
     [
-        ('instruments = ["mlhfq", "sixmwt"]', 'instruments = ["mlhfq", "nosuch"]', "unknown 'nosuch'"),
+        (
+            'instruments = ["mlhfq", "sixmwt"]',
+            'instruments = ["mlhfq", "nosuch"]',
+            "unknown 'nosuch'",
+        ),
         ("days_before = 7", "days_before = 40", "overlap"),
         ("day = 43", "day = 3", "in order"),
     ],
