@@ -132,6 +132,8 @@ def _parse_multi(form_field: FormField, raw: RawValue) -> list[str] | None:
     if raw is None or raw == "":
         return None
     chosen = [raw] if isinstance(raw, str) else list(raw)
+    if not chosen:
+        return None
     if any(value not in form_field.option_values for value in chosen):
         raise InputError("unknown_option")
     if form_field.exclusive in chosen and len(set(chosen)) > 1:
@@ -162,6 +164,16 @@ def _parse_duration(raw: RawValue) -> int | None:
     if not (minutes_text.isdigit() and seconds_text.isdigit()) or int(seconds_text) > 59:
         raise InputError("bad_duration")
     return int(minutes_text) * 60 + int(seconds_text)
+
+
+def stored(form_field: FormField, value: Any) -> Any:
+    """A value read back from the database in its field's type. SQLite's numeric column affinity
+    turns a stored 70.0 into 70; the record must not depend on the database engine."""
+    if value is None or isinstance(value, bool):
+        return value
+    if form_field.type in ("decimal", "borg") and isinstance(value, int | float):
+        return float(value)
+    return value
 
 
 # --- limits -------------------------------------------------------------------------------------

@@ -76,7 +76,10 @@ def check_context(visit: Visit) -> CheckContext:
 
 def state(visit: Visit, instrument: FormInstrument) -> FormState:
     drafts = answering.saved_answers(visit.id, instrument.id)
-    values = {f: drafts[f].value if f in drafts else None for f in instrument.item_ids}
+    values = {
+        f.id: formcheck.stored(f, drafts[f.id].value) if f.id in drafts else None
+        for f in instrument.fields
+    }
     confirmations = drafts[CONFIRMATIONS].value if CONFIRMATIONS in drafts else {}
     timer = drafts[TIMER].value if TIMER in drafts else None
     return FormState(
