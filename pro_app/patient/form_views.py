@@ -185,7 +185,7 @@ def _render_screen(
         confirm_token=form_entry.confirm_token,
         formtext=formtext,
         borg_pack=catalog().scale_pack(instrument.borg.scale, locale),
-        has_borg=any(f.type == "borg" for f in instrument.fields_of(screen)),
+        first_borg=next((f.id for f in instrument.fields_of(screen) if f.type == "borg"), None),
         timer=current.timer,
         distance=distance,
         from_review=from_review,

@@ -20,8 +20,13 @@ def number(value: Any) -> str:
 
 
 def with_unit(value: Any, form_field: FormField, locale: str) -> str:
+    """70 kg, 70公斤, 95%: Chinese units and % follow the number without a space."""
     unit = form_field.unit(locale)
-    return f"{number(value)} {unit}".strip() if unit else number(value)
+    if not unit:
+        return number(value)
+    if unit == "%" or (locale.startswith("zh") and not unit.isascii()):
+        return f"{number(value)}{unit}"
+    return f"{number(value)} {unit}"
 
 
 def duration(seconds: int, locale: str) -> str:

@@ -26,7 +26,8 @@ _MEASURE = """() => {
       tiny.push(target.outerHTML.slice(0, 80) + ' ' + box.width + 'x' + box.height);
     }
   }
-  const wide = document.documentElement.scrollWidth > window.innerWidth;
+  // A mobile browser widens the layout viewport to fit the content, so compare with the screen.
+  const wide = document.documentElement.scrollWidth > Math.min(window.innerWidth, screen.width);
   return {small, tiny, wide};
 }"""
 

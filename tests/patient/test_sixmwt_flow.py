@@ -100,7 +100,7 @@ def test_a_value_beyond_a_hard_limit_is_refused_kept_on_screen_and_the_rest_is_s
     refused = walker.part("before", {**GOOD["before"], "test_date": D7_DATE, "weight_kg": "300"})
     assert refused.status_code == 400
     page = _text(refused)
-    assert "请填写25–250 公斤之间的数" in page and 'value="300"' in page
+    assert "请填写25–250公斤之间的数" in page and 'value="300"' in page
     assert 'aria-invalid="true"' in page
     assert _draft("weight_kg") is None and _draft("resting_sbp") == 120
 
@@ -111,7 +111,7 @@ def test_an_unusual_value_needs_a_yes_before_moving_on(client: FlaskClient) -> N
     asked = walker.part("before", values)
     assert asked.status_code == 200
     page = _text(asked)
-    assert "这个数不太常见：通常在35–150 公斤之间。请确认是否正确。" in page
+    assert "这个数不太常见：通常在35–150公斤之间。请确认是否正确。" in page
     token = re.search(r'name="confirm" value="([^"]+)"', page)
     assert token and _draft("weight_kg") == 160  # kept, so nothing typed is lost
     confirmed = walker.part("before", values, confirm=token.group(1))
@@ -136,7 +136,7 @@ def test_previous_keeps_an_unconfirmed_value_and_review_flags_it(client: FlaskCl
     )
     assert back.status_code == 303 and back.location.endswith("/visit/sixmwt")
     review = _text(client.get("/visit/sixmwt/review"))
-    assert "通常在40–120 次/分钟之间" in review and "/visit/sixmwt/submit" not in review
+    assert "通常在40–120次/分钟之间" in review and "/visit/sixmwt/submit" not in review
 
 
 def test_oxygen_details_apply_only_with_oxygen(client: FlaskClient) -> None:
@@ -174,7 +174,7 @@ def test_the_whole_log_is_submitted_and_sealed(client: FlaskClient) -> None:
     assert walker.part("walk", GOOD["walk"]).location.endswith("/part/after")
     assert walker.part("after", GOOD["after"]).location.endswith("/visit/sixmwt/review")
     review = _text(client.get("/visit/sixmwt/review"))
-    assert "步行距离：432 米" in review and "7圈 × 60 米 + 12 米" in review
+    assert "步行距离：432米" in review and "7圈 × 60米 + 12米" in review
     assert "还没有填写" not in review
     confirm = client.get("/visit/sixmwt/submit")
     assert "提交后，回答就不能再修改了" in _text(confirm)
@@ -211,7 +211,7 @@ def test_the_timer_fills_the_walk_part_for_the_assessor_to_check(client: FlaskCl
     assert _draft("timer")["pauses"] == [[130.4, 160.0]]
     page = _text(client.get("/visit/sixmwt/part/walk"))
     assert "来自计时器" in page and "数了7圈" in page and "2:10暂停" in page
-    assert "步行距离：432 米" in page
+    assert "步行距离：432米" in page
     again = walker.timer(pauses=json.dumps([[130.4, 160.0]]))
     assert again.json["ok"]
     saves = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "answer.saved")).all()
@@ -233,7 +233,7 @@ def test_the_timer_reports_a_refused_partial_lap(client: FlaskClient) -> None:
     sent = walker.timer(partial_lap_m="75")
     assert (
         sent.status_code == 400
-        and "最后不足一圈的距离必须短于一圈（60 米）" in sent.json["errors"]["partial_lap_m"]
+        and "最后不足一圈的距离必须短于一圈（60米）" in sent.json["errors"]["partial_lap_m"]
     )
     assert _draft("laps") == 7 and _draft("partial_lap_m") is None
 
@@ -266,7 +266,7 @@ def test_the_timer_page_works_without_javascript_by_pointing_to_the_hand_form(
 ) -> None:
     _d7_walker(client)
     page = _text(client.get("/visit/sixmwt/timer"))
-    assert "<noscript>" in page and 'id="walk-timer" class="walk-timer" hidden' in page
+    assert 'id="timer-needs-js"' in page and 'id="walk-timer" class="walk-timer" hidden' in page
     assert 'href="/visit/sixmwt/part/walk"' in page
     assert "<script" in page and "js/walk-timer.js" in page and "<script>" not in page
     phrases = json.loads(re.search(r'data-phrases="([^"]+)"', page).group(1).replace("&#34;", '"'))

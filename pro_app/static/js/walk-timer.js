@@ -7,6 +7,7 @@
   var root = document.getElementById("walk-timer");
   if (!root) { return; }
   root.hidden = false;
+  document.getElementById("timer-needs-js").hidden = true;
 
   var DURATION = Number(root.dataset.duration);
   var STORE = "prime-6mwt:" + root.dataset.scope;
@@ -16,6 +17,8 @@
   var msg = root.dataset;
 
   var el = function (id) { return document.getElementById(id); };
+  var intro = el("timer-intro");
+  var controls = el("timer-controls");
   var clock = el("timer-clock");
   var stateText = el("timer-state");
   var phraseBox = el("timer-phrase");
@@ -265,8 +268,11 @@
     if (state.status === "ready" && !phraseBox.textContent) { phraseBox.textContent = msg.msgStartHint; }
     var laps = state.laps.length;
     lapCount.textContent = String(laps);
-    lapDistance.textContent = laps + " " + (laps === 1 ? msg.msgLapsOne : msg.msgLapsMany) +
-      (lapLength ? " = " + Math.round(laps * lapLength * 10) / 10 + " " + msg.msgMetres : "");
+    var format = lapLength ? (laps === 1 ? msg.msgDistanceOne : msg.msgDistanceMany)
+      : (laps === 1 ? msg.msgLapsOne : msg.msgLapsMany);
+    lapDistance.textContent = format.replace("{laps}", String(laps))
+      .replace("{metres}", String(Math.round(laps * (lapLength || 0) * 10) / 10));
+    intro.hidden = state.status !== "ready";
     startButton.hidden = state.status !== "ready";
     lapButton.disabled = !running;
     pauseButton.disabled = !running;
@@ -274,7 +280,10 @@
     pauseButton.classList.toggle("active", paused());
     undoButton.disabled = !running || laps === 0;
     endButton.disabled = !running;
-    endButton.hidden = ended;
+    // At the end only the partial lap is asked for, right under the clock.
+    lapButton.hidden = ended;
+    pauseButton.hidden = ended;
+    controls.hidden = ended;
     restartButton.hidden = state.status === "ready";
     form.hidden = !ended;
     if (ended && partial.value === "" && state.partial) { partial.value = state.partial; }
