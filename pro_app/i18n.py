@@ -20,7 +20,7 @@ def select_locale() -> str:
 
 
 def browser_language() -> str:
-    best = request.accept_languages.best_match(["zh-CN", "zh", "en"], default=None)
+    best = request.accept_languages.best_match(["zh-CN", "zh", "en"])
     if best is None:
         return DEFAULT
     return "en" if best == "en" else "zh_Hans"

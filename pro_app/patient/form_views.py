@@ -24,7 +24,7 @@ from pro_app.questionnaire.form_definitions import FormInstrument, Screen
 from pro_app.questionnaire.formcheck import Finding, RawValue, applies, is_blank
 from pro_app.services import answering, form_entry, sealing
 
-Page = str | tuple[str, int] | WerkzeugResponse
+Page = str | tuple[str, int] | WerkzeugResponse | tuple[WerkzeugResponse, int]
 
 
 def _language() -> str:

@@ -18,7 +18,7 @@ from pro_app.questionnaire.definitions import ChoiceInstrument, Instrument
 from pro_app.questionnaire.form_definitions import FormInstrument
 from pro_app.services import answering, links, sealing
 
-Page = str | tuple[str, int] | WerkzeugResponse
+Page = str | tuple[str, int] | WerkzeugResponse | tuple[WerkzeugResponse, int]
 
 
 def _language() -> str:
@@ -39,7 +39,7 @@ def _choice_instrument(ctx: PatientContext, instrument_id: str) -> ChoiceInstrum
 
 def _visit_status(ctx: PatientContext) -> list[dict[str, object]]:
     """Each instrument of the visit with what the patient has done of it."""
-    rows = []
+    rows: list[dict[str, object]] = []
     for instrument_id in answering.instruments_of(ctx.visit, catalog().schedule):
         instrument = catalog().instrument(instrument_id)
         sealed = answering.sealed_response(ctx.visit.id, instrument_id)

@@ -92,6 +92,10 @@ def save_answer(
             break
         except IntegrityError:
             continue  # the other device inserted first: update its row instead
+    else:
+        # Never claim (or audit) a save that did not happen.
+        raise RuntimeError(f"answer {item_id} could not be saved after a concurrent insert")
+    assert row is not None
     participant = visit.participant
     audit.record(
         "answer.saved",
