@@ -27,6 +27,14 @@ if (window.speechSynthesis) {
   window.speechSynthesis.speak = (u) => window.__spoken.push([u.text, u.lang]);
   window.speechSynthesis.cancel = () => {};
 }
+window.__wake = [];
+Object.defineProperty(navigator, "wakeLock", {configurable: true, value: {request: (type) => {
+  window.__wake.push(type);
+  return Promise.resolve({
+    release: () => { window.__wake.push("released"); return Promise.resolve(); },
+    addEventListener: () => {},
+  });
+}}});
 """
 
 
@@ -172,6 +180,7 @@ def test_the_walk_timer_on_a_faked_clock(phone: Page, live_server: str, live_app
     phone.locator("label.choice:has(#timer-speak)").click()
     phone.get_by_role("button", name="开始计时6分钟").click()
     expect(phone.locator("#timer-state")).to_have_text("正在步行")
+    assert phone.evaluate("window.__wake") == ["screen"]  # the screen stays awake
 
     phone.clock.run_for(45_000)
     lap.click()  # 0:45
@@ -221,6 +230,7 @@ def test_the_walk_timer_on_a_faked_clock(phone: Page, live_server: str, live_app
     expect(phone.locator("#timer-state")).to_have_text("已结束")
     expect(lap).to_be_disabled()
     expect(phone.locator("#timer-partial")).to_be_focused()
+    assert phone.evaluate("window.__wake") == ["screen", "released"]
     look(phone, "zh-14-timer-partial-lap")
     spoken = phone.evaluate("window.__spoken")
     assert [text for text, _lang in spoken] == [
@@ -269,7 +279,7 @@ def test_the_timer_keeps_its_result_through_a_reload_and_a_dropped_network(
     phone.get_by_role("button", name="开始计时6分钟").click()
     phone.clock.run_for(50_000)
     phone.locator("#timer-lap").click()
-    phone.clock.run_for(20_000)
+    phone.clock.fast_forward(20_000)
     phone.reload()  # a tap on the wrong thing, a browser that restarts the page...
     expect(phone.locator("#timer-status")).to_have_text("已恢复这部手机上保存的计时。")
     expect(phone.locator("#timer-lap-count")).to_have_text("1")

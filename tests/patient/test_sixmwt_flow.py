@@ -309,3 +309,43 @@ def test_baseline_leads_from_the_questionnaire_to_the_walk_log(client: FlaskClie
     assert "本次随访还有一部分需要填写" in page and 'href="/visit/sixmwt"' in page
     visit = _text(client.get("/visit"))
     assert "6分钟步行试验" in visit and "已完成" in visit
+
+
+def test_pages_of_one_kind_do_not_open_for_the_other(client: FlaskClient) -> None:
+    Patient(client, issue_token(make_participant())).start()
+    assert client.get("/visit/sixmwt/q/1").status_code == 404
+    assert client.get("/visit/mlhfq/part/before").status_code == 404
+    assert client.get("/visit/mlhfq/timer").status_code == 404
+    assert client.get("/visit/sixmwt/part/nosuch").status_code == 404
+
+
+def test_the_walk_log_is_not_offered_where_the_visit_has_none(client: FlaskClient) -> None:
+    participant = make_participant(day0=TODAY - timedelta(days=7))
+    Walker(client, issue_token(participant, "d7")).start()
+    assert client.get("/visit/mlhfq").status_code == 404  # Day 7 has no questionnaire
+
+
+def test_walk_log_pages_need_a_started_visit(client: FlaskClient) -> None:
+    for path in (
+        "/visit/sixmwt",
+        "/visit/sixmwt/part/before",
+        "/visit/sixmwt/timer",
+        "/visit/sixmwt/review",
+    ):
+        assert client.get(path).status_code == 401, path
+
+
+def test_opening_walk_log_pages_changes_nothing(client: FlaskClient) -> None:
+    _d7_walker(client)
+    before = db.session.scalar(select(func.count()).select_from(AuditEvent))
+    for path in (
+        "/visit/sixmwt",
+        "/visit/sixmwt/part/before",
+        "/visit/sixmwt/part/walk",
+        "/visit/sixmwt/timer",
+        "/visit/sixmwt/review",
+        "/visit/sixmwt/submit",
+    ):
+        client.get(path)
+    assert db.session.scalar(select(func.count()).select_from(AuditEvent)) == before
+    assert db.session.scalar(select(func.count()).select_from(DraftAnswer)) == 0

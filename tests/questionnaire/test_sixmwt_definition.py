@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from flask.testing import FlaskCliRunner
 
 from pro_app.questionnaire.catalog import INSTRUMENTS_DIR, load_catalog
 from pro_app.questionnaire.definitions import ChoiceInstrument, load_instrument
@@ -221,3 +222,10 @@ def test_a_broken_borg_pack_stops_start_up(
     install_borg_packs(tmp_path, **change)
     with pytest.raises(DefinitionError, match=fault):
         load_catalog(tmp_path)
+
+
+def test_the_cli_says_which_borg_wording_is_in_use(runner: FlaskCliRunner) -> None:
+    result = runner.invoke(args=["instruments", "check"])
+    assert result.exit_code == 0
+    assert "sixmwt 1.0 (31 items)" in result.output
+    assert "sixmwt borg_cr10/zh_Hans: not installed: numbers only" in result.output
