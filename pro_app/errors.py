@@ -91,6 +91,12 @@ class RecordIncomplete(DomainError):
         self.unconfirmed = unconfirmed
 
 
+class TimerConflict(DomainError):
+    """The walk part changed on another device after this timing began: replacing it needs a yes."""
+
+    status = 409
+
+
 class EntryReasonRequired(DomainError):
     """Staff entering a record on a participant's behalf must say why (GCP attribution)."""
 

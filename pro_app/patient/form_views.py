@@ -12,7 +12,8 @@ from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from pro_app.errors import AlreadySubmitted, RecordIncomplete
+from pro_app import formatting
+from pro_app.errors import AlreadySubmitted, RecordIncomplete, TimerConflict
 from pro_app.extensions import db
 from pro_app.i18n import SUPPORTED
 from pro_app.patient import bp, formtext
@@ -190,7 +191,7 @@ def _render_screen(
         distance=distance,
         from_review=from_review,
         today=form_entry.check_context(ctx.visit).today.isoformat(),
-        timezone=ctx.participant.site.timezone,
+        zone_name=formatting.zone_name(ctx.participant.site.timezone, locale),
     )
     return page, (400 if errors else 200)
 
@@ -279,11 +280,22 @@ def walk_timer(instrument_id: str) -> Page:
             return (jsonify(ok=False, invalid=True), 400) if wants_json else abort(400)
         try:
             outcome = form_entry.save_timer(
-                ctx.visit, instrument, result, language=_language(), actor=ctx.actor
+                ctx.visit,
+                instrument,
+                result,
+                started_from=request.form.get("walk_version", ""),
+                replace=request.form.get("replace") == "1",
+                language=_language(),
+                actor=ctx.actor,
             )
         except AlreadySubmitted:
             db.session.rollback()
             return (jsonify(ok=False, submitted=True), 409) if wants_json else _receipt(instrument)
+        except TimerConflict:
+            db.session.rollback()
+            if wants_json:
+                return jsonify(ok=False, conflict=True), 409
+            return redirect(walk_url, 303)
         db.session.commit()
         if not wants_json:
             return redirect(walk_url, 303)
@@ -304,6 +316,7 @@ def walk_timer(instrument_id: str) -> Page:
         phrases=_phrases(instrument),
         patient_language=ctx.participant.preferred_language,
         lap_length=current.values.get("lap_length_m"),
+        walk_version=form_entry.walk_version(ctx.visit, instrument),
         walk_url=walk_url,
         formtext=formtext,
         page_title=_("Walk timer"),

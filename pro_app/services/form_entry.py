@@ -7,7 +7,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from pro_app.errors import AlreadySubmitted, EntryReasonRequired, RecordIncomplete
+from pro_app.errors import AlreadySubmitted, EntryReasonRequired, RecordIncomplete, TimerConflict
 from pro_app.extensions import db
 from pro_app.models import DraftAnswer, StaffUser, Visit
 from pro_app.questionnaire import formcheck, walktest
@@ -15,6 +15,7 @@ from pro_app.questionnaire.catalog import Catalog
 from pro_app.questionnaire.form_definitions import FormInstrument, Screen
 from pro_app.questionnaire.formcheck import HARD, CheckContext, Finding, InputError, RawValue
 from pro_app.services import answering, links
+from pro_app.services.canonical import sha256_of
 
 # Draft rows besides the fields: confirmed unusual values, and the walk timer's raw result.
 CONFIRMATIONS = "confirmations"
@@ -170,17 +171,37 @@ def save_screen(
     return ScreenOutcome(errors=errors, warnings=warnings)
 
 
+def walk_version(visit: Visit, instrument: FormInstrument) -> str:
+    """A short fingerprint of the walk part as saved now (its values and which timing filled it).
+    The timer keeps the one it started from, so a late upload cannot silently overwrite values
+    that someone typed on another device in the meantime."""
+    current = state(visit, instrument)
+    walk = {f: current.values[f] for f in instrument.screen("walk").field_ids}
+    run = current.timer.get("run_id") if current.timer else None
+    return sha256_of({"walk": walk, "timer_run": run})[:16]
+
+
 def save_timer(
     visit: Visit,
     instrument: FormInstrument,
     result: walktest.TimerResult,
     *,
+    started_from: str,
+    replace: bool = False,
     language: str,
     actor: str,
     staff: StaffUser | None = None,
 ) -> ScreenOutcome:
     """The timer fills the walk screen: laps, partial lap, stopped or paused and when; the raw
-    timing is kept as the source. The reason for stopping is left to the assessor."""
+    timing is kept as the source. The reason for stopping is left to the assessor.
+
+    `started_from` is the walk_version the timer saw when it started. If the walk part has changed
+    since (and not by an earlier upload of this same timing), TimerConflict is raised unless the
+    assessor chose to `replace` it."""
+    current = state(visit, instrument)
+    same_run = current.timer is not None and current.timer.get("run_id") == result.run_id
+    if not (replace or same_run) and walk_version(visit, instrument) != started_from:
+        raise TimerConflict()
     stop = result.stop_time_s
     raw: dict[str, RawValue] = {
         "laps": str(result.laps),

@@ -14,6 +14,8 @@ from sqlalchemy import select
 
 from pro_app.extensions import db
 from pro_app.models import DraftAnswer, Participant, Response, Visit
+from pro_app.questionnaire.catalog import catalog
+from pro_app.services import form_entry
 from tests.e2e.conftest import PHONE, screenshot
 from tests.e2e.test_patient_phone import assert_readable
 from tests.factories import TODAY, issue_token, make_participant
@@ -68,6 +70,23 @@ def sealed(app: Flask, study_id: str) -> Response:
         ).one()
         db.session.expunge(record)
         return record
+
+
+def type_walk_part_elsewhere(app: Flask, study_id: str) -> None:
+    with app.app_context():
+        participant = db.session.scalars(
+            select(Participant).where(Participant.study_id == study_id)
+        ).one()
+        visit = next(v for v in participant.visits if v.code == "d7")
+        form_entry.save_screen(
+            visit,
+            catalog().instrument("sixmwt"),
+            "walk",
+            {"laps": "9", "partial_lap_m": "0", "stopped_early": "no"},
+            language="zh_Hans",
+            actor=f"participant:{study_id}",
+        )
+        db.session.commit()
 
 
 def look(page: Page, name: str) -> None:
@@ -289,7 +308,7 @@ def test_the_timer_keeps_its_result_through_a_reload_and_a_dropped_network(
     phone.clock.run_for(10_000)
     phone.get_by_role("button", name="提前结束试验").click()
     phone.get_by_role("button", name="再点一次，立即结束试验").click()  # 1:20
-    expect(phone.locator("#timer-state")).to_have_text("已提前结束")
+    expect(phone.locator("#timer-state")).to_have_text("已提前结束 · 1:20")
     phone.context.set_offline(True)
     phone.locator("#timer-partial").fill("20")
     phone.get_by_role("button", name="保存到记录").click()
@@ -297,8 +316,14 @@ def test_the_timer_keeps_its_result_through_a_reload_and_a_dropped_network(
     look(phone, "zh-16-timer-offline")
     assert "laps" not in drafts(live_app, "PRIME-203")
     assert "pending" in phone.evaluate("JSON.stringify(localStorage)")
+    type_walk_part_elsewhere(live_app, "PRIME-203")  # meanwhile, on the patient's phone
     phone.context.set_offline(False)
     phone.clock.run_for(15_000)  # the timer retries; the browser also says it is online
+    expect(phone.locator("#timer-status")).to_contain_text("在另一部手机上被修改过")
+    assert drafts(live_app, "PRIME-203")["laps"] == 9  # what was typed is not overwritten
+    look(phone, "zh-17-timer-conflict")
+    phone.get_by_role("button", name="用这次计时替换").click()
+    phone.get_by_role("button", name="再点一次，替换步行结果").click()
     expect(phone.get_by_role("heading", name="步行", exact=True)).to_be_visible()
     saved = drafts(live_app, "PRIME-203")
     assert (saved["laps"], saved["partial_lap_m"], saved["stop_time_s"]) == (2, 20, 80)
@@ -329,7 +354,7 @@ def test_the_log_works_without_javascript(
     page.get_by_role("link", name="步行计时器（研究人员使用）").click()
     expect(page.get_by_text("计时器需要JavaScript")).to_be_visible()
     expect(page.locator("#walk-timer")).to_be_hidden()
-    look(page, "zh-17-timer-without-js")
+    look(page, "zh-18-timer-without-js")
     page.get_by_role("link", name="手动填写步行结果").click()
     expect(page.get_by_role("heading", name="步行", exact=True)).to_be_visible()
     page.goto(live_server + "/visit/sixmwt/part/before")

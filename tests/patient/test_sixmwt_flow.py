@@ -35,10 +35,18 @@ class Walker(Patient):
                 data[key] = value
         return self.client.post(url, data=data)
 
-    def timer(self, **fields: str) -> TestResponse:
+    def timer_page(self) -> tuple[str, str]:
+        """(CSRF token, walk version) as the timer page hands them to its script."""
         page = self.client.get("/visit/sixmwt/timer")
+        version = re.search(r'data-walk-version="([0-9a-f]+)"', _text(page))
+        assert version
+        return csrf_of(page), version.group(1)
+
+    def timer(self, started_from: str | None = None, **fields: str) -> TestResponse:
+        token, version = self.timer_page()
         data = {
-            "csrf_token": csrf_of(page),
+            "csrf_token": token,
+            "walk_version": version if started_from is None else started_from,
             "run_id": "run-0001-abcd",
             "laps": "7",
             "lap_times": json.dumps([40, 85, 131, 190, 240, 290, 340]),
@@ -349,3 +357,16 @@ def test_opening_walk_log_pages_changes_nothing(client: FlaskClient) -> None:
         client.get(path)
     assert db.session.scalar(select(func.count()).select_from(AuditEvent)) == before
     assert db.session.scalar(select(func.count()).select_from(DraftAnswer)) == 0
+
+
+def test_a_late_timing_never_overwrites_values_typed_on_another_device(client: FlaskClient) -> None:
+    walker = _d7_walker(client)
+    _token, seen_at_start = walker.timer_page()  # the assessor's phone starts timing
+    walker.part("walk", {"laps": "6", "partial_lap_m": "30", "stopped_early": "no"})  # by hand
+    late = walker.timer(started_from=seen_at_start)
+    assert late.status_code == 409 and late.json == {"ok": False, "conflict": True}
+    assert (_draft("laps"), _draft("timer")) == (6, None)
+    replaced = walker.timer(started_from=seen_at_start, replace="1")
+    assert replaced.json["ok"] and _draft("laps") == 7 and _draft("timer")["run_id"]
+    again = walker.timer(started_from=seen_at_start)  # the same timing sent twice is no conflict
+    assert again.json["ok"]

@@ -267,7 +267,14 @@ def test_the_timer_result_is_sealed_as_the_source(app_ctx: Flask) -> None:
         },
         360,
     )
-    outcome = form_entry.save_timer(visit, sixmwt(), result, language="zh_Hans", actor=PATIENT)
+    outcome = form_entry.save_timer(
+        visit,
+        sixmwt(),
+        result,
+        started_from=form_entry.walk_version(visit, sixmwt()),
+        language="zh_Hans",
+        actor=PATIENT,
+    )
     assert [w.key for w in outcome.warnings] == []
     form_entry.save_screen(
         visit,

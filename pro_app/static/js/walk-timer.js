@@ -35,6 +35,7 @@
   var partialError = el("timer-partial-error");
   var status = el("timer-status");
   var speak = el("timer-speak");
+  var replaceButton = el("timer-replace");
 
   var wakeLock = null;
   var armed = null; // the button waiting for its confirming second tap
@@ -43,7 +44,8 @@
   function fresh() {
     return {
       status: "ready", runId: null, startedAt: null, laps: [], pauses: [], endedAt: null,
-      endedEarly: false, partial: "", cue: -1, pending: false, lang: null
+      endedEarly: false, partial: "", cue: -1, pending: false, lang: null,
+      walkVersion: root.dataset.walkVersion, replace: false, conflict: false
     };
   }
 
@@ -151,6 +153,7 @@
     state.status = "ended";
     state.endedAt = now;
     state.endedEarly = early;
+    if (early) { phraseBox.textContent = ""; }
     save();
     releaseWakeLock();
     render();
@@ -209,6 +212,8 @@
     form.elements.elapsed_s.value = String(state.endedAt);
     form.elements.ended_early.value = state.endedEarly ? "1" : "0";
     form.elements.partial_lap_m.value = state.partial;
+    form.elements.walk_version.value = state.walkVersion || "";
+    form.elements.replace.value = state.replace ? "1" : "";
   }
 
   function showStatus(text) { status.textContent = text; }
@@ -233,6 +238,13 @@
           save();
           showStatus(msg.msgSaved);
           window.location.assign(body.next);
+        } else if (body && body.conflict) {
+          // Someone typed the walk part elsewhere: never overwrite it without a yes.
+          state.pending = false;
+          state.conflict = true;
+          save();
+          showStatus(msg.msgConflict);
+          render();
         } else if (body && body.submitted) {
           clear();
           state = fresh();
@@ -263,7 +275,10 @@
     clock.textContent = mmss(DURATION - now);
     clock.classList.toggle("warning", running && now >= DURATION - 15);
     if (running) { stateText.textContent = paused() ? msg.msgPaused : msg.msgWalking; }
-    else if (ended) { stateText.textContent = state.endedEarly ? msg.msgEndedEarly : msg.msgEnded; }
+    else if (ended) {
+      stateText.textContent = state.endedEarly
+        ? msg.msgEndedEarly + " · " + mmss(Math.floor(state.endedAt)) : msg.msgEnded;
+    }
     else { stateText.textContent = msg.msgReady; }
     if (state.status === "ready" && !phraseBox.textContent) { phraseBox.textContent = msg.msgStartHint; }
     var laps = state.laps.length;
@@ -286,6 +301,7 @@
     controls.hidden = ended;
     restartButton.hidden = state.status === "ready";
     form.hidden = !ended;
+    replaceButton.hidden = !(ended && state.conflict);
     if (ended && partial.value === "" && state.partial) { partial.value = state.partial; }
   }
 
@@ -314,6 +330,14 @@
     render();
   });
 
+  twoTaps(replaceButton, msg.msgConfirmReplace, function () {
+    state.replace = true;
+    state.conflict = false;
+    state.pending = true;
+    save();
+    send();
+  });
+
   form.addEventListener("submit", function (event) {
     event.preventDefault();
     partialError.hidden = true;
@@ -324,6 +348,7 @@
       return;
     }
     state.partial = partial.value.trim();
+    state.conflict = false;
     state.pending = true;
     save();
     send();
@@ -355,7 +380,7 @@
     showStatus(msg.msgRestored);
     if (state.status === "running") { acquireWakeLock(); }
   }
-  var shown = state.cue >= 0 ? phrases[language()].phrases[state.cue] : null;
+  var shown = state.cue >= 0 && !state.endedEarly ? phrases[language()].phrases[state.cue] : null;
   if (shown) { phraseBox.textContent = shown.text; }
   render();
   window.setInterval(tick, 200);
