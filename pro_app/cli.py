@@ -14,6 +14,8 @@ from pro_app.errors import DomainError, EnrolmentError
 from pro_app.extensions import db
 from pro_app.models import Sex, Site, Visit
 from pro_app.questionnaire.catalog import catalog
+from pro_app.questionnaire.form_definitions import FormInstrument
+from pro_app.questionnaire.textpacks import LANGUAGES
 from pro_app.services import audit, enrolment, export, links
 
 CLI_ACTOR = "system:cli"
@@ -59,9 +61,8 @@ def ensure_site(code: str, **fields: str) -> Site:
     for key, value in fields.items():
         setattr(site, key, value)
     db.session.flush()
-    audit.record(
-        "site.created" if created else "site.updated", CLI_ACTOR, site_id=site.id, code=code
-    )
+    action = "site.created" if created else "site.updated"
+    audit.record(action, CLI_ACTOR, site_id=site.id, code=code)
     return site
 
 
@@ -110,9 +111,8 @@ def enrol_participant(
     db.session.commit()
     click.echo(f"enrolled {participant.study_id} at {site.code}")
     for visit in participant.visits:
-        click.echo(
-            f"  {visit.code:9} {visit.target_date}  window {visit.window_start} .. {visit.window_end}"
-        )
+        window = f"{visit.window_start} .. {visit.window_end}"
+        click.echo(f"  {visit.code:9} {visit.target_date}  window {window}")
 
 
 @links_cli.command("issue")
@@ -187,15 +187,26 @@ def check_instruments() -> None:
         click.echo(f"{instrument.id} {instrument.version} ({len(instrument.item_ids)} items)")
     for (instrument_id, language), pack in sorted(loaded.textpacks.items()):
         kind = "DEMO wording" if pack.demo else "licensed"
-        click.echo(
-            f"  {instrument_id}/{language}: {pack.pack_id} sha256 {pack.sha256[:12]}… {kind}"
-        )
+        identity = f"{pack.pack_id} sha256 {pack.sha256[:12]}…"
+        click.echo(f"  {instrument_id}/{language}: {identity} {kind}")
+    for instrument in loaded.instruments.values():
+        if not isinstance(instrument, FormInstrument):
+            continue
+        for language in LANGUAGES:
+            scale = instrument.borg.scale
+            found = loaded.scale_pack(scale, language)
+            shown = (
+                f"{found.pack_id} sha256 {found.sha256[:12]}… ({found.scale_version})"
+                if found
+                else "not installed: numbers only"
+            )
+            click.echo(f"  {instrument.id} {scale}/{language}: {shown}")
     click.echo(f"schedule {loaded.schedule.version}: {', '.join(loaded.schedule.codes)}")
 
 
 @click.command("demo")
 def demo() -> None:
-    """Create (or keep) the demo site and participant, and print a fresh link to the current visit."""
+    """Create (or keep) the demo site and participant; print a fresh link to the current visit."""
     site = ensure_site(
         "SEH",
         name_en="Shanghai East Hospital, Heart Failure Department",

@@ -76,3 +76,28 @@ class EnrolmentError(DomainError):
         super().__init__(field, code)
         self.field = field
         self.code = code
+
+
+class RecordIncomplete(DomainError):
+    """A form cannot be sealed yet: required fields are blank, values break a hard limit, or an
+    unusual value has not been confirmed. Each list names field ids (or finding keys)."""
+
+    status = 400
+
+    def __init__(self, missing: list[str], refused: list[str], unconfirmed: list[str]) -> None:
+        super().__init__(missing, refused, unconfirmed)
+        self.missing = missing
+        self.refused = refused
+        self.unconfirmed = unconfirmed
+
+
+class TimerConflict(DomainError):
+    """The walk part changed on another device after this timing began: replacing it needs a yes."""
+
+    status = 409
+
+
+class EntryReasonRequired(DomainError):
+    """Staff entering a record on a participant's behalf must say why (GCP attribution)."""
+
+    status = 400

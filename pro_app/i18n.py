@@ -1,4 +1,4 @@
-"""Which language a page is shown in: the one chosen on the page, else the participant's, else the browser's."""
+"""A page's language: the one chosen on the page, else the participant's, else the browser's."""
 
 from __future__ import annotations
 

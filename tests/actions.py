@@ -1,4 +1,4 @@
-"""Helper objects that act like a patient on the test client (as the flaskr tutorial's AuthActions)."""
+"""Helper objects that act like a patient on the test client (like flaskr's AuthActions)."""
 
 from __future__ import annotations
 

@@ -43,7 +43,7 @@ def bind(link: VisitLink) -> None:
 
 
 def current() -> PatientContext:
-    """The started visit of this browser, checked again on every request (revocation is immediate)."""
+    """The started visit of this browser, checked on every request (revocation is immediate)."""
     link_id = session.get(_KEY)
     link = db.session.get(VisitLink, link_id) if isinstance(link_id, int) else None
     if link is None:

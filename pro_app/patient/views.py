@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask import abort, g, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -11,14 +13,15 @@ from pro_app.errors import AlreadySubmitted, InvalidAnswer
 from pro_app.extensions import csrf, db
 from pro_app.i18n import SUPPORTED
 from pro_app.models import Response
-from pro_app.patient import bp
+from pro_app.patient import bp, form_views
 from pro_app.patient import session as patient_session
 from pro_app.patient.session import PatientContext
 from pro_app.questionnaire.catalog import catalog
-from pro_app.questionnaire.definitions import ChoiceInstrument
+from pro_app.questionnaire.definitions import ChoiceInstrument, Instrument
+from pro_app.questionnaire.form_definitions import FormInstrument
 from pro_app.services import answering, links, sealing
 
-Page = str | tuple[str, int] | WerkzeugResponse
+Page = str | tuple[str, int] | WerkzeugResponse | tuple[WerkzeugResponse, int]
 
 
 def _language() -> str:
@@ -31,27 +34,56 @@ def _shown_language() -> str:
     return shown if shown in SUPPORTED else _language()
 
 
-def _choice_instrument(ctx: PatientContext, instrument_id: str) -> ChoiceInstrument:
+def _instrument(ctx: PatientContext, instrument_id: str) -> Instrument:
     answering.require_instrument(ctx.visit, catalog().schedule, instrument_id)
-    instrument = catalog().instrument(instrument_id)
+    return catalog().instrument(instrument_id)
+
+
+def _choice_instrument(ctx: PatientContext, instrument_id: str) -> ChoiceInstrument:
+    instrument = _instrument(ctx, instrument_id)
     if not isinstance(instrument, ChoiceInstrument):
         abort(404)
     return instrument
 
 
-def _visit_status(ctx: PatientContext) -> list[answering.InstrumentProgress]:
-    return answering.progress(ctx.visit, catalog().schedule, catalog())
+@dataclass(frozen=True)
+class InstrumentRow:
+    """One instrument of the visit with what the patient has done of it."""
+
+    instrument: Instrument
+    sealed: Response | None
+    answered: int
+    total: int
+    started: bool
+
+
+def _visit_status(ctx: PatientContext) -> list[InstrumentRow]:
+    rows = []
+    for instrument_id in answering.instruments_of(ctx.visit, catalog().schedule):
+        instrument = catalog().instrument(instrument_id)
+        if isinstance(instrument, FormInstrument):
+            answered, total, started = form_views.progress(ctx, instrument)
+        else:
+            saved = answering.saved_answers(ctx.visit.id, instrument_id)
+            answered = sum(1 for row in saved.values() if row.value is not None)
+            total, started = len(instrument.items), bool(saved)
+        sealed = answering.sealed_response(ctx.visit.id, instrument_id)
+        rows.append(InstrumentRow(instrument, sealed, answered, total, started))
+    return rows
 
 
 def _next_step(ctx: PatientContext) -> str:
-    """Where the patient continues: the first unfinished instrument, at its first unanswered item."""
+    """Where the patient continues: the first unfinished instrument, at its first open item."""
     for row in _visit_status(ctx):
         if row.sealed is not None:
             continue
         instrument = row.instrument
+        if isinstance(instrument, FormInstrument):
+            return form_views.next_url(ctx, instrument)
         if not row.started:
             return url_for("patient.intro", instrument_id=instrument.id)
-        number = answering.first_unanswered(instrument, row.saved)
+        saved = answering.saved_answers(ctx.visit.id, instrument.id)
+        number = answering.first_unanswered(instrument, saved)
         if number is None:
             return url_for("patient.review", instrument_id=instrument.id)
         return url_for("patient.item", instrument_id=instrument.id, number=number)
@@ -114,9 +146,11 @@ def visit() -> Page:
 @bp.get("/visit/<instrument_id>")
 def intro(instrument_id: str) -> Page:
     ctx = patient_session.current()
-    instrument = _choice_instrument(ctx, instrument_id)
+    instrument = _instrument(ctx, instrument_id)
     if answering.sealed_response(ctx.visit.id, instrument.id):
         return redirect(url_for("patient.receipt", instrument_id=instrument.id))
+    if isinstance(instrument, FormInstrument):
+        return form_views.intro(ctx, instrument)
     return render_template(
         "patient/intro.html",
         instrument=instrument,
@@ -195,9 +229,11 @@ def _after_item(instrument: ChoiceInstrument, number: int, action: str, from_rev
 @bp.get("/visit/<instrument_id>/review")
 def review(instrument_id: str) -> Page:
     ctx = patient_session.current()
-    instrument = _choice_instrument(ctx, instrument_id)
+    instrument = _instrument(ctx, instrument_id)
     if answering.sealed_response(ctx.visit.id, instrument.id):
         return redirect(url_for("patient.receipt", instrument_id=instrument.id))
+    if isinstance(instrument, FormInstrument):
+        return form_views.review(ctx, instrument)
     saved = answering.saved_answers(ctx.visit.id, instrument.id)
     answers = {item_id: row.value for item_id, row in saved.items()}
     return render_template(
@@ -212,9 +248,11 @@ def review(instrument_id: str) -> Page:
 @bp.route("/visit/<instrument_id>/submit", methods=["GET", "POST"])
 def submit(instrument_id: str) -> Page:
     ctx = patient_session.current()
-    instrument = _choice_instrument(ctx, instrument_id)
+    instrument = _instrument(ctx, instrument_id)
     if answering.sealed_response(ctx.visit.id, instrument.id):
         return redirect(url_for("patient.receipt", instrument_id=instrument.id), 303)
+    if isinstance(instrument, FormInstrument):
+        return form_views.submit(ctx, instrument)
     if request.method == "POST":
         try:
             sealing.submit(ctx.visit, instrument, catalog(), language=_language(), actor=ctx.actor)

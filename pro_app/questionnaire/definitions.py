@@ -1,4 +1,4 @@
-"""Instrument definitions: loaded once from instruments/<id>/instrument.toml into frozen dataclasses."""
+"""Instrument definitions: instruments/<id>/instrument.toml loaded once into frozen dataclasses."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 
 from pro_app.questionnaire import tomlfile
 from pro_app.questionnaire.errors import DefinitionError
+from pro_app.questionnaire.form_definitions import FormInstrument, load_form_instrument
 from pro_app.questionnaire.tomlfile import field
 
 MISSING_RULES = ("complete", "mean_impute")
@@ -91,11 +92,25 @@ class ChoiceInstrument:
         return {item.number: item for item in self.items}
 
 
-Instrument = ChoiceInstrument
+Instrument = ChoiceInstrument | FormInstrument
+
+KINDS = ("choice", "form")
 
 
-def load_choice_instrument(path: Path) -> ChoiceInstrument:
+def load_instrument(path: Path) -> Instrument:
+    """Read an instrument file and build it by its `kind`: "choice" (MLHFQ) or "form" (6MWT log)."""
     data = tomlfile.load(path)
+    kind = field(path, data, "kind", str)
+    if kind == "choice":
+        return load_choice_instrument(path, data)
+    if kind == "form":
+        return load_form_instrument(path, data)
+    raise DefinitionError(path, f"'kind' must be one of {KINDS}, not '{kind}'")
+
+
+def load_choice_instrument(path: Path, data: dict[str, Any] | None = None) -> ChoiceInstrument:
+    if data is None:
+        data = tomlfile.load(path)
     choices = field(path, data, "choices", dict)
     choice_min = field(path, choices, "min", int, "choices.")
     choice_max = field(path, choices, "max", int, "choices.")

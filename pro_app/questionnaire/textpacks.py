@@ -1,4 +1,4 @@
-"""Text packs: the licensed wording of an instrument in one language, installed by the site outside git.
+"""Text packs: an instrument's licensed wording in one language, installed by the site outside git.
 
 A pack is `<PRO_TEXTPACK_DIR>/<instrument>.<language>.toml`. Without one, the committed demo pack
 under instruments/<id>/textpack-demo/ is used and everything it touches is marked as demo wording.
@@ -85,3 +85,59 @@ def find_textpack_file(site_dir: Path, demo_dir: Path, instrument_id: str, langu
     name = f"{instrument_id}.{language}.toml"
     installed = site_dir / name
     return installed if installed.exists() else demo_dir / name
+
+
+@dataclass(frozen=True)
+class ScalePack:
+    """The licensed wording of a rating scale (Borg CR10) in one language: site-installed only.
+
+    A pack is `<PRO_TEXTPACK_DIR>/<scale>.<language>.toml`. There is no committed demo pack: without
+    one, pages show the numbers alone and the record says so.
+    """
+
+    pack_id: str
+    scale: str
+    language: str
+    scale_version: str
+    sha256: str
+    anchors: dict[float, str]
+    instructions: str
+    path: Path
+
+    def anchor(self, value: float) -> str:
+        return self.anchors.get(float(value), "")
+
+
+def load_scale_pack(path: Path, scale: str, language: str, values: tuple[float, ...]) -> ScalePack:
+    raw = path.read_bytes()
+    data = tomlfile.load(path)
+    anchors: dict[float, str] = {}
+    for key, text in dict(field(path, data, "anchors", dict)).items():
+        try:
+            value = float(key)
+        except ValueError:
+            raise DefinitionError(path, f"anchor '{key}' is not a number") from None
+        if value not in values:
+            raise DefinitionError(path, f"anchor '{key}' is not a value of the scale")
+        anchors[value] = str(text)
+    if not anchors:
+        raise DefinitionError(path, "no [anchors]")
+    pack = ScalePack(
+        pack_id=field(path, data, "pack_id", str),
+        scale=field(path, data, "scale", str),
+        language=field(path, data, "language", str),
+        scale_version=field(path, data, "scale_version", str),
+        sha256=hashlib.sha256(raw).hexdigest(),
+        anchors=anchors,
+        instructions=str(data.get("instructions", "")),
+        path=path,
+    )
+    if pack.scale != scale or pack.language != language:
+        raise DefinitionError(path, f"pack is for {pack.scale}/{pack.language}")
+    return pack
+
+
+def find_scale_pack_file(site_dir: Path, scale: str, language: str) -> Path | None:
+    """The site's installed pack for a licensed scale, or None (then only numbers are shown)."""
+    installed = site_dir / f"{scale}.{language}.toml"
+    return installed if installed.exists() else None

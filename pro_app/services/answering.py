@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -12,7 +11,6 @@ from pro_app import clock
 from pro_app.errors import AlreadySubmitted, InstrumentNotInVisit, InvalidAnswer
 from pro_app.extensions import db
 from pro_app.models import DraftAnswer, EnteredBy, Response, StaffUser, Visit
-from pro_app.questionnaire.catalog import Catalog
 from pro_app.questionnaire.definitions import ChoiceInstrument, Instrument
 from pro_app.questionnaire.schedule import Schedule
 from pro_app.services import audit
@@ -94,6 +92,9 @@ def save_answer(
             break
         except IntegrityError:
             continue  # the other device inserted first: update its row instead
+    else:
+        # Never claim (or audit) a save that did not happen.
+        raise RuntimeError(f"answer {item_id} could not be saved after a concurrent insert")
     assert row is not None
     participant = visit.participant
     audit.record(
@@ -117,38 +118,6 @@ def clear_answer(visit: Visit, instrument: Instrument, item_id: str, *, actor: s
     if row is None or row.value is None:
         return
     save_answer(visit, instrument, item_id, None, language=row.language, actor=actor)
-
-
-@dataclass(frozen=True)
-class InstrumentProgress:
-    """What the patient has done of one instrument of a visit."""
-
-    instrument: Instrument
-    sealed: Response | None
-    saved: dict[str, DraftAnswer]
-
-    @property
-    def started(self) -> bool:
-        return bool(self.saved)
-
-    @property
-    def answered(self) -> int:
-        return sum(1 for row in self.saved.values() if row.value is not None)
-
-    @property
-    def total(self) -> int:
-        return len(self.instrument.item_ids)
-
-
-def progress(visit: Visit, schedule: Schedule, catalog: Catalog) -> list[InstrumentProgress]:
-    return [
-        InstrumentProgress(
-            instrument=catalog.instrument(instrument_id),
-            sealed=sealed_response(visit.id, instrument_id),
-            saved=saved_answers(visit.id, instrument_id),
-        )
-        for instrument_id in instruments_of(visit, schedule)
-    ]
 
 
 def first_unanswered(instrument: ChoiceInstrument, answers: dict[str, DraftAnswer]) -> int | None:

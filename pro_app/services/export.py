@@ -14,6 +14,9 @@ from sqlalchemy.orm import joinedload
 from pro_app.extensions import db
 from pro_app.models import Participant, Response, StaffUser, Visit
 from pro_app.questionnaire.catalog import Catalog
+from pro_app.questionnaire.definitions import ChoiceInstrument, Instrument
+from pro_app.questionnaire.form_definitions import FormInstrument
+from pro_app.questionnaire.walktest import COMPUTED_KEYS
 
 
 def records() -> Iterator[dict[str, Any]]:
@@ -61,18 +64,10 @@ def as_json() -> str:
 
 
 def as_csv(catalog: Catalog) -> str:
-    """One row per record; a column per item and per score of every instrument."""
-    item_columns = [
-        f"{instrument.id}.{item_id}"
-        for instrument in catalog.instruments.values()
-        for item_id in instrument.item_ids
-    ]
-    score_columns = [
-        f"{instrument.id}.score.{definition.id}{suffix}"
-        for instrument in catalog.instruments.values()
-        for definition in instrument.scoring.scores
-        for suffix in ("", ".missing")
-    ]
+    """One row per record; a column per item and per score or computed value of every instrument."""
+    instruments = list(catalog.instruments.values())
+    item_columns = [c for instrument in instruments for c in _answer_columns(instrument)]
+    score_columns = [c for instrument in instruments for c in _derived_columns(instrument)]
     fixed = [
         "record_id",
         "study_id",
@@ -102,11 +97,61 @@ def as_csv(catalog: Catalog) -> str:
     for record in records():
         row = {key: record[key] for key in fixed}
         row["languages"] = " ".join(record["languages"])
-        for item_id, value in record["answers"].items():
-            row[f"{record['instrument']}.{item_id}"] = "" if value is None else value
-        for score_id, result in record["scores"].items():
-            prefix = f"{record['instrument']}.score.{score_id}"
-            row[prefix] = "" if result["value"] is None else result["value"]
-            row[f"{prefix}.missing"] = result["missing"]
+        instrument = catalog.instruments.get(record["instrument"])
+        if isinstance(instrument, FormInstrument):
+            row.update(_form_cells(instrument, record))
+        else:
+            row.update(_choice_cells(record))
         writer.writerow(row)
     return out.getvalue()
+
+
+# Columns of a form record beyond its fields and computed values (full detail is in the JSON).
+FORM_RECORD_COLUMNS = ("borg_scale_version", "timer_used", "confirmed_warnings")
+
+
+def _answer_columns(instrument: Instrument) -> list[str]:
+    return [f"{instrument.id}.{item_id}" for item_id in instrument.item_ids]
+
+
+def _derived_columns(instrument: Instrument) -> list[str]:
+    if isinstance(instrument, ChoiceInstrument):
+        return [
+            f"{instrument.id}.score.{definition.id}{suffix}"
+            for definition in instrument.scoring.scores
+            for suffix in ("", ".missing")
+        ]
+    return [f"{instrument.id}.{key}" for key in (*COMPUTED_KEYS, *FORM_RECORD_COLUMNS)]
+
+
+def _cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return ";".join(str(v) for v in value)
+    return value
+
+
+def _choice_cells(record: dict[str, Any]) -> dict[str, Any]:
+    row: dict[str, Any] = {}
+    for item_id, value in record["answers"].items():
+        row[f"{record['instrument']}.{item_id}"] = "" if value is None else value
+    for score_id, result in record["scores"].items():
+        prefix = f"{record['instrument']}.score.{score_id}"
+        row[prefix] = "" if result["value"] is None else result["value"]
+        row[f"{prefix}.missing"] = result["missing"]
+    return row
+
+
+def _form_cells(instrument: FormInstrument, record: dict[str, Any]) -> dict[str, Any]:
+    answers = record["answers"]
+    row = {
+        f"{instrument.id}.{field_id}": _cell(value)
+        for field_id, value in answers["worksheet"].items()
+    }
+    scores = record["scores"]
+    row.update({f"{instrument.id}.{key}": _cell(scores.get(key)) for key in COMPUTED_KEYS})
+    row[f"{instrument.id}.borg_scale_version"] = answers["borg_scale"]["version"]
+    row[f"{instrument.id}.timer_used"] = answers["timer"] is not None
+    row[f"{instrument.id}.confirmed_warnings"] = " ".join(sorted(answers["confirmed_warnings"]))
+    return row

@@ -14,10 +14,12 @@ from pro_app.extensions import db
 from pro_app.models import DraftAnswer, EnteredBy, Job, JobStatus, Response, StaffUser, Visit
 from pro_app.questionnaire.catalog import Catalog
 from pro_app.questionnaire.definitions import ChoiceInstrument, Instrument
+from pro_app.questionnaire.form_definitions import FormInstrument
 from pro_app.questionnaire.scoring import score
-from pro_app.services import audit
+from pro_app.services import audit, form_entry
 from pro_app.services.answering import saved_answers, sealed_response
 from pro_app.services.canonical import sha256_of
+from pro_app.services.form_entry import SealedContent
 
 RENDER_PDF = "render_pdf"
 
@@ -32,33 +34,40 @@ def submit(
     staff: StaffUser | None = None,
     entry_reason: str | None = None,
 ) -> Response:
-    """Seal the saved answers. A second submit (double tap, second device) raises AlreadySubmitted."""
+    """Seal the saved answers; a second submit (double tap, other device) is AlreadySubmitted."""
     existing = sealed_response(visit.id, instrument.id)
     if existing is not None:
         raise AlreadySubmitted(existing.id)
     drafts = saved_answers(visit.id, instrument.id)
-    answers = {
-        item_id: drafts[item_id].value if item_id in drafts else None
-        for item_id in instrument.item_ids
-    }
-    _validate(instrument, answers)
+    if isinstance(instrument, FormInstrument):
+        content = form_entry.sealed_content(
+            visit,
+            instrument,
+            catalog,
+            drafts,
+            language=language,
+            staff=staff,
+            entry_reason=entry_reason,
+        )
+    else:
+        content = _choice_content(instrument, catalog, drafts, language)
     item_languages = {item_id: row.language for item_id, row in drafts.items()}
     started = min((row.saved_at for row in drafts.values()), default=None)
-    pack = catalog.textpack(instrument.id, language)
     response = Response(
         visit_id=visit.id,
         instrument_id=instrument.id,
         version=1,
         instrument_version=instrument.version,
-        scoring_version=instrument.scoring.version,
-        textpack_id=pack.pack_id,
-        textpack_sha256=pack.sha256,
-        textpack_demo=pack.demo,
+        scoring_version=content.scoring_version,
+        textpack_id=content.textpack_id,
+        textpack_sha256=content.textpack_sha256,
+        # Only MLHFQ ships demo wording; a missing Borg pack shows numbers, never demo words.
+        textpack_demo=_demo(instrument, catalog, language),
         language=language,
         languages=sorted(set(item_languages.values()) | {language}),
-        answers=answers,
+        answers=content.answers,
         item_languages=item_languages,
-        scores={key: result.as_dict() for key, result in score(instrument, answers).items()},
+        scores=content.scores,
         entered_by=EnteredBy.STAFF if staff else EnteredBy.PARTICIPANT,
         staff_id=staff.id if staff else None,
         entry_reason=entry_reason,
@@ -100,11 +109,34 @@ def submit(
     return response
 
 
-def _validate(instrument: Instrument, answers: dict[str, Any]) -> None:
+def _choice_content(
+    instrument: ChoiceInstrument, catalog: Catalog, drafts: dict[str, DraftAnswer], language: str
+) -> SealedContent:
+    answers = {
+        item_id: drafts[item_id].value if item_id in drafts else None
+        for item_id in instrument.item_ids
+    }
+    _validate(instrument, answers)
+    pack = catalog.textpack(instrument.id, language)
+    return SealedContent(
+        answers=answers,
+        scores={key: result.as_dict() for key, result in score(instrument, answers).items()},
+        scoring_version=instrument.scoring.version,
+        textpack_id=pack.pack_id,
+        textpack_sha256=pack.sha256,
+    )
+
+
+def _demo(instrument: Instrument, catalog: Catalog, language: str) -> bool:
     if isinstance(instrument, ChoiceInstrument):
-        for item_id, value in answers.items():
-            if value is not None and (isinstance(value, bool) or value not in instrument.choices):
-                raise InvalidAnswer(item_id)
+        return catalog.textpack(instrument.id, language).demo
+    return False
+
+
+def _validate(instrument: ChoiceInstrument, answers: dict[str, Any]) -> None:
+    for item_id, value in answers.items():
+        if value is not None and (isinstance(value, bool) or value not in instrument.choices):
+            raise InvalidAnswer(item_id)
 
 
 def enqueue_render(response: Response) -> Job:

@@ -10,23 +10,31 @@ from tests.e2e.conftest import participant_link, screenshot
 # Everything a patient reads or taps, measured in the real browser.
 _MEASURE = """() => {
   const small = [];
-  for (const el of document.querySelectorAll('main p, main li, main label, main legend, main a, main button, main dd, main dt')) {
+  const texts = 'main p, main li, main label, main legend, main a, main button, main dd, main dt';
+  for (const el of document.querySelectorAll(texts)) {
     const size = parseFloat(getComputedStyle(el).fontSize);
-    if (el.offsetParent !== null && el.innerText.trim() && size < 18) small.push(el.outerHTML.slice(0, 80) + ' ' + size);
+    if (el.offsetParent !== null && el.innerText.trim() && size < 18) {
+      small.push(el.outerHTML.slice(0, 80) + ' ' + size);
+    }
   }
   const tiny = [];
   for (const el of document.querySelectorAll('a, button, label.choice, input[type=radio]')) {
     const target = el.matches('input') ? el.closest('label') : el;
     if (!target || target.offsetParent === null) continue;
     const box = target.getBoundingClientRect();
-    if (box.height < 48 || box.width < 48) tiny.push(target.outerHTML.slice(0, 80) + ' ' + box.width + 'x' + box.height);
+    if (box.height < 48 || box.width < 48) {
+      tiny.push(target.outerHTML.slice(0, 80) + ' ' + box.width + 'x' + box.height);
+    }
   }
-  const wide = document.documentElement.scrollWidth > window.innerWidth;
+  // A mobile browser widens the layout viewport to fit the content, so compare with the screen.
+  const wide = document.documentElement.scrollWidth > Math.min(window.innerWidth, screen.width);
   return {small, tiny, wide};
 }"""
 
 
 def assert_readable(page: Page) -> None:
+    # A click that navigates returns before the stylesheet is applied: measure the loaded page.
+    page.wait_for_load_state("load")
     found = page.evaluate(_MEASURE)
     assert found["small"] == [], f"text under 18px: {found['small']}"
     assert found["tiny"] == [], f"tap targets under 48px: {found['tiny']}"

@@ -13,9 +13,11 @@ from pro_app import clock
 from pro_app.errors import ParticipantWithdrawn
 from pro_app.extensions import db
 from pro_app.models import AuditEvent, ParticipantStatus, VisitLink
-from pro_app.services import links
+from pro_app.questionnaire.catalog import catalog
+from pro_app.services import links, sealing
 from tests.actions import Patient
 from tests.factories import TODAY, issue_token, make_participant, visit_of
+from tests.walklog import fill_log, sixmwt
 
 
 def _bilingual(page: str, zh: str, en: str) -> None:
@@ -98,11 +100,19 @@ def test_withdrawn_participant(client: FlaskClient) -> None:
 
 
 def test_submitted_link_shows_thanks_not_the_form(client: FlaskClient) -> None:
-    token = issue_token(make_participant())
+    participant = make_participant()
+    token = issue_token(participant)
     patient = Patient(client, token)
     patient.start()
     patient.answer_all([1] * 21)
     patient.submit()
+    page = Patient(client, token).open_link().get_data(as_text=True)
+    assert "我们已收到您的回答" not in page and "start_token" in page  # the 6MWT log is still open
+    fill_log(visit_of(participant))
+    sealing.submit(
+        visit_of(participant), sixmwt(), catalog(), language="zh_Hans", actor="participant:test"
+    )
+    db.session.commit()
     page = Patient(client, token).open_link().get_data(as_text=True)
     assert "我们已收到您的回答" in page and "start_token" not in page
 
@@ -160,6 +170,7 @@ def test_withdrawn_participants_get_no_new_links(client: FlaskClient) -> None:
     participant = make_participant()
     participant.status = ParticipantStatus.WITHDRAWN
     db.session.flush()
+    # The empty alternative in the old match="ParticipantWithdrawn|" matched any exception.
     with pytest.raises(ParticipantWithdrawn):
         links.issue(visit_of(participant), actor="test")
     assert db.session.scalar(select(func.count()).select_from(VisitLink)) == 0

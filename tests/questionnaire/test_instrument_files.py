@@ -1,4 +1,4 @@
-"""Instrument, schedule and text-pack files are validated; a broken file names itself and its fault."""
+"""Instrument, schedule and text-pack files are checked; a broken file names itself and fault."""
 
 from __future__ import annotations
 
@@ -26,6 +26,11 @@ def test_committed_files_load(tmp_path: Path) -> None:
     assert catalog.schedule.codes == ("baseline", "d7", "d43", "d91", "d180", "d360")
     assert [v.day for v in catalog.schedule.visits] == [0, 7, 43, 91, 180, 360]
     assert "mlhfq" not in catalog.schedule.visit("d7").instruments
+    assert catalog.schedule.visit("d7").instruments == ("sixmwt",)
+    for visit in catalog.schedule.visits:
+        assert "sixmwt" in visit.instruments, visit.code
+        if visit.code != "d7":
+            assert visit.instruments == ("mlhfq", "sixmwt"), visit.code
 
 
 def test_without_an_installed_pack_the_demo_wording_is_used_and_marked(tmp_path: Path) -> None:
@@ -75,7 +80,11 @@ def test_broken_instrument_file_names_file_and_fault(
 @pytest.mark.parametrize(
     ("old", "new", "fault"),
     [
-        ('instruments = ["mlhfq"]', 'instruments = ["nosuch"]', "unknown 'nosuch'"),
+        (
+            'instruments = ["mlhfq", "sixmwt"]',
+            'instruments = ["mlhfq", "nosuch"]',
+            "unknown 'nosuch'",
+        ),
         ("days_before = 7", "days_before = 40", "overlap"),
         ("day = 43", "day = 3", "in order"),
     ],

@@ -1,0 +1,318 @@
+"""Reading and checking form answers: hard limits refuse a value, soft limits ask for a yes."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from pro_app.questionnaire.form_definitions import BorgScale, FormField, FormInstrument
+
+# What a browser sends for one field: text, the ticked boxes, or (minutes, seconds).
+RawValue = str | list[str] | tuple[str, str] | None
+
+HARD = "hard"
+SOFT = "soft"
+
+_INTEGER = re.compile(r"[+-]?\d+")
+_DECIMAL = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
+_TIME = re.compile(r"(\d{1,2}):(\d{2})")
+
+
+class InputError(ValueError):
+    """A value that cannot be read at all (not a number, not a date...); `code` names the fault."""
+
+    def __init__(self, code: str, **params: Any) -> None:
+        super().__init__(code)
+        self.code = code
+        self.params = params
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A limit a value breaks. Hard: refused. Soft: kept, but needs a confirmation of `basis`."""
+
+    field: str
+    level: str
+    code: str
+    params: dict[str, Any] = dataclass_field(default_factory=dict)
+    # The values the finding is about; a confirmation holds for exactly these values.
+    basis: tuple[Any, ...] = ()
+
+    @property
+    def key(self) -> str:
+        return f"{self.field}:{self.code}"
+
+
+@dataclass(frozen=True)
+class CheckContext:
+    """What the checks need besides the answers: the site's today and the visit window."""
+
+    today: date
+    window_start: date
+    window_end: date
+
+
+def _text(raw: RawValue) -> str:
+    if raw is None:
+        return ""
+    if not isinstance(raw, str):
+        raise InputError("unreadable")
+    # Full-width digits and punctuation from Chinese keyboards become their ASCII forms.
+    return unicodedata.normalize("NFKC", raw).strip()
+
+
+def _number_text(raw: RawValue) -> str:
+    return _text(raw).replace(",", ".").replace("。", ".").replace(" ", "")
+
+
+def parse(form_field: FormField, raw: RawValue, borg: BorgScale) -> Any:
+    """The stored (JSON) value of one field, None when left blank; InputError when unreadable."""
+    kind = form_field.type
+    if kind == "multi":
+        return _parse_multi(form_field, raw)
+    if kind == "duration":
+        return _parse_duration(raw)
+    text = _number_text(raw) if kind in ("integer", "decimal", "borg") else _text(raw)
+    if text == "":
+        return None
+    if kind == "integer":
+        if not _INTEGER.fullmatch(text):
+            raise InputError("not_whole" if _DECIMAL.fullmatch(text) else "not_a_number")
+        return int(text)
+    if kind == "decimal":
+        return _parse_decimal(form_field, text)
+    if kind == "borg":
+        return _parse_borg(text, borg)
+    if kind == "choice":
+        if text not in form_field.option_values:
+            raise InputError("unknown_option")
+        return text
+    if kind == "date":
+        try:
+            return date.fromisoformat(text).isoformat()
+        except ValueError:
+            raise InputError("bad_date") from None
+    if kind == "time":
+        match = _TIME.fullmatch(text)
+        if not match or int(match.group(1)) > 23 or int(match.group(2)) > 59:
+            raise InputError("bad_time")
+        return f"{int(match.group(1)):02d}:{match.group(2)}"
+    if len(text) > form_field.max_length:
+        raise InputError("too_long", max=form_field.max_length)
+    return text
+
+
+def _parse_decimal(form_field: FormField, text: str) -> float:
+    if not _DECIMAL.fullmatch(text):
+        raise InputError("not_a_number")
+    value = Decimal(text)
+    exponent = value.as_tuple().exponent
+    if isinstance(exponent, int) and -exponent > form_field.decimals:
+        raise InputError("too_many_decimals", decimals=form_field.decimals)
+    return float(value)
+
+
+def _parse_borg(text: str, borg: BorgScale) -> float:
+    try:
+        value = float(Decimal(text))
+    except InvalidOperation:
+        raise InputError("not_on_scale") from None
+    if value not in borg.values:
+        raise InputError("not_on_scale")
+    return value
+
+
+def _parse_multi(form_field: FormField, raw: RawValue) -> list[str] | None:
+    if raw is None or raw == "":
+        return None
+    chosen = [raw] if isinstance(raw, str) else list(raw)
+    if not chosen:
+        return None
+    if any(value not in form_field.option_values for value in chosen):
+        raise InputError("unknown_option")
+    if form_field.exclusive in chosen and len(set(chosen)) > 1:
+        raise InputError("exclusive_with_others")
+    # Kept in the order of the options, so the same ticks always give the same record.
+    return [value for value in form_field.option_values if value in chosen]
+
+
+def _parse_duration(raw: RawValue) -> int | None:
+    """(minutes, seconds) from two boxes, or "m:ss" from the timer; stored as seconds."""
+    if raw is None:
+        return None
+    if isinstance(raw, str):
+        text = _text(raw)
+        if text == "":
+            return None
+        match = _TIME.fullmatch(text)
+        if not match:
+            raise InputError("bad_duration")
+        minutes_text, seconds_text = match.group(1), match.group(2)
+    elif isinstance(raw, tuple):
+        minutes_text, seconds_text = (_number_text(part) for part in raw)
+        if minutes_text == "" and seconds_text == "":
+            return None
+        minutes_text, seconds_text = minutes_text or "0", seconds_text or "0"
+    else:
+        raise InputError("unreadable")
+    if not (minutes_text.isdigit() and seconds_text.isdigit()) or int(seconds_text) > 59:
+        raise InputError("bad_duration")
+    return int(minutes_text) * 60 + int(seconds_text)
+
+
+def stored(form_field: FormField, value: Any) -> Any:
+    """A value read back from the database in its field's type. SQLite's numeric column affinity
+    turns a stored 70.0 into 70; the record must not depend on the database engine."""
+    if value is None or isinstance(value, bool):
+        return value
+    if form_field.type in ("decimal", "borg") and isinstance(value, int | float):
+        return float(value)
+    return value
+
+
+# --- limits -------------------------------------------------------------------------------------
+
+
+def applies(form_field: FormField, values: Mapping[str, Any]) -> bool:
+    """Whether a conditional field applies given the other answers (e.g. flow only with oxygen)."""
+    if form_field.when is None:
+        return True
+    current = values.get(form_field.when.field)
+    if isinstance(current, list):
+        return form_field.when.value in current
+    return bool(current == form_field.when.value)
+
+
+def is_blank(value: Any) -> bool:
+    return value is None or value == "" or value == []
+
+
+def missing_required(instrument: FormInstrument, values: Mapping[str, Any]) -> list[str]:
+    return [
+        f.id
+        for f in instrument.fields
+        if f.required and applies(f, values) and is_blank(values.get(f.id))
+    ]
+
+
+def field_findings(form_field: FormField, value: Any) -> Iterator[Finding]:
+    """Hard and soft range limits of one numeric value, from the instrument file."""
+    if not isinstance(value, int | float) or isinstance(value, bool) or form_field.type == "borg":
+        return
+    lo, hi = form_field.min, form_field.max
+    if (lo is not None and value < lo) or (hi is not None and value > hi):
+        yield Finding(form_field.id, HARD, "out_of_range", {"min": lo, "max": hi}, (value,))
+        return
+    soft_lo, soft_hi = form_field.soft_min, form_field.soft_max
+    if (soft_lo is not None and value < soft_lo) or (soft_hi is not None and value > soft_hi):
+        yield Finding(
+            form_field.id,
+            SOFT,
+            "unusual_value",
+            {"soft_min": soft_lo, "soft_max": soft_hi},
+            (value,),
+        )
+
+
+def findings(
+    instrument: FormInstrument, values: Mapping[str, Any], context: CheckContext
+) -> list[Finding]:
+    """Every limit the current answers break: per field, then across fields."""
+    found: list[Finding] = []
+    for form_field in instrument.fields:
+        value = values.get(form_field.id)
+        if not is_blank(value) and applies(form_field, values):
+            found.extend(field_findings(form_field, value))
+    hard_fields = {f.field for f in found if f.level == HARD}
+    found.extend(f for f in _cross_field(instrument, values, context) if f.field not in hard_fields)
+    return found
+
+
+def _cross_field(
+    instrument: FormInstrument, values: Mapping[str, Any], context: CheckContext
+) -> Iterator[Finding]:
+    test_date = values.get("test_date")
+    if isinstance(test_date, str):
+        day = date.fromisoformat(test_date)
+        if day > context.today:
+            yield Finding(
+                "test_date", HARD, "date_in_future", {"today": context.today}, (test_date,)
+            )
+        elif not context.window_start <= day <= context.window_end:
+            yield Finding(
+                "test_date",
+                SOFT,
+                "date_outside_window",
+                {"start": context.window_start, "end": context.window_end},
+                (test_date,),
+            )
+    systolic, diastolic = values.get("resting_sbp"), values.get("resting_dbp")
+    if systolic is not None and diastolic is not None and diastolic >= systolic:
+        yield Finding(
+            "resting_dbp", HARD, "diastolic_not_below_systolic", {}, (systolic, diastolic)
+        )
+    course, lap = values.get("course_length_m"), values.get("lap_length_m")
+    if course is not None and lap is not None and Decimal(str(lap)) != 2 * Decimal(str(course)):
+        yield Finding(
+            "lap_length_m", SOFT, "lap_not_twice_course", {"expected": 2 * course}, (course, lap)
+        )
+    partial, laps = values.get("partial_lap_m"), values.get("laps")
+    if partial is not None and lap is not None and partial >= lap:
+        yield Finding("partial_lap_m", HARD, "partial_not_below_lap", {"lap": lap}, (partial, lap))
+        return
+    yield from _distance(instrument, laps, lap, partial)
+
+
+def _distance(instrument: FormInstrument, laps: Any, lap: Any, partial: Any) -> Iterator[Finding]:
+    if laps is None or lap is None:
+        return
+    # Checked as soon as laps and lap length are known; the partial lap adds less than one lap.
+    distance = Decimal(str(laps)) * Decimal(str(lap)) + Decimal(str(partial or 0))
+    limits = instrument.computation
+    basis = (laps, lap, partial)
+    if distance > Decimal(str(limits.distance_max_m)):
+        yield Finding(
+            "laps",
+            HARD,
+            "distance_over_max",
+            {"distance": float(distance), "max": limits.distance_max_m},
+            basis,
+        )
+    elif partial is not None and not (
+        limits.distance_soft_min_m <= distance <= limits.distance_soft_max_m
+    ):
+        yield Finding(
+            "laps",
+            SOFT,
+            "distance_unusual",
+            {
+                "distance": float(distance),
+                "soft_min": limits.distance_soft_min_m,
+                "soft_max": limits.distance_soft_max_m,
+            },
+            basis,
+        )
+
+
+def unconfirmed(found: list[Finding], confirmations: Mapping[str, Any]) -> list[Finding]:
+    """Soft findings without a confirmation of exactly their current values."""
+    return [
+        f
+        for f in found
+        if f.level == SOFT and list(confirmations.get(f.key) or []) != list(f.basis)
+    ]
+
+
+def confirmed(found: list[Finding], confirmations: Mapping[str, Any]) -> dict[str, list[Any]]:
+    """The confirmations that still hold, as sealed with the record."""
+    return {
+        f.key: list(f.basis)
+        for f in found
+        if f.level == SOFT and list(confirmations.get(f.key) or []) == list(f.basis)
+    }

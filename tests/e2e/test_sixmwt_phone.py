@@ -1,0 +1,435 @@
+"""The 6MWT log and walk timer on a 360x740 phone: by hand, with the timer on a faked clock,
+offline, without JavaScript, in both languages."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from flask import Flask
+from playwright.sync_api import Browser, Page, expect
+from sqlalchemy import select
+
+from pro_app.extensions import db
+from pro_app.models import DraftAnswer, Participant, Response, Visit
+from pro_app.questionnaire.catalog import catalog
+from pro_app.services import form_entry
+from tests.e2e.conftest import PHONE, screenshot
+from tests.e2e.test_patient_phone import assert_readable
+from tests.factories import TODAY, issue_token, make_participant
+
+# The browser's faked clock starts where the server's frozen one is: 10:00 in Shanghai.
+START = datetime(2026, 11, 25, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+# Records what the page asks the browser to say aloud (headless Chromium has no voices).
+RECORD_SPEECH = """
+window.__spoken = [];
+if (window.speechSynthesis) {
+  window.speechSynthesis.speak = (u) => window.__spoken.push([u.text, u.lang]);
+  window.speechSynthesis.cancel = () => {};
+}
+window.__wake = [];
+Object.defineProperty(navigator, "wakeLock", {configurable: true, value: {request: (type) => {
+  window.__wake.push(type);
+  return Promise.resolve({
+    release: () => { window.__wake.push("released"); return Promise.resolve(); },
+    addEventListener: () => {},
+  });
+}}});
+"""
+
+
+def walk_link(app: Flask, study_id: str, language: str = "zh_Hans") -> str:
+    """A participant whose Day 7 visit (the 6MWT only) is open today."""
+    with app.app_context():
+        participant = make_participant(study_id, language=language, day0=TODAY - timedelta(days=7))
+        token = issue_token(participant, "d7")
+        db.session.commit()
+    return f"/s/{token}"
+
+
+def drafts(app: Flask, study_id: str) -> dict[str, object]:
+    with app.app_context():
+        rows = db.session.scalars(
+            select(DraftAnswer)
+            .join(Visit, DraftAnswer.visit_id == Visit.id)
+            .join(Participant, Visit.participant_id == Participant.id)
+            .where(Participant.study_id == study_id)
+        )
+        return {row.item_id: row.value for row in rows}
+
+
+def sealed(app: Flask, study_id: str) -> Response:
+    with app.app_context():
+        record = db.session.scalars(
+            select(Response)
+            .join(Visit, Response.visit_id == Visit.id)
+            .join(Participant, Visit.participant_id == Participant.id)
+            .where(Participant.study_id == study_id)
+        ).one()
+        db.session.expunge(record)
+        return record
+
+
+def type_walk_part_elsewhere(app: Flask, study_id: str) -> None:
+    with app.app_context():
+        participant = db.session.scalars(
+            select(Participant).where(Participant.study_id == study_id)
+        ).one()
+        visit = next(v for v in participant.visits if v.code == "d7")
+        form_entry.save_screen(
+            visit,
+            catalog().instrument("sixmwt"),
+            "walk",
+            {"laps": "9", "partial_lap_m": "0", "stopped_early": "no"},
+            language="zh_Hans",
+            actor=f"participant:{study_id}",
+        )
+        db.session.commit()
+
+
+def look(page: Page, name: str) -> None:
+    assert_readable(page)
+    screenshot(page, f"6mwt-{name}")
+
+
+def fill_before(page: Page, **changes: str) -> None:
+    values = {
+        "start_time": "09:30",
+        "test_number": "1",
+        "course_length_m": "30",
+        "lap_length_m": "60",
+        "weight_kg": "68.5",
+        "resting_sbp": "118",
+        "resting_dbp": "72",
+        "baseline_hr": "76",
+        "baseline_spo2": "96",
+        **changes,
+    }
+    for name, value in values.items():
+        page.locator(f"[name={name}]").fill(value)
+    for name, value in (
+        ("practice_test", "no"),
+        ("supplemental_o2", "no"),
+        ("assistive_device", "none"),
+        ("baseline_dyspnoea", "0.5"),
+        ("baseline_fatigue", "1"),
+    ):
+        page.locator(f"label.choice:has(input[name={name}][value='{value}'])").click()
+
+
+def fill_after(page: Page) -> None:
+    page.locator("[name=end_hr]").fill("104")
+    page.locator("[name=end_spo2]").fill("94")
+    page.locator("label.choice:has(input[name=end_dyspnoea][value='3'])").click()
+    page.locator("label.choice:has(input[name=end_fatigue][value='2.5'])").click()
+    page.locator("label.choice:has(input[name=symptoms][value='none'])").click()
+    page.locator("[name=assessor]").fill("李护士")
+
+
+def test_the_log_by_hand_in_chinese(phone: Page, live_server: str, live_app: Flask) -> None:
+    phone.goto(live_server + walk_link(live_app, "PRIME-201"))
+    look(phone, "zh-01-landing")
+    phone.get_by_role("button", name="开始填写").click()
+    expect(phone.get_by_role("heading", name="6分钟步行试验")).to_be_visible()
+    look(phone, "zh-02-intro")
+    phone.get_by_role("link", name="开始填写").click()
+    expect(phone.get_by_role("heading", name="步行前")).to_be_visible()
+    assert phone.locator("[name=weight_kg]").get_attribute("inputmode") == "decimal"
+    assert phone.locator("[name=baseline_hr]").get_attribute("inputmode") == "numeric"
+    expect(phone.locator("#field-o2_flow_l_min")).to_be_hidden()  # no oxygen chosen yet
+    look(phone, "zh-03-before")
+    fill_before(phone, weight_kg="160")
+    phone.locator("label.choice:has(input[name=supplemental_o2][value='yes'])").click()
+    expect(phone.locator("#field-o2_flow_l_min")).to_be_visible()
+    phone.locator("[name=o2_flow_l_min]").fill("2")
+    phone.locator("label.choice:has(input[name=o2_device][value='nasal_cannula'])").click()
+    phone.get_by_role("button", name="下一步").click()
+    warning = phone.locator("#field-weight_kg .soft-warning")
+    expect(warning).to_contain_text("这个数不太常见：通常在35–150公斤之间")
+    look(phone, "zh-04-are-you-sure")
+    phone.locator("#field-weight_kg label.confirm").click()
+    phone.get_by_role("button", name="下一步").click()
+    expect(phone.get_by_role("heading", name="步行", exact=True)).to_be_visible()
+    phone.locator("[name=laps]").fill("7")
+    phone.locator("[name=partial_lap_m]").fill("75")
+    phone.locator("label.choice:has(input[name=stopped_early][value='no'])").click()
+    phone.get_by_role("button", name="下一步").click()
+    expect(phone.locator("#field-partial_lap_m .error")).to_contain_text("必须短于一圈（60米）")
+    expect(phone.locator("[name=partial_lap_m]")).to_have_value("75")
+    look(phone, "zh-05-walk-refused")
+    phone.locator("[name=partial_lap_m]").fill("12")
+    phone.get_by_role("button", name="下一步").click()
+    expect(phone.get_by_role("heading", name="步行后")).to_be_visible()
+    fill_after(phone)
+    look(phone, "zh-06-after")
+    phone.get_by_role("button", name="下一步").click()
+    expect(phone.get_by_role("heading", name="检查您的回答")).to_be_visible()
+    expect(phone.locator(".distance")).to_have_text("步行距离：432米")
+    look(phone, "zh-07-review")
+    phone.get_by_role("link", name="提交").click()
+    look(phone, "zh-08-confirm")
+    phone.get_by_role("button", name="确定提交").click()
+    expect(phone.get_by_role("heading", name="谢谢您！")).to_be_visible()
+    look(phone, "zh-09-receipt")
+    record = sealed(live_app, "PRIME-201")
+    assert record.scores["distance_m"] == 432.0
+    assert record.answers["worksheet"]["o2_flow_l_min"] == 2.0
+    assert record.answers["confirmed_warnings"] == {"weight_kg:unusual_value": [160.0]}
+
+
+def test_the_walk_timer_on_a_faked_clock(phone: Page, live_server: str, live_app: Flask) -> None:
+    phone.clock.install(time=START)
+    phone.add_init_script(RECORD_SPEECH)
+    phone.goto(live_server + walk_link(live_app, "PRIME-202"))
+    phone.get_by_role("button", name="开始填写").click()
+    phone.get_by_role("link", name="开始填写").click()
+    fill_before(phone)
+    phone.get_by_role("button", name="下一步").click()
+    phone.get_by_role("link", name="打开步行计时器").click()
+    # From here time moves only when the test says so, to the millisecond.
+    phone.clock.pause_at(START + timedelta(minutes=10))
+    clock = phone.locator("#timer-clock")
+    phrase = phone.locator("#timer-phrase")
+    lap = phone.locator("#timer-lap")
+    expect(clock).to_have_text("6:00")
+    expect(lap).to_be_disabled()
+    look(phone, "zh-10-timer-ready")
+    phone.locator("label.choice:has(#timer-speak)").click()
+    phone.get_by_role("button", name="开始计时6分钟").click()
+    expect(phone.locator("#timer-state")).to_have_text("正在步行")
+    assert phone.evaluate("window.__wake") == ["screen"]  # the screen stays awake
+
+    phone.clock.run_for(45_000)
+    lap.click()  # 0:45
+    phone.clock.run_for(14_500)
+    expect(clock).to_have_text("5:01")
+    expect(phrase).not_to_contain_text("还有5分钟")
+    phone.clock.run_for(500)
+    expect(clock).to_have_text("5:00")
+    expect(phrase).to_have_text("您做得很好。还有5分钟。")
+    look(phone, "zh-11-timer-minute-1")
+    phone.clock.run_for(35_000)
+    lap.click()  # 1:35
+    phone.clock.run_for(25_000)
+    expect(phrase).to_have_text("继续保持，做得不错。还有4分钟。")
+    phone.clock.run_for(10_000)
+    phone.get_by_role("button", name="受试者停下了").click()  # 2:10
+    expect(phone.locator("#timer-state")).to_have_text("受试者停下了：计时继续")
+    expect(phrase).to_contain_text("靠墙休息")
+    look(phone, "zh-12-timer-paused")
+    phone.clock.run_for(30_000)
+    expect(clock).to_have_text("3:20")  # the clock kept running through the pause
+    phone.get_by_role("button", name="受试者继续走了").click()  # 2:40
+    phone.clock.run_for(20_000)
+    expect(phrase).to_have_text("您做得很好。已经走了一半了。")
+    lap.click()  # 3:00
+    phone.clock.run_for(45_000)
+    lap.click()  # 3:45
+    phone.get_by_role("button", name="撤销上一圈").click()
+    lap.click()  # 3:45 again: a mis-tap undone
+    phone.clock.run_for(15_000)
+    expect(phrase).to_have_text("继续保持，做得不错。只剩2分钟了。")
+    phone.clock.run_for(45_000)
+    lap.click()  # 4:45
+    phone.clock.run_for(15_000)
+    expect(phrase).to_have_text("您做得很好。只剩1分钟了。")
+    phone.clock.run_for(40_000)
+    lap.click()  # 5:40
+    expect(phone.locator("#timer-lap-count")).to_have_text("6")
+    expect(phone.locator("#timer-lap-distance")).to_have_text("6圈 = 360米")
+    phone.clock.run_for(5_000)
+    expect(phrase).to_contain_text("过一会儿我会请您停下")
+    expect(clock).to_have_class("timer-clock warning")
+    look(phone, "zh-13-timer-5-45")
+    phone.clock.run_for(15_000)
+    expect(clock).to_have_text("0:00")
+    expect(phrase).to_have_text("停！")
+    expect(phone.locator("#timer-state")).to_have_text("已结束")
+    expect(lap).to_be_disabled()
+    expect(phone.locator("#timer-partial")).to_be_focused()
+    assert phone.evaluate("window.__wake") == ["screen", "released"]
+    look(phone, "zh-14-timer-partial-lap")
+    spoken = phone.evaluate("window.__spoken")
+    assert [text for text, _lang in spoken] == [
+        "您做得很好。还有5分钟。",
+        "继续保持，做得不错。还有4分钟。",
+        "如果需要，您可以靠墙休息一下；觉得可以了，就接着走。",
+        "您做得很好。已经走了一半了。",
+        "继续保持，做得不错。只剩2分钟了。",
+        "您做得很好。只剩1分钟了。",
+        "过一会儿我会请您停下。听到“停”的时候，请您就地站住，我会走到您身边。",
+        "停！",
+    ]
+    assert {lang for _text, lang in spoken} == {"zh-CN"}
+
+    phone.locator("#timer-partial").fill("12")
+    phone.get_by_role("button", name="保存到记录").click()
+    expect(phone.get_by_role("heading", name="步行", exact=True)).to_be_visible()
+    expect(phone.locator("[name=laps]")).to_have_value("6")
+    expect(phone.locator("[name=partial_lap_m]")).to_have_value("12")
+    expect(phone.locator("input[name=stopped_early][value=yes]")).to_be_checked()
+    expect(phone.locator("[name=stop_time_s_min]")).to_have_value("2")
+    expect(phone.locator("[name=stop_time_s_sec]")).to_have_value("10")
+    expect(phone.locator(".timer-summary")).to_contain_text("数了6圈")
+    expect(phone.locator(".timer-summary")).to_contain_text("2:10暂停 · 2:40继续走")
+    expect(phone.locator(".distance")).to_have_text("步行距离：372米")
+    look(phone, "zh-15-walk-from-timer")
+    saved = drafts(live_app, "PRIME-202")
+    assert (saved["laps"], saved["partial_lap_m"], saved["stopped_early"]) == (6, 12, "yes")
+    timer = saved["timer"]
+    assert isinstance(timer, dict)
+    assert timer["lap_times_s"] == [45, 95, 180, 225, 285, 340]
+    assert timer["pauses"] == [[130, 160]] and timer["elapsed_s"] == 360
+    assert phone.evaluate("localStorage.length") == 0 or "sent" in str(
+        phone.evaluate("Object.values(localStorage)")
+    )
+
+
+def test_the_timer_keeps_its_result_through_a_reload_and_a_dropped_network(
+    phone: Page, live_server: str, live_app: Flask
+) -> None:
+    phone.clock.install(time=START)
+    phone.goto(live_server + walk_link(live_app, "PRIME-203"))
+    phone.get_by_role("button", name="开始填写").click()
+    phone.goto(live_server + "/visit/sixmwt/timer")
+    phone.clock.pause_at(START + timedelta(minutes=10))
+    phone.get_by_role("button", name="开始计时6分钟").click()
+    phone.clock.run_for(50_000)
+    phone.locator("#timer-lap").click()
+    phone.clock.fast_forward(20_000)
+    phone.reload()  # a tap on the wrong thing, a browser that restarts the page...
+    expect(phone.locator("#timer-status")).to_have_text("已恢复这部手机上保存的计时。")
+    expect(phone.locator("#timer-lap-count")).to_have_text("1")
+    expect(phone.locator("#timer-clock")).to_have_text("4:50")
+    expect(phone.locator("#timer-phrase")).to_have_text("您做得很好。还有5分钟。")
+    phone.locator("#timer-lap").click()
+    phone.clock.run_for(10_000)
+    phone.get_by_role("button", name="提前结束试验").click()
+    phone.get_by_role("button", name="再点一次，立即结束试验").click()  # 1:20
+    expect(phone.locator("#timer-state")).to_have_text("已提前结束 · 1:20")
+    phone.context.set_offline(True)
+    phone.locator("#timer-partial").fill("20")
+    phone.get_by_role("button", name="保存到记录").click()
+    expect(phone.locator("#timer-status")).to_contain_text("没有网络")
+    look(phone, "zh-16-timer-offline")
+    assert "laps" not in drafts(live_app, "PRIME-203")
+    assert "pending" in phone.evaluate("JSON.stringify(localStorage)")
+    type_walk_part_elsewhere(live_app, "PRIME-203")  # meanwhile, on the patient's phone
+    phone.context.set_offline(False)
+    phone.clock.run_for(15_000)  # the timer retries; the browser also says it is online
+    expect(phone.locator("#timer-status")).to_contain_text("在另一部手机上被修改过")
+    assert drafts(live_app, "PRIME-203")["laps"] == 9  # what was typed is not overwritten
+    look(phone, "zh-17-timer-conflict")
+    phone.get_by_role("button", name="用这次计时替换").click()
+    phone.get_by_role("button", name="再点一次，替换步行结果").click()
+    expect(phone.get_by_role("heading", name="步行", exact=True)).to_be_visible()
+    saved = drafts(live_app, "PRIME-203")
+    assert (saved["laps"], saved["partial_lap_m"], saved["stop_time_s"]) == (2, 20, 80)
+    timer = saved["timer"]
+    assert isinstance(timer, dict) and timer["ended_early"] is True and timer["elapsed_s"] == 80
+
+
+@pytest.fixture
+def phone_without_js(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(
+        viewport=PHONE,
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+        java_script_enabled=False,
+    )
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def test_the_log_works_without_javascript(
+    phone_without_js: Page, live_server: str, live_app: Flask
+) -> None:
+    page = phone_without_js
+    page.goto(live_server + walk_link(live_app, "PRIME-204"))
+    page.get_by_role("button", name="开始填写").click()
+    page.get_by_role("link", name="步行计时器（研究人员使用）").click()
+    expect(page.get_by_text("计时器需要JavaScript")).to_be_visible()
+    expect(page.locator("#walk-timer")).to_be_hidden()
+    look(page, "zh-18-timer-without-js")
+    page.get_by_role("link", name="手动填写步行结果").click()
+    expect(page.get_by_role("heading", name="步行", exact=True)).to_be_visible()
+    page.goto(live_server + "/visit/sixmwt/part/before")
+    expect(page.locator("#field-o2_flow_l_min")).to_be_visible()  # every field shows, with a note
+    expect(page.locator("#field-o2_flow_l_min .when-hint")).to_have_text(
+        "只有上面选了“吸氧”才需要填。"
+    )
+    fill_before(page)
+    page.get_by_role("button", name="下一步").click()
+    page.locator("[name=laps]").fill("5")
+    page.locator("[name=partial_lap_m]").fill("30")
+    page.locator("label.choice:has(input[name=stopped_early][value='yes'])").click()
+    page.locator("[name=stop_reason]").fill("气喘，休息了一会儿")
+    page.locator("[name=stop_time_s_min]").fill("3")
+    page.locator("[name=stop_time_s_sec]").fill("15")
+    page.get_by_role("button", name="下一步").click()
+    fill_after(page)
+    page.get_by_role("button", name="下一步").click()
+    expect(page.locator(".distance")).to_have_text("步行距离：330米")
+    page.get_by_role("link", name="提交").click()
+    page.get_by_role("button", name="确定提交").click()
+    expect(page.get_by_role("heading", name="谢谢您！")).to_be_visible()
+    record = sealed(live_app, "PRIME-204")
+    assert record.answers["worksheet"]["stop_time_s"] == 195
+    assert record.answers["worksheet"]["o2_flow_l_min"] is None
+
+
+def test_the_log_and_timer_in_english(phone: Page, live_server: str, live_app: Flask) -> None:
+    phone.clock.install(time=START)
+    phone.goto(live_server + walk_link(live_app, "PRIME-205", language="en"))
+    look(phone, "en-01-landing")
+    phone.get_by_role("button", name="Start").click()
+    look(phone, "en-02-intro")
+    phone.get_by_role("link", name="Start").click()
+    look(phone, "en-03-before")
+    fill_before(phone, resting_dbp="170")
+    phone.get_by_role("button", name="Next step").click()
+    expect(phone.locator("#field-resting_dbp .error")).to_contain_text(
+        "Please enter a value from 20–160 mmHg"
+    )
+    phone.locator("[name=resting_dbp]").fill("125")
+    phone.get_by_role("button", name="Next step").click()
+    expect(phone.locator("#field-resting_dbp .error")).to_have_text(
+        "The lower number must be smaller than the upper number."
+    )
+    look(phone, "en-04-before-refused")
+    phone.locator("[name=resting_dbp]").fill("72")
+    phone.get_by_role("button", name="Next step").click()
+    look(phone, "en-05-walk")
+    phone.get_by_role("link", name="Open the walk timer").click()
+    look(phone, "en-06-timer-ready")
+    phone.clock.pause_at(START + timedelta(minutes=10))
+    phone.get_by_role("button", name="Start the 6 minutes").click()
+    phone.clock.run_for(60_000)
+    expect(phone.locator("#timer-phrase")).to_have_text(
+        "You are doing well. You have 5 minutes to go."
+    )
+    for _lap in range(5):
+        phone.locator("#timer-lap").click()
+    look(phone, "en-07-timer-running")
+    phone.clock.run_for(300_000)
+    expect(phone.locator("#timer-phrase")).to_have_text("Stop!")
+    look(phone, "en-08-timer-partial-lap")
+    phone.locator("#timer-partial").fill("59.5")
+    phone.get_by_role("button", name="Save to the log").click()
+    expect(phone.locator("[name=laps]")).to_have_value("5")
+    phone.locator("label.choice:has(input[name=stopped_early][value='no'])").click()
+    look(phone, "en-09-walk-from-timer")
+    phone.get_by_role("button", name="Next step").click()
+    fill_after(phone)
+    look(phone, "en-10-after")
+    phone.get_by_role("button", name="Next step").click()
+    expect(phone.locator(".distance")).to_have_text("Walk distance: 359.5 m")
+    look(phone, "en-11-review")
+    phone.get_by_role("link", name="Submit").click()
+    phone.get_by_role("button", name="Yes, submit").click()
+    expect(phone.get_by_role("heading", name="Thank you!")).to_be_visible()
+    look(phone, "en-12-receipt")
