@@ -1,4 +1,4 @@
-"""Which language a page is shown in: the one chosen on the page, else the participant's, else the browser's."""
+"""Which language a page is shown in: staff's own; else chosen on the page, the participant's, the browser's."""
 
 from __future__ import annotations
 
@@ -10,6 +10,10 @@ LANGUAGE_NAMES = {"zh_Hans": "中文", "en": "English"}
 
 
 def select_locale() -> str:
+    staff_language = g.get("staff_language")
+    if staff_language in SUPPORTED:
+        # Set by the staff areas' guard: a signed-in user's remembered choice wins there.
+        return str(staff_language)
     chosen = session.get("lang")
     if chosen in SUPPORTED:
         return str(chosen)
