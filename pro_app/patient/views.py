@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from flask import abort, g, redirect, render_template, request, url_for
-from flask_babel import get_locale, gettext as _
+from flask_babel import get_locale
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from pro_app.errors import AlreadySubmitted, InvalidAnswer
@@ -150,12 +151,14 @@ def item(instrument_id: str, number: int) -> Page:
         try:
             if action == "skip":
                 answering.save_answer(
-                    ctx.visit, instrument, item.id, None, language=_language(), actor=ctx.actor
+                    ctx.visit, instrument, item.id, None, language=_language(), actor=ctx.actor,
+                    staff=ctx.staff,
                 )
             elif raw is not None:
                 value = answering.parse_choice(instrument, item.id, raw)
                 answering.save_answer(
-                    ctx.visit, instrument, item.id, value, language=_language(), actor=ctx.actor
+                    ctx.visit, instrument, item.id, value, language=_language(), actor=ctx.actor,
+                    staff=ctx.staff,
                 )
             elif action == "next":
                 raise InvalidAnswer(item.id)
@@ -217,7 +220,8 @@ def submit(instrument_id: str) -> Page:
     if request.method == "POST":
         try:
             sealing.submit(
-                ctx.visit, instrument, catalog(), language=_language(), actor=ctx.actor
+                ctx.visit, instrument, catalog(), language=_language(), actor=ctx.actor,
+                staff=ctx.staff, entry_reason=ctx.entry_reason,
             )
         except AlreadySubmitted:
             db.session.rollback()
