@@ -153,17 +153,10 @@ def progress_of(
     for row in db.session.scalars(select(DraftAnswer).where(DraftAnswer.visit_id.in_(ids))):
         drafts[(row.visit_id, row.instrument_id)].append(row)
     staff_ids = {r.staff_id for r in sealed.values() if r.staff_id is not None}
-    usernames = (
-        dict(
-            db.session.execute(
-                select(StaffUser.id, StaffUser.username).where(StaffUser.id.in_(staff_ids))
-            )
-            .tuples()
-            .all()
-        )
-        if staff_ids
-        else {}
-    )
+    usernames: dict[int, str] = {}
+    if staff_ids:
+        query = select(StaffUser.id, StaffUser.username).where(StaffUser.id.in_(staff_ids))
+        usernames = {staff_id: username for staff_id, username in db.session.execute(query)}
     result = {}
     for visit in visits:
         participant = visit.participant
