@@ -1,4 +1,4 @@
-"""PRIME-PRO: the ePRO application of the PRIME-HFrEF trial. `create_app` is the table of contents."""
+"""PRIME-PRO: ePRO for the PRIME-HFrEF trial; `create_app` is the table of contents."""
 
 from __future__ import annotations
 

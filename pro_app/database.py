@@ -1,4 +1,4 @@
-"""Engine set-up: SQLite gets WAL, enforced foreign keys and real SAVEPOINTs; PostgreSQL needs none."""
+"""Engine set-up: SQLite gets WAL, enforced foreign keys and real SAVEPOINTs; PostgreSQL none."""
 
 from __future__ import annotations
 

@@ -38,7 +38,9 @@ class RedactTokens(logging.Filter):
             record.msg = redact(record.msg)
         if record.args:
             if isinstance(record.args, dict):
-                record.args = {k: redact(v) if isinstance(v, str) else v for k, v in record.args.items()}
+                record.args = {
+                    k: redact(v) if isinstance(v, str) else v for k, v in record.args.items()
+                }
             else:
                 record.args = tuple(redact(a) if isinstance(a, str) else a for a in record.args)
         return True

@@ -18,8 +18,8 @@ from babel.messages.pofile import read_po
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy.engine import make_url
-from werkzeug.test import TestResponse
 from sqlalchemy.orm import scoped_session, sessionmaker
+from werkzeug.test import TestResponse
 
 from pro_app import clock, create_app
 from pro_app.config import REPO_ROOT, Settings
@@ -33,7 +33,7 @@ except ImportError:  # pragma: no cover - moved in a later Flask-SQLAlchemy
     def _app_ctx_id() -> int:
         return id(app_ctx._get_current_object())
 
-# 10:00 in Shanghai on 25 Nov 2026: inside the baseline window of a participant whose Day 0 is today.
+# 10:00 in Shanghai on 25 Nov 2026: inside the baseline window of a participant with Day 0 today.
 NOW = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
@@ -52,7 +52,9 @@ def _postgres_admin_url() -> str:
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'test.sqlite3'}"
         return

@@ -52,7 +52,7 @@ def _visit_status(ctx: PatientContext) -> list[dict[str, object]]:
 
 
 def _next_step(ctx: PatientContext) -> str:
-    """Where the patient continues: the first unfinished instrument, at its first unanswered item."""
+    """Where to continue: the first unfinished instrument, at its first unanswered item."""
     for row in _visit_status(ctx):
         if row["sealed"] is not None:
             continue

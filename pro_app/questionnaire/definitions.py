@@ -1,4 +1,4 @@
-"""Instrument definitions: loaded once from instruments/<id>/instrument.toml into frozen dataclasses."""
+"""Instrument definitions, read from instruments/<id>/instrument.toml as frozen dataclasses."""
 
 from __future__ import annotations
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 
 class DefinitionError(RuntimeError):
-    """A data file is invalid; the message names the file and the fault so start-up can stop clearly."""
+    """A data file is invalid; the message names the file and the fault, so start-up stops."""
 
     def __init__(self, path: Path, fault: str) -> None:
         super().__init__(f"{path}: {fault}")

@@ -19,7 +19,9 @@ class ScoreResult:
         return {"value": self.value, "missing": self.missing, "imputed": self.imputed}
 
 
-def score(instrument: ChoiceInstrument, answers: Mapping[str, int | None]) -> dict[str, ScoreResult]:
+def score(
+    instrument: ChoiceInstrument, answers: Mapping[str, int | None]
+) -> dict[str, ScoreResult]:
     """Every score of the instrument. A blank is never 0: it counts as missing."""
     by_number = instrument.item_by_number()
     results = {}

@@ -1,4 +1,4 @@
-"""Text packs: the licensed wording of an instrument in one language, installed by the site outside git.
+"""Text packs: an instrument's licensed wording in one language, installed by the site outside git.
 
 A pack is `<PRO_TEXTPACK_DIR>/<instrument>.<language>.toml`. Without one, the committed demo pack
 under instruments/<id>/textpack-demo/ is used and everything it touches is marked as demo wording.
@@ -38,7 +38,9 @@ class TextPack:
         return self.items[item_id]
 
 
-def load_textpack(path: Path, instrument_id: str, language: str, item_ids: tuple[str, ...]) -> TextPack:
+def load_textpack(
+    path: Path, instrument_id: str, language: str, item_ids: tuple[str, ...]
+) -> TextPack:
     raw = path.read_bytes()
     data = tomlfile.load(path)
     pack = TextPack(

@@ -1,1 +1,1 @@
-"""Verbs of the domain. They take plain values, may flush but never commit, and write audit events."""
+"""Verbs of the domain: they take plain values, may flush but never commit, write audit events."""

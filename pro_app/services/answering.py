@@ -80,7 +80,9 @@ def save_answer(
         try:
             with db.session.begin_nested():
                 if row is None:
-                    row = DraftAnswer(visit_id=visit.id, instrument_id=instrument.id, item_id=item_id)
+                    row = DraftAnswer(
+                        visit_id=visit.id, instrument_id=instrument.id, item_id=item_id
+                    )
                     db.session.add(row)
                 row.value = value
                 row.language = language

@@ -32,7 +32,7 @@ def submit(
     staff: StaffUser | None = None,
     entry_reason: str | None = None,
 ) -> Response:
-    """Seal the saved answers. A second submit (double tap, second device) raises AlreadySubmitted."""
+    """Seal the answers; a second submit (double tap, second device) raises AlreadySubmitted."""
     existing = sealed_response(visit.id, instrument.id)
     if existing is not None:
         raise AlreadySubmitted(existing.id)
@@ -120,7 +120,9 @@ def enqueue_render(response: Response) -> Job:
     return job
 
 
-def canonical_record(response: Response, visit: Visit, staff_username: str | None) -> dict[str, Any]:
+def canonical_record(
+    response: Response, visit: Visit, staff_username: str | None
+) -> dict[str, Any]:
     """Everything the record asserts, in the form its SHA-256 is taken over."""
     participant = visit.participant
     return {

@@ -81,13 +81,17 @@ def browser() -> Iterator[Browser]:
 @pytest.fixture
 def phone(browser: Browser) -> Iterator[Page]:
     """A small phone: 360x740 CSS pixels, touch, no stored cookies."""
-    context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)
+    context = browser.new_context(
+        viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True
+    )
     page = context.new_page()
     yield page
     context.close()
 
 
-def participant_link(app: Flask, study_id: str, language: str = "zh_Hans", visit: str = "baseline") -> str:
+def participant_link(
+    app: Flask, study_id: str, language: str = "zh_Hans", visit: str = "baseline"
+) -> str:
     """Enrol a participant in the live database (committed) and return the path of a visit link."""
     with app.app_context():
         participant = make_participant(study_id, language=language)

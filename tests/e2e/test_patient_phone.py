@@ -10,16 +10,19 @@ from tests.e2e.conftest import participant_link, screenshot
 # Everything a patient reads or taps, measured in the real browser.
 _MEASURE = """() => {
   const small = [];
-  for (const el of document.querySelectorAll('main p, main li, main label, main legend, main a, main button, main dd, main dt')) {
+  const texts = 'main p, main li, main label, main legend, main a, main button, main dd, main dt';
+  for (const el of document.querySelectorAll(texts)) {
     const size = parseFloat(getComputedStyle(el).fontSize);
-    if (el.offsetParent !== null && el.innerText.trim() && size < 18) small.push(el.outerHTML.slice(0, 80) + ' ' + size);
+    if (el.offsetParent !== null && el.innerText.trim() && size < 18)
+      small.push(el.outerHTML.slice(0, 80) + ' ' + size);
   }
   const tiny = [];
   for (const el of document.querySelectorAll('a, button, label.choice, input[type=radio]')) {
     const target = el.matches('input') ? el.closest('label') : el;
     if (!target || target.offsetParent === null) continue;
     const box = target.getBoundingClientRect();
-    if (box.height < 48 || box.width < 48) tiny.push(target.outerHTML.slice(0, 80) + ' ' + box.width + 'x' + box.height);
+    if (box.height < 48 || box.width < 48)
+      tiny.push(target.outerHTML.slice(0, 80) + ' ' + box.width + 'x' + box.height);
   }
   const wide = document.documentElement.scrollWidth > window.innerWidth;
   return {small, tiny, wide};

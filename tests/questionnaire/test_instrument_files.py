@@ -1,4 +1,4 @@
-"""Instrument, schedule and text-pack files are validated; a broken file names itself and its fault."""
+"""Instrument, schedule, text-pack files are checked; a broken file names itself and its fault."""
 
 from __future__ import annotations
 
@@ -47,7 +47,11 @@ def _edit(path: Path, old: str, new: str) -> None:
 @pytest.mark.parametrize(
     ("old", "new", "fault"),
     [
-        ("items = [2, 3, 4, 5, 6, 7, 12, 13]", "items = [2, 3, 4, 5, 6, 7, 12, 99]", "item numbers"),
+        (
+            "items = [2, 3, 4, 5, 6, 7, 12, 13]",
+            "items = [2, 3, 4, 5, 6, 7, 12, 99]",
+            "item numbers",
+        ),
         ('missing_rule = "complete"', 'missing_rule = "guess"', "missing_rule"),
         ("max = 40", "max = 45", "do not match"),
         ('id = "mlhf07"', 'id = "mlhf06"', "duplicate item id"),
