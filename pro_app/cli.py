@@ -60,7 +60,8 @@ def ensure_site(code: str, **fields: str) -> Site:
     for key, value in fields.items():
         setattr(site, key, value)
     db.session.flush()
-    audit.record("site.created" if created else "site.updated", CLI_ACTOR, site_id=site.id, code=code)
+    action = "site.created" if created else "site.updated"
+    audit.record(action, CLI_ACTOR, site_id=site.id, code=code)
     return site
 
 
@@ -70,10 +71,20 @@ def ensure_site(code: str, **fields: str) -> Site:
 @click.option("--sex", type=click.Choice([s.value for s in Sex]), required=True)
 @click.option("--birth-year", type=int, required=True)
 @click.option("--height", "height_cm", type=int, required=True, help="Height in cm.")
-@click.option("--language", type=click.Choice(["zh_Hans", "en"]), default="zh_Hans", show_default=True)
-@click.option("--day0", type=click.DateTime(["%Y-%m-%d"]), required=True, help="First infusion date.")
+@click.option(
+    "--language", type=click.Choice(["zh_Hans", "en"]), default="zh_Hans", show_default=True
+)
+@click.option(
+    "--day0", type=click.DateTime(["%Y-%m-%d"]), required=True, help="First infusion date."
+)
 def enrol_participant(
-    study_id: str, site_code: str, sex: str, birth_year: int, height_cm: int, language: str, day0: object
+    study_id: str,
+    site_code: str,
+    sex: str,
+    birth_year: int,
+    height_cm: int,
+    language: str,
+    day0: object,
 ) -> None:
     """Enrol a participant (study id only: no name, phone or ID number) and lay out the visits."""
     site = db.session.scalar(db.select(Site).where(Site.code == site_code))
@@ -93,7 +104,8 @@ def enrol_participant(
     db.session.commit()
     click.echo(f"enrolled {participant.study_id} at {site.code}")
     for visit in participant.visits:
-        click.echo(f"  {visit.code:9} {visit.target_date}  window {visit.window_start} .. {visit.window_end}")
+        window = f"{visit.window_start} .. {visit.window_end}"
+        click.echo(f"  {visit.code:9} {visit.target_date}  window {window}")
 
 
 @links_cli.command("issue")
@@ -140,7 +152,9 @@ def _visit(study_id: str, visit_code: str) -> Visit:
 
 
 @export_cli.command("responses")
-@click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json", show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["json", "csv"]), default="json", show_default=True
+)
 def export_responses(fmt: str) -> None:
     """Print every sealed record with its scores."""
     click.echo(export.as_json() if fmt == "json" else export.as_csv(catalog()), nl=fmt == "json")
@@ -166,13 +180,14 @@ def check_instruments() -> None:
         click.echo(f"{instrument.id} {instrument.version} ({len(instrument.item_ids)} items)")
     for (instrument_id, language), pack in sorted(loaded.textpacks.items()):
         kind = "DEMO wording" if pack.demo else "licensed"
-        click.echo(f"  {instrument_id}/{language}: {pack.pack_id} sha256 {pack.sha256[:12]}… {kind}")
+        digest = pack.sha256[:12]
+        click.echo(f"  {instrument_id}/{language}: {pack.pack_id} sha256 {digest}… {kind}")
     click.echo(f"schedule {loaded.schedule.version}: {', '.join(loaded.schedule.codes)}")
 
 
 @click.command("demo")
 def demo() -> None:
-    """Create (or keep) the demo site and participant, and print a fresh link to the current visit."""
+    """Create (or keep) the demo site, participant and staff; print a link to the current visit."""
     site = ensure_site(
         "SEH",
         name_en="Shanghai East Hospital, Heart Failure Department",
@@ -201,7 +216,8 @@ def demo() -> None:
     click.echo(f"Staff sign-in: {base_url}/staff/login")
     for role, (username, password) in created.items():
         if password:
-            click.echo(f"  {role.value:12} {username}  password {password}  (change at first sign-in)")
+            note = "(change at first sign-in)"
+            click.echo(f"  {role.value:12} {username}  password {password}  {note}")
         else:
             click.echo(f"  {role.value:12} {username}  (exists; new password: "
                        f"flask --app wsgi staff reset-password {username})")

@@ -90,7 +90,7 @@ class ReasonRequired(InputRejected):
 
 
 class NotFoundHere(DomainError):
-    """Unknown, or belongs to a site this user does not work at: the two look the same on purpose."""
+    """Unknown, or at a site this user does not work at: the two look the same on purpose."""
 
     status = 404
 

@@ -1,4 +1,4 @@
-"""Which language a page is shown in: staff's own; else chosen on the page, the participant's, the browser's."""
+"""A page's language: a staff member's own; else chosen, participant's, browser's."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Helper objects that act like a patient on the test client (as the flaskr tutorial's AuthActions)."""
+"""Helpers that act like a patient or a staff member on the test client (flaskr's AuthActions)."""
 
 from __future__ import annotations
 
@@ -62,7 +62,9 @@ class StaffBrowser:
     def __init__(self, client: FlaskClient) -> None:
         self.client = client
 
-    def sign_in(self, username: str, password: str | None = None, code: str | None = None) -> TestResponse:
+    def sign_in(
+        self, username: str, password: str | None = None, code: str | None = None
+    ) -> TestResponse:
         from tests.factories import STAFF_PASSWORD
 
         page = self.client.get("/staff/login")
@@ -87,7 +89,9 @@ class StaffBrowser:
     def get(self, url: str, **kwargs: object) -> TestResponse:
         return self.client.get(url, **kwargs)  # type: ignore[arg-type]
 
-    def post(self, url: str, data: dict[str, str] | None = None, page_url: str = "/staff/account") -> TestResponse:
+    def post(
+        self, url: str, data: dict[str, str] | None = None, page_url: str = "/staff/account"
+    ) -> TestResponse:
         """POST with a CSRF token taken from a page of the same session."""
         return self.client.post(url, data={"csrf_token": self.csrf(page_url), **(data or {})})
 

@@ -49,26 +49,50 @@ def test_staff_posts_need_the_sessions_csrf_token(app_ctx: Flask) -> None:
         browser = browsers[ROLE_FOR[area]]
         # Plausible, complete form data: only the token is missing or wrong.
         data = {
-            "reason": "a good reason", "confirm": "y", "language": "en", "day0": "2026-11-26",
-            "username": "coord-a", "password": "blue-kettle-river-42", "code": "123456",
-            "current_password": "blue-kettle-river-42", "confirm_password": "x",
-            "role": "monitor", "sites": str(site.id), "active": "y", "study_id": "PRIME-099",
-            "sex": "male", "birth_year": "1960", "height_cm": "170", "preferred_language": "en",
-            "site_id": str(site.id), "name_en": "X", "name_zh": "X", "timezone": "UTC",
-            "study_id_pattern": ".*", "study_id_example": "A",
+            "reason": "a good reason",
+            "confirm": "y",
+            "language": "en",
+            "day0": "2026-11-26",
+            "username": "coord-a",
+            "password": "blue-kettle-river-42",
+            "code": "123456",
+            "current_password": "blue-kettle-river-42",
+            "confirm_password": "x",
+            "role": "monitor",
+            "sites": str(site.id),
+            "active": "y",
+            "study_id": "PRIME-099",
+            "sex": "male",
+            "birth_year": "1960",
+            "height_cm": "170",
+            "preferred_language": "en",
+            "site_id": str(site.id),
+            "name_en": "X",
+            "name_zh": "X",
+            "timezone": "UTC",
+            "study_id_pattern": ".*",
+            "study_id_example": "A",
         }
         for token in (None, foreign_token, "forged"):
             before = _events()
             sessions = db.session.scalar(select(func.count()).select_from(StaffSession))
             payload = dict(data) if token is None else {**data, "csrf_token": token}
             response = browser.client.post(url, data=payload)
-            assert response.status_code == 400, f"{url} with token {token!r}: {response.status_code}"
+            assert response.status_code == 400, (
+                f"{url} with token {token!r}: {response.status_code}"
+            )
             db.session.expire_all()
             assert _events() == before, url
             assert db.session.scalar(select(func.count()).select_from(StaffSession)) == sessions
         checked.append(rule.endpoint)
-    assert {"auth.login", "auth.logout", "coordinator.issue_link", "coordinator.withdraw",
-            "admin.reset_password", "account.language"} <= set(checked)
+    assert {
+        "auth.login",
+        "auth.logout",
+        "coordinator.issue_link",
+        "coordinator.withdraw",
+        "admin.reset_password",
+        "account.language",
+    } <= set(checked)
     # The refusal is explained in the staff member's language.
     refused = browsers["coord-a"].client.post("/desk/participants/new", data={})
     assert "表单已过期" in refused.get_data(as_text=True)

@@ -27,9 +27,20 @@ def _ids(catalog: Catalog) -> set[object]:
 def test_the_template_is_up_to_date(tmp_path: Path) -> None:
     fresh = tmp_path / "messages.pot"
     subprocess.run(
-        [str(Path(sys.executable).parent / "pybabel"), "-q", "extract",
-         "-F", str(TRANSLATIONS / "babel.cfg"), "-k", "_l", "-k", "lazy_gettext",
-         "-o", str(fresh), "."],
+        [
+            str(Path(sys.executable).parent / "pybabel"),
+            "-q",
+            "extract",
+            "-F",
+            str(TRANSLATIONS / "babel.cfg"),
+            "-k",
+            "_l",
+            "-k",
+            "lazy_gettext",
+            "-o",
+            str(fresh),
+            ".",
+        ],
         cwd=REPO_ROOT,
         check=True,
     )
@@ -47,8 +58,12 @@ def test_every_message_has_a_chinese_and_an_english_translation() -> None:
             message.id
             for message in catalog
             if message.id
-            and (message.fuzzy or not all(message.string if isinstance(message.string, tuple)
-                                          else [message.string]))
+            and (
+                message.fuzzy
+                or not all(
+                    message.string if isinstance(message.string, tuple) else [message.string]
+                )
+            )
         ]
         assert untranslated == [], f"{language}: {untranslated}"
 

@@ -12,6 +12,7 @@ Inside its views, `current_staff()` is the signed-in user (never None there) and
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import abort, current_app, g, redirect, request, session, url_for
@@ -54,7 +55,8 @@ def current_staff() -> StaffUser | None:
         else:
             g.staff = resumed.session.staff
             g.staff_session = resumed.session
-    return g.staff  # type: ignore[no-any-return]
+    signed_in: StaffUser | None = g.staff
+    return signed_in
 
 
 def current_staff_session() -> StaffSession | None:
@@ -84,7 +86,7 @@ def require_role(*roles: Role) -> Guard:
 
 def redirect_to_sign_in() -> WerkzeugResponse:
     target = request.full_path.rstrip("?") if request.method == "GET" else None
-    args: dict[str, str] = {}
+    args: dict[str, Any] = {}
     if target and safe_next(target):
         args["next"] = target
     if g.get("staff_session_ended") in ("idle", "max_age"):

@@ -1,4 +1,4 @@
-"""Sign-in (password, then an optional TOTP code), and sign-out. Failures are recorded, then shown."""
+"""Sign-in (password, then optional TOTP code), sign-out; failures are recorded, then shown."""
 
 from __future__ import annotations
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from pro_app.i18n import LANGUAGE_NAMES
 from pro_app.models import ParticipantStatus, Sex
 from pro_app.services.progress import State
 
@@ -43,20 +45,20 @@ ACTIONS = {
 }
 
 # Detail keys worth showing in the audit history, in this order; the rest stay in the database.
-DETAIL_KEYS = (
-    "reason",
-    "instrument",
-    "item",
-    "value",
-    "previous",
-    "day0",
-    "language",
-    "entered_by",
-    "entry_reason",
-    "link_id",
-    "replaces_link_id",
-    "response_id",
-)
+DETAIL_KEYS = {
+    "reason": _l("reason"),
+    "instrument": _l("questionnaire"),
+    "item": _l("item"),
+    "value": _l("answer"),
+    "previous": _l("previous"),
+    "day0": _l("Day 0"),
+    "language": _l("language"),
+    "entered_by": _l("entered by"),
+    "entry_reason": _l("reason for staff entry"),
+    "link_id": _l("link no."),
+    "replaces_link_id": _l("replaces link no."),
+    "response_id": _l("record no."),
+}
 
 
 def action(code: str) -> str:
@@ -64,11 +66,26 @@ def action(code: str) -> str:
     return str(label) if label is not None else code
 
 
+def actor(value: str) -> str:
+    """'staff:li' -> 'li'; 'participant:PRIME-001' -> 'Participant PRIME-001'; others as stored."""
+    kind, _sep, name = value.partition(":")
+    if kind == "staff" and name:
+        return name
+    if kind == "participant" and name:
+        return _("Participant %(study_id)s", study_id=name)
+    if kind == "system":
+        return _("System (%(name)s)", name=name or "-")
+    return value
+
+
 def details(values: dict[str, Any]) -> list[tuple[str, str]]:
     shown = []
-    for key in DETAIL_KEYS:
+    for key, label in DETAIL_KEYS.items():
         if key in values and values[key] not in (None, "", []):
-            shown.append((key, _plain(values[key])))
+            value = values[key]
+            if key == "language" and value in LANGUAGE_NAMES:
+                value = LANGUAGE_NAMES[value]
+            shown.append((str(label), _plain(value)))
     return shown
 
 

@@ -14,6 +14,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response as WerkzeugResponse
+from wtforms import Field
 from wtforms.fields.choices import SelectChoice
 
 from pro_app import clock, formatting
@@ -114,6 +115,7 @@ def participants() -> Page:
                 "next": progress.next_visit(schedule_rows),
                 "submitted": sum(1 for r in schedule_rows if r.state is progress.State.SUBMITTED),
                 "due": sum(1 for r in schedule_rows if r.state is not progress.State.NOTHING_DUE),
+                "missed": sum(1 for r in schedule_rows if r.state is progress.State.MISSED),
             }
         )
     return render_template(
@@ -161,11 +163,26 @@ def enrol() -> Page:
                 return redirect(
                     url_for("coordinator.participant", participant_id=participant.id), 303
                 )
+    elif form.is_submitted() and chosen_site is not None:
+        # Show every broken rule at once, not only the form's own checks.
+        for problem in enrolment.enrolment_problems(
+            chosen_site,
+            study_id=_clean(form.study_id),
+            birth_year=_clean(form.birth_year),
+            height_cm=_clean(form.height_cm),
+            day0=_clean(form.day0),
+        ):
+            attach(form, problem, example=chosen_site.study_id_example)
     failed = form.is_submitted() and has_errors(form)
     example_site = chosen_site or (sites[0] if sites else None)
     return render_template(
         "coordinator/enrol.html", form=form, sites=sites, example_site=example_site
     ), (400 if failed else 200)
+
+
+def _clean(field: Field) -> Any:
+    """A field's value if it passed the form's own checks, else None (not checked again)."""
+    return None if field.errors or field.data in (None, "") else field.data
 
 
 def _participant_page(
@@ -303,7 +320,7 @@ def issue_link(visit_id: int) -> Page:
     staff = _me()
     visit = roster.visit_for(staff.site_ids, visit_id)
     try:
-        link, token = links.issue_first(
+        _link, token = links.issue_first(
             visit, staff=staff, schedule=catalog().schedule, grace_days=_grace()
         )
     except DomainError as exc:
@@ -320,7 +337,7 @@ def reissue_link(visit_id: int) -> Page:
     if not form.validate_on_submit():
         return _refused(visit, "reissue", InputRejected("reason", "required"))
     try:
-        link, token = links.reissue(
+        _link, token = links.reissue(
             visit,
             staff=staff,
             reason=form.reason.data or "",

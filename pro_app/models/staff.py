@@ -36,7 +36,7 @@ class StaffUser(Base):
     is_active: Mapped[bool] = mapped_column(default=True)
     must_change_password: Mapped[bool] = mapped_column(default=True)
     totp_secret: Mapped[str | None] = mapped_column(String(64))
-    # The last accepted TOTP time step: a code is good once, so an overheard code cannot be replayed.
+    # The last accepted TOTP time step: a code is good once, so an overheard one cannot be replayed.
     totp_last_step: Mapped[int | None]
     failed_logins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None]

@@ -55,7 +55,7 @@ def bind(link: VisitLink) -> None:
 
 
 def current() -> PatientContext:
-    """The started visit of this browser, checked again on every request (revocation is immediate)."""
+    """The started visit of this browser, checked on every request (revocation is immediate)."""
     entry = session.get(_STAFF_ENTRY)
     if isinstance(entry, dict):
         return _staff_entry(entry)

@@ -85,15 +85,16 @@ def verify_chain() -> ChainReport:
     return ChainReport(count, None, "")
 
 
-def history(participant_id: int, *, page: int = 1, per_page: int = 50) -> tuple[list[AuditEvent], int]:
+def history(
+    participant_id: int, *, page: int = 1, per_page: int = 50
+) -> tuple[list[AuditEvent], int]:
     """One participant's events, newest first, a page at a time; returns (events, total)."""
-    total = db.session.scalar(
-        select(func.count()).select_from(AuditEvent).where(AuditEvent.participant_id == participant_id)
-    ) or 0
+    mine = AuditEvent.participant_id == participant_id
+    total = db.session.scalar(select(func.count()).select_from(AuditEvent).where(mine)) or 0
     events = list(
         db.session.scalars(
             select(AuditEvent)
-            .where(AuditEvent.participant_id == participant_id)
+            .where(mine)
             .order_by(AuditEvent.id.desc())
             .offset((max(page, 1) - 1) * per_page)
             .limit(per_page)

@@ -1,10 +1,11 @@
-"""Enrolling participants, laying out their visit schedule from Day 0, correcting Day 0, withdrawal."""
+"""Enrolling participants, laying out their visits from Day 0, correcting Day 0, withdrawal."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
+from itertools import pairwise
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -49,15 +50,16 @@ def enrol(
 ) -> Participant:
     """Create a participant and every visit of the schedule. No name, phone or arm is taken."""
     study_id = normalise_study_id(study_id)
-    if not re.fullmatch(site.study_id_pattern, study_id):
-        raise EnrolmentError("study_id", "format")
-    if db.session.scalar(select(Participant.id).where(Participant.study_id == study_id)):
-        raise EnrolmentError("study_id", "taken")
-    _check_day0(site, day0, birth_year)
-    if not MIN_HEIGHT_CM <= height_cm <= MAX_HEIGHT_CM:
-        raise EnrolmentError("height_cm", "range")
-    if preferred_language not in LANGUAGES:
-        raise EnrolmentError("preferred_language", "unknown")
+    problems = enrolment_problems(
+        site,
+        study_id=study_id,
+        birth_year=birth_year,
+        height_cm=height_cm,
+        preferred_language=preferred_language,
+        day0=day0,
+    )
+    if problems:
+        raise problems[0]
     participant = Participant(
         study_id=study_id,
         site_id=site.id,
@@ -109,17 +111,41 @@ def normalise_study_id(study_id: str) -> str:
     return study_id.strip().upper()
 
 
-def _check_day0(site: Site, day0: date, birth_year: int) -> None:
-    age_at_day0 = day0.year - birth_year
-    if not MIN_AGE <= age_at_day0 <= MAX_AGE:
-        raise EnrolmentError("birth_year", "age")
+def enrolment_problems(
+    site: Site,
+    *,
+    study_id: str | None = None,
+    birth_year: int | None = None,
+    height_cm: int | None = None,
+    preferred_language: str | None = None,
+    day0: date | None = None,
+) -> list[EnrolmentError]:
+    """Every enrolment rule the given values break, so a form can show them all at once.
+
+    A value left out (None) is not checked. Reads only; changes nothing.
+    """
+    problems = []
+    if study_id is not None:
+        study_id = normalise_study_id(study_id)
+        if not re.fullmatch(site.study_id_pattern, study_id):
+            problems.append(EnrolmentError("study_id", "format"))
+        elif db.session.scalar(select(Participant.id).where(Participant.study_id == study_id)):
+            problems.append(EnrolmentError("study_id", "taken"))
     today = clock.today_in(site.timezone)
-    if not (
-        today - timedelta(days=DAY0_MAX_PAST_DAYS)
-        <= day0
-        <= today + timedelta(days=DAY0_MAX_FUTURE_DAYS)
-    ):
-        raise EnrolmentError("day0", "range")
+    if birth_year is not None:
+        # Only the year of birth is kept, so age is counted in calendar years at Day 0.
+        age_at_day0 = (day0 or today).year - birth_year
+        if not MIN_AGE <= age_at_day0 <= MAX_AGE:
+            problems.append(EnrolmentError("birth_year", "age"))
+    if height_cm is not None and not MIN_HEIGHT_CM <= height_cm <= MAX_HEIGHT_CM:
+        problems.append(EnrolmentError("height_cm", "range"))
+    if preferred_language is not None and preferred_language not in LANGUAGES:
+        problems.append(EnrolmentError("preferred_language", "unknown"))
+    earliest = today - timedelta(days=DAY0_MAX_PAST_DAYS)
+    latest = today + timedelta(days=DAY0_MAX_FUTURE_DAYS)
+    if day0 is not None and not earliest <= day0 <= latest:
+        problems.append(EnrolmentError("day0", "range"))
+    return problems
 
 
 @dataclass(frozen=True)
@@ -152,7 +178,11 @@ def correct_day0(
     reason = require_reason(reason)
     if new_day0 == participant.day0:
         raise EnrolmentError("day0", "unchanged")
-    _check_day0(participant.site, new_day0, participant.birth_year)
+    problems = enrolment_problems(
+        participant.site, birth_year=participant.birth_year, day0=new_day0
+    )
+    if problems:
+        raise problems[0]
     plan = plan_day0_correction(participant)
     new_dates: dict[int, tuple[date, date, date]] = {}
     for visit in plan.moved:
@@ -160,7 +190,7 @@ def correct_day0(
     for visit in plan.kept:
         new_dates[visit.id] = (visit.target_date, visit.window_start, visit.window_end)
     ordered = sorted(participant.visits, key=lambda v: v.day)
-    for earlier, later in zip(ordered, ordered[1:], strict=False):
+    for earlier, later in pairwise(ordered):
         if new_dates[earlier.id][2] >= new_dates[later.id][1]:
             raise EnrolmentError("day0", "overlaps_visit_with_data")
     changes = []

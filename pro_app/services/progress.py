@@ -1,4 +1,4 @@
-"""Where each visit and instrument stands, for the coordinator's schedule and due board (read only)."""
+"""Where visits and instruments stand: the coordinator's schedule and due board (read only)."""
 
 from __future__ import annotations
 
@@ -166,14 +166,14 @@ def progress_of(
         active = next((link for link in reversed(links_here) if link.revoked_at is None), None)
         instruments = []
         for instrument_id in schedule.visit(visit.code).instruments:
-            response = sealed.get((visit.id, instrument_id))
+            record = sealed.get((visit.id, instrument_id))
             rows = drafts.get((visit.id, instrument_id), [])
             answered = sum(1 for row in rows if row.value is not None)
             state = instrument_state(
                 today=today,
                 window_start=visit.window_start,
                 closes=closes,
-                submitted=response is not None,
+                submitted=record is not None,
                 answered_any=bool(rows),
                 link=active,
                 withdrawn=participant.status is ParticipantStatus.WITHDRAWN,
@@ -184,12 +184,12 @@ def progress_of(
                     state=state,
                     answered=answered,
                     last_saved_at=max((row.saved_at for row in rows), default=None),
-                    response=response,
+                    response=record,
                     entered_by_staff=(
-                        usernames.get(response.staff_id)
-                        if response is not None
-                        and response.entered_by is EnteredBy.STAFF
-                        and response.staff_id is not None
+                        usernames.get(record.staff_id)
+                        if record is not None
+                        and record.entered_by is EnteredBy.STAFF
+                        and record.staff_id is not None
                         else None
                     ),
                 )

@@ -9,7 +9,7 @@ MAX_LENGTH = 500
 
 
 def require_reason(reason: str | None, field: str = "reason") -> str:
-    """The trimmed reason, or ReasonRequired naming the field (a blank or a token-length 'x' is no reason)."""
+    """The trimmed reason, or ReasonRequired naming the field (a blank or an 'x' is no reason)."""
     text = " ".join((reason or "").split())
     if len(text) < MIN_LENGTH:
         raise ReasonRequired(field, "required")

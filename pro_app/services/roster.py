@@ -1,4 +1,4 @@
-"""Finding participants and visits a staff member may see: always through their sites, never by id alone."""
+"""Finding the participants and visits a staff member may see: through their sites, never by id."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ def site_for(site_ids: set[int], site_id: int | None) -> Site:
 
 
 def participant_for(site_ids: set[int], participant_id: int) -> Participant:
-    """The participant, if they are at one of these sites; otherwise NotFoundHere (as if unknown)."""
+    """The participant if at one of these sites; otherwise NotFoundHere, as if unknown."""
     participant = db.session.scalar(
         select(Participant).where(
             Participant.id == participant_id, Participant.site_id.in_(site_ids or {-1})

@@ -49,7 +49,7 @@ def check_password(username: str, password: str) -> StaffUser:
 
 
 def check_second_factor(staff: StaffUser, code: str) -> None:
-    """A TOTP code for an account whose password was just accepted; wrong codes count as failures."""
+    """The TOTP code after an accepted password; a wrong code counts as a failure."""
     _refuse_if_locked(staff)
     if not staff.is_active or staff.totp_secret is None:
         raise InvalidSecondFactor()

@@ -55,14 +55,41 @@ def test_create_account_shows_a_one_time_password_that_must_be_changed(app_ctx: 
     site, other = _setup()
     admin = _admin(app_ctx)
     form = "/admin/staff/new"
-    bad = admin.post(form, {"username": "Bad Name", "role": "monitor", "sites": str(site.id),
-                            "language": "en", "active": "y"}, page_url=form)
+    bad = admin.post(
+        form,
+        {
+            "username": "Bad Name",
+            "role": "monitor",
+            "sites": str(site.id),
+            "language": "en",
+            "active": "y",
+        },
+        page_url=form,
+    )
     assert bad.status_code == 400 and "小写字母" in bad.get_data(as_text=True)
-    nosite = admin.post(form, {"username": "mon-a", "role": "monitor", "sites": str(other.id),
-                               "language": "en", "active": "y"}, page_url=form)
+    nosite = admin.post(
+        form,
+        {
+            "username": "mon-a",
+            "role": "monitor",
+            "sites": str(other.id),
+            "language": "en",
+            "active": "y",
+        },
+        page_url=form,
+    )
     assert nosite.status_code == 400 and "请至少选择一个研究中心" in nosite.get_data(as_text=True)
-    done = admin.post(form, {"username": "mon-a", "role": "monitor", "sites": str(site.id),
-                             "language": "en", "active": "y"}, page_url=form)
+    done = admin.post(
+        form,
+        {
+            "username": "mon-a",
+            "role": "monitor",
+            "sites": str(site.id),
+            "language": "en",
+            "active": "y",
+        },
+        page_url=form,
+    )
     assert done.status_code == 200 and done.headers["Cache-Control"] == "no-store"
     match = re.search(r"<code>([a-z2-9]{4}(?:-[a-z2-9]{4}){3})</code>", done.get_data(as_text=True))
     assert match
@@ -89,8 +116,10 @@ def test_role_change_is_audited_and_admins_cannot_lock_themselves_out(app_ctx: F
     assert event.actor == "staff:admin-a"
     me = _user("admin-a")
     own = f"/admin/staff/{me.id}"
-    for data in ({"role": "coordinator", "sites": str(site.id), "active": "y"},
-                 {"role": "admin", "sites": str(site.id)}):
+    for data in (
+        {"role": "coordinator", "sites": str(site.id), "active": "y"},
+        {"role": "admin", "sites": str(site.id)},
+    ):
         refused = admin.post(own, data, page_url=own)
         assert refused.status_code == 400
         assert "不能取消自己的管理员角色" in refused.get_data(as_text=True)
@@ -128,7 +157,9 @@ def test_reset_password_and_unlock(app_ctx: Flask) -> None:
     password = re.search(r"<code>([a-z2-9-]{19})</code>", reset.get_data(as_text=True))
     assert password
     assert _user("coord-a").must_change_password
-    assert StaffBrowser(app_ctx.test_client()).sign_in("coord-a", password.group(1)).status_code == 303
+    assert (
+        StaffBrowser(app_ctx.test_client()).sign_in("coord-a", password.group(1)).status_code == 303
+    )
 
 
 def test_site_settings_are_validated(app_ctx: Flask) -> None:
@@ -136,9 +167,13 @@ def test_site_settings_are_validated(app_ctx: Flask) -> None:
     admin = _admin(app_ctx)
     url = f"/admin/sites/{site.id}"
     good = {
-        "name_zh": "上海市东方医院", "name_en": "Shanghai East Hospital", "timezone": "Asia/Shanghai",
-        "study_id_pattern": r"^PRIME-\d{3}$", "study_id_example": "PRIME-001",
-        "contact_zh": "研究护士：021-1234 5678", "contact_en": "Study nurse: 021-1234 5678",
+        "name_zh": "上海市东方医院",
+        "name_en": "Shanghai East Hospital",
+        "timezone": "Asia/Shanghai",
+        "study_id_pattern": r"^PRIME-\d{3}$",
+        "study_id_example": "PRIME-001",
+        "contact_zh": "研究护士：021-1234 5678",
+        "contact_en": "Study nurse: 021-1234 5678",
     }
     for change, message in (
         ({"timezone": "Mars/Olympus"}, "未知时区"),

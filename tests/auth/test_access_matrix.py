@@ -60,7 +60,11 @@ def world(app_ctx: Flask, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
     db.session.commit()
     clients = {visitor: app_ctx.test_client() for visitor in VISITORS}
     Patient(clients["patient"], token).start()
-    for role, username in (("coordinator", "coord-a"), ("monitor", "monitor-a"), ("admin", "admin-a")):
+    for role, username in (
+        ("coordinator", "coord-a"),
+        ("monitor", "monitor-a"),
+        ("admin", "admin-a"),
+    ):
         assert StaffBrowser(clients[role]).sign_in(username).status_code == 303
     # The matrix is about authorisation; CSRF has its own test (tests/test_csrf.py).
     monkeypatch.setitem(app_ctx.config, "WTF_CSRF_ENABLED", False)

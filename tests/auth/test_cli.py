@@ -21,7 +21,17 @@ def test_create_reads_the_password_from_stdin_and_forces_a_change(runner: FlaskC
     make_site("XYZ")
     db.session.commit()
     result = runner.invoke(
-        args=["staff", "create", "Nurse.Li", "--role", "coordinator", "--site", "SEH", "--site", "XYZ"],
+        args=[
+            "staff",
+            "create",
+            "Nurse.Li",
+            "--role",
+            "coordinator",
+            "--site",
+            "SEH",
+            "--site",
+            "XYZ",
+        ],
         input="a-long-enough-secret\n",
     )
     assert result.exit_code == 0, result.output
@@ -37,10 +47,19 @@ def test_create_refusals_exit_nonzero_and_change_nothing(runner: FlaskCliRunner)
     make_site("SEH")
     db.session.commit()
     cases = [
-        (["staff", "create", "li", "--role", "coordinator", "--site", "SEH"], "a-long-enough-secret"),
-        (["staff", "create", "nurse", "--role", "coordinator", "--site", "NOPE"], "a-long-enough-secret"),
+        (
+            ["staff", "create", "li", "--role", "coordinator", "--site", "SEH"],
+            "a-long-enough-secret",
+        ),
+        (
+            ["staff", "create", "nurse", "--role", "coordinator", "--site", "NOPE"],
+            "a-long-enough-secret",
+        ),
         (["staff", "create", "nurse", "--role", "coordinator", "--site", "SEH"], "short"),
-        (["staff", "create", "nurse", "--role", "coordinator", "--site", "SEH"], "nurse-nurse-nurse"),
+        (
+            ["staff", "create", "nurse", "--role", "coordinator", "--site", "SEH"],
+            "nurse-nurse-nurse",
+        ),
         (["staff", "create", "nurse", "--role", "chief", "--site", "SEH"], "a-long-enough-secret"),
     ]
     for args, password in cases:
@@ -52,8 +71,10 @@ def test_create_refusals_exit_nonzero_and_change_nothing(runner: FlaskCliRunner)
 def test_disable_reset_password_and_set_role(runner: FlaskCliRunner) -> None:
     make_site("SEH")
     db.session.commit()
-    runner.invoke(args=["staff", "create", "nurse", "--role", "coordinator", "--site", "SEH"],
-                  input="a-long-enough-secret\n")
+    runner.invoke(
+        args=["staff", "create", "nurse", "--role", "coordinator", "--site", "SEH"],
+        input="a-long-enough-secret\n",
+    )
     browser = StaffBrowser(runner.app.test_client())
     assert browser.sign_in("nurse", "a-long-enough-secret").status_code == 303
 

@@ -1,4 +1,4 @@
-"""Enrolment from the form: the site's study-id format, the protocol's limits, nothing identifying."""
+"""Enrolment by form: the site's study-id format, the protocol's limits, nothing identifying."""
 
 from __future__ import annotations
 
@@ -65,8 +65,14 @@ def test_the_form_asks_for_nothing_identifying(desk: StaffBrowser) -> None:
     names = set(re.findall(r'<(?:input|select|textarea)[^>]*name="([^"]+)"', page))
     names -= {"language", "next"}  # the header's language switch
     assert names == {
-        "csrf_token", "site_id", "study_id", "sex", "birth_year", "height_cm",
-        "preferred_language", "day0",
+        "csrf_token",
+        "site_id",
+        "study_id",
+        "sex",
+        "birth_year",
+        "height_cm",
+        "preferred_language",
+        "day0",
     }
     assert "只记录受试者编号" in page
 

@@ -34,7 +34,9 @@ def _links() -> list[VisitLink]:
     return list(db.session.scalars(select(VisitLink).order_by(VisitLink.id)))
 
 
-def test_issue_shows_link_qr_and_a_bilingual_slip_once(client: FlaskClient, desk: StaffBrowser) -> None:
+def test_issue_shows_link_qr_and_a_bilingual_slip_once(
+    client: FlaskClient, desk: StaffBrowser
+) -> None:
     participant = make_participant()
     db.session.commit()
     visit = visit_of(participant)
@@ -79,7 +81,9 @@ def test_a_second_issue_is_refused_so_a_refresh_cannot_replace_a_link(desk: Staf
     assert len(_links()) == 1 and _links()[0].revoked_at is None
 
 
-def test_reissue_needs_a_reason_then_replaces_the_link(client: FlaskClient, desk: StaffBrowser) -> None:
+def test_reissue_needs_a_reason_then_replaces_the_link(
+    client: FlaskClient, desk: StaffBrowser
+) -> None:
     participant = make_participant()
     db.session.commit()
     old = _token(_issue(desk, participant)[1])
@@ -88,15 +92,15 @@ def test_reissue_needs_a_reason_then_replaces_the_link(client: FlaskClient, desk
     refused = desk.post(f"/desk/visits/{visit.id}/link/reissue", {"reason": " "}, page_url=page_url)
     assert refused.status_code == 400
     text = refused.get_data(as_text=True)
-    assert 'id="reissue-reason-%d-error"' % visit.id in text and "请填写原因" in text
-    assert "<details class=\"action\" open>" in text, "the form stays open beside its error"
+    assert f'id="reissue-reason-{visit.id}-error"' in text and "请填写原因" in text
+    assert '<details class="action" open>' in text, "the form stays open beside its error"
     assert len(_links()) == 1
     response = desk.post(
         f"/desk/visits/{visit.id}/link/reissue", {"reason": "phone lost"}, page_url=page_url
     )
     assert response.status_code == 200
     new = _token(response.get_data(as_text=True))
-    assert "已重新发放链接" in response.get_data(as_text=True)
+    assert "已为PRIME-001重新发放链接 · 基线（第0天）" in response.get_data(as_text=True)
     patient = client.application.test_client()
     old_page = patient.get(f"/s/{old}")
     assert old_page.status_code == 410 and "这个链接已经失效" in old_page.get_data(as_text=True)
@@ -105,7 +109,9 @@ def test_reissue_needs_a_reason_then_replaces_the_link(client: FlaskClient, desk
         select(AuditEvent).where(AuditEvent.action == "link.reissued")
     ).one()
     assert reissued.details["reason"] == "phone lost" and reissued.actor == "staff:coord-a"
-    revoked = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "link.revoked")).one()
+    revoked = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "link.revoked")
+    ).one()
     assert revoked.details["link_id"] == _links()[0].id
 
 
@@ -117,7 +123,9 @@ def test_revoke_without_reissue(client: FlaskClient, desk: StaffBrowser) -> None
     patient.start()
     visit = visit_of(participant)
     page_url = f"/desk/participants/{participant.id}"
-    assert desk.post(f"/desk/visits/{visit.id}/link/revoke", {}, page_url=page_url).status_code == 400
+    assert (
+        desk.post(f"/desk/visits/{visit.id}/link/revoke", {}, page_url=page_url).status_code == 400
+    )
     done = desk.post(
         f"/desk/visits/{visit.id}/link/revoke", {"reason": "wrong participant"}, page_url=page_url
     )
@@ -129,13 +137,17 @@ def test_revoke_without_reissue(client: FlaskClient, desk: StaffBrowser) -> None
     link = _links()[0]
     assert link.revoke_reason == "wrong participant" and link.revoked_by_id is not None
     # Revoking twice: nothing left to revoke.
-    again = desk.post(f"/desk/visits/{visit.id}/link/revoke", {"reason": "again"}, page_url=page_url)
+    again = desk.post(
+        f"/desk/visits/{visit.id}/link/revoke", {"reason": "again"}, page_url=page_url
+    )
     assert again.status_code == 409 and "本次访视没有有效链接" in again.get_data(as_text=True)
     # A new link can be issued afterwards.
     assert _issue(desk, participant)[0] == 200
 
 
-def test_a_link_before_the_window_tells_the_patient_when(client: FlaskClient, desk: StaffBrowser) -> None:
+def test_a_link_before_the_window_tells_the_patient_when(
+    client: FlaskClient, desk: StaffBrowser
+) -> None:
     participant = make_participant()
     db.session.commit()
     status, page = _issue(desk, participant, "d43")

@@ -82,7 +82,9 @@ def test_grace_days_extend_only_when_configured(client: FlaskClient) -> None:
         (None, {"today": date(2026, 1, 1)}, State.NOT_YET_OPEN),
     ],
 )
-def test_instrument_state_table(link: str | None, kwargs: dict[str, object], expected: State) -> None:
+def test_instrument_state_table(
+    link: str | None, kwargs: dict[str, object], expected: State
+) -> None:
     arguments: dict[str, object] = {
         "today": date(2026, 1, 5),
         "window_start": date(2026, 1, 3),
@@ -120,7 +122,7 @@ def test_participant_page_follows_a_visit_from_open_to_submitted(
     db.session.commit()
     url = f"/desk/participants/{participant.id}"
     block = _visit_block(desk.get(url).get_data(as_text=True), "baseline")
-    assert "已开放" in block and "今天关闭" in block and "发放链接" in block
+    assert "已开放" in block and "今天截止" in block and "发放链接" in block
     assert "未开放" in _visit_block(desk.get(url).get_data(as_text=True), "d43")
     assert "本次访视没有问卷" in _visit_block(desk.get(url).get_data(as_text=True), "d7")
 
@@ -160,7 +162,7 @@ def test_english_schedule_with_zone(client: FlaskClient, desk: StaffBrowser) -> 
     db.session.commit()
     desk.post("/staff/account/language", {"language": "en"})
     page = desk.get(f"/desk/participants/{participant.id}").get_data(as_text=True)
-    assert "11 Nov 2026 – 25 Nov 2026" in page
+    assert "11 Nov 2026 –</span> <span class=\"nowrap\">25 Nov 2026" in page
     assert "time zone (China Standard Time)" in page
 
 
@@ -186,7 +188,9 @@ def test_day0_correction_moves_visits_without_data_and_keeps_the_rest(
     baseline, d7 = visit_of(participant, "baseline"), visit_of(participant, "d7")
     assert (baseline.window_start, baseline.window_end) == (date(2026, 11, 11), date(2026, 11, 25))
     assert (d7.target_date, d7.window_start, d7.window_end) == (
-        date(2026, 12, 5), date(2026, 12, 3), date(2026, 12, 7)
+        date(2026, 12, 5),
+        date(2026, 12, 3),
+        date(2026, 12, 7),
     )
     assert participant.day0 == date(2026, 11, 28)
     event = db.session.scalars(

@@ -39,10 +39,7 @@ def test_other_sites_participants_are_invisible_and_untouchable(
         ("GET", "/desk/participants/999999", {}),
     ]
     for method, url, data in attempts:
-        if method == "GET":
-            response = desk.get(url)
-        else:
-            response = desk.post(url, data, page_url=own)
+        response = desk.get(url) if method == "GET" else desk.post(url, data, page_url=own)
         assert response.status_code == 404, f"{method} {url}"
         text = response.get_data(as_text=True)
         assert "PRIME-901" not in text
@@ -63,24 +60,36 @@ def test_a_coordinator_of_two_sites_sees_both_with_a_site_column(client: FlaskCl
     browser = StaffBrowser(client)
     browser.sign_in("coord-ab")
     page = browser.get("/desk/participants").get_data(as_text=True)
-    assert "PRIME-001" in page and "PRIME-002" in page and "<th scope=\"col\">研究中心</th>" in page
+    assert "PRIME-001" in page and "PRIME-002" in page and '<th scope="col">研究中心</th>' in page
     enrol = browser.get("/desk/participants/new").get_data(as_text=True)
     assert '<select id="site_id"' in enrol
 
 
-def test_enrolment_at_a_site_not_ones_own_is_refused(client: FlaskClient, desk: StaffBrowser) -> None:
+def test_enrolment_at_a_site_not_ones_own_is_refused(
+    client: FlaskClient, desk: StaffBrowser
+) -> None:
     other = make_site("XYZ")
     db.session.commit()
     response = desk.post(
         "/desk/participants/new",
         {
-            "site_id": str(other.id), "study_id": "PRIME-050", "sex": "female",
-            "birth_year": "1960", "height_cm": "160", "preferred_language": "en",
+            "site_id": str(other.id),
+            "study_id": "PRIME-050",
+            "sex": "female",
+            "birth_year": "1960",
+            "height_cm": "160",
+            "preferred_language": "en",
             "day0": "2026-11-26",
         },
         page_url="/desk/participants/new",
     )
     assert response.status_code == 400
     assert "请选择您所属的研究中心" in response.get_data(as_text=True)
-    assert db.session.scalar(select(func.count()).select_from(AuditEvent).where(
-        AuditEvent.action == "participant.enrolled")) == 0
+    assert (
+        db.session.scalar(
+            select(func.count())
+            .select_from(AuditEvent)
+            .where(AuditEvent.action == "participant.enrolled")
+        )
+        == 0
+    )

@@ -19,7 +19,9 @@ def _start(desk: StaffBrowser, participant: Participant, **data: str) -> object:
     visit = visit_of(participant)
     form = {"reason": "paper form transcribed", "language": "zh_Hans", **data}
     return desk.post(
-        f"/desk/visits/{visit.id}/staff-entry", form, page_url=f"/desk/participants/{participant.id}"
+        f"/desk/visits/{visit.id}/staff-entry",
+        form,
+        page_url=f"/desk/participants/{participant.id}",
     )
 
 
@@ -55,7 +57,9 @@ def test_staff_entry_is_attributed_to_the_staff_member_with_the_reason(
     assert record.entry_reason == "paper form transcribed" and record.language == "en"
     actors = {
         e.action: e.actor
-        for e in db.session.scalars(select(AuditEvent).where(AuditEvent.participant_id.is_not(None)))
+        for e in db.session.scalars(
+            select(AuditEvent).where(AuditEvent.participant_id.is_not(None))
+        )
     }
     assert actors["answer.saved"] == "staff:coord-a"
     assert actors["response.submitted"] == "staff:coord-a"
@@ -72,12 +76,16 @@ def test_staff_entry_is_attributed_to_the_staff_member_with_the_reason(
     assert "staff_entry.ended" in {e.action for e in db.session.scalars(select(AuditEvent))}
 
 
-def test_the_participant_then_sees_the_visit_as_done(client: FlaskClient, desk: StaffBrowser) -> None:
+def test_the_participant_then_sees_the_visit_as_done(
+    client: FlaskClient, desk: StaffBrowser
+) -> None:
     participant = make_participant()
     token = issue_token(participant)
     _start(desk, participant)
     _answer_all(desk.client, [1] * 21)
-    desk.client.post("/visit/mlhfq/submit", data={"csrf_token": csrf_of(desk.get("/visit/mlhfq/submit"))})
+    desk.client.post(
+        "/visit/mlhfq/submit", data={"csrf_token": csrf_of(desk.get("/visit/mlhfq/submit"))}
+    )
     landing = Patient(client.application.test_client(), token).open_link().get_data(as_text=True)
     assert "我们已收到您的回答" in landing
 
@@ -88,7 +96,7 @@ def test_staff_entry_needs_a_reason(desk: StaffBrowser) -> None:
     refused = _start(desk, participant, reason="")
     assert refused.status_code == 400  # type: ignore[attr-defined]
     text = refused.get_data(as_text=True)  # type: ignore[attr-defined]
-    assert "请填写原因" in text and "<details class=\"action\" open>" in text
+    assert "请填写原因" in text and '<details class="action" open>' in text
     assert desk.get("/visit").status_code == 401
 
 

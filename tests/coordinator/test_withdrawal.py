@@ -48,7 +48,9 @@ def test_withdrawal_stops_links_and_keeps_records(client: FlaskClient, desk: Sta
     assert ">发放链接<" not in page and "代录入…" not in page and "不再收集（已退出）" in page
     # Nothing new for a withdrawn participant, even by posting directly.
     visit = visit_of(participant, "d91")
-    refused = desk.post(f"/desk/visits/{visit.id}/link", page_url=f"/desk/participants/{participant.id}")
+    refused = desk.post(
+        f"/desk/visits/{visit.id}/link", page_url=f"/desk/participants/{participant.id}"
+    )
     assert refused.status_code == 410 and "该受试者已退出" in refused.get_data(as_text=True)
     assert desk.get(url).status_code == 302, "a second withdrawal is not offered"
     actions = [e.action for e in db.session.scalars(select(AuditEvent).order_by(AuditEvent.id))]
