@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from pro_app import formatting
 from pro_app.i18n import LANGUAGE_NAMES
 from pro_app.models import ParticipantStatus, Sex
 from pro_app.services.progress import State
@@ -59,6 +62,12 @@ DETAIL_KEYS = {
     "replaces_link_id": _l("replaces link no."),
     "response_id": _l("record no."),
 }
+
+
+def local_time(value: datetime, timezone: str) -> str:
+    """Date and time in the site's zone, compact: the table heading names the zone once."""
+    local = value.astimezone(ZoneInfo(timezone))
+    return f"{formatting.day(local.date())} {local:%H:%M:%S}"
 
 
 def action(code: str) -> str:

@@ -43,7 +43,7 @@ from pro_app.forms import attach, has_errors, message
 from pro_app.models import Participant, ParticipantStatus, Sex, StaffUser, Visit
 from pro_app.patient import session as patient_session
 from pro_app.questionnaire.catalog import catalog
-from pro_app.services import audit, enrolment, links, progress, roster, staff_entry
+from pro_app.services import audit, enrolment, links, progress, reasons, roster, staff_entry
 
 Page = str | tuple[str, int] | WerkzeugResponse
 
@@ -303,6 +303,12 @@ def _refusal(error: DomainError, visit: Visit) -> str:
     return _("This cannot be done now.")
 
 
+def _reason_problem(form: ReasonForm | StaffEntryForm) -> InputRejected:
+    """Why the form's reason was refused, in the words the services use."""
+    too_long = len(form.reason.data or "") > reasons.MAX_LENGTH
+    return InputRejected("reason", "too_long" if too_long else "required")
+
+
 def _refused(visit: Visit, action: str, error: DomainError) -> tuple[str, int]:
     db.session.rollback()
     problem = {
@@ -335,7 +341,7 @@ def reissue_link(visit_id: int) -> Page:
     visit = roster.visit_for(staff.site_ids, visit_id)
     form = ReasonForm()
     if not form.validate_on_submit():
-        return _refused(visit, "reissue", InputRejected("reason", "required"))
+        return _refused(visit, "reissue", _reason_problem(form))
     try:
         _link, token = links.reissue(
             visit,
@@ -356,7 +362,7 @@ def revoke_link(visit_id: int) -> Page:
     visit = roster.visit_for(staff.site_ids, visit_id)
     form = ReasonForm()
     if not form.validate_on_submit():
-        return _refused(visit, "revoke", InputRejected("reason", "required"))
+        return _refused(visit, "revoke", _reason_problem(form))
     try:
         links.revoke_active(visit, staff=staff, reason=form.reason.data or "")
     except DomainError as exc:
@@ -418,8 +424,9 @@ def start_staff_entry(visit_id: int) -> Page:
     visit = roster.visit_for(staff.site_ids, visit_id)
     form = StaffEntryForm()
     if not form.validate_on_submit():
-        field = "language" if form.language.errors and not form.reason.errors else "reason"
-        return _refused(visit, "enter", InputRejected(field, "required"))
+        if form.language.errors and not form.reason.errors:
+            return _refused(visit, "enter", InputRejected("language", "required"))
+        return _refused(visit, "enter", _reason_problem(form))
     try:
         reason = staff_entry.begin(
             visit,

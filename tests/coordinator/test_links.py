@@ -182,3 +182,17 @@ def test_no_link_for_a_visit_already_submitted(client: FlaskClient, desk: StaffB
     ).status_code
     assert status == 409
     assert db.session.scalar(select(func.count()).select_from(VisitLink)) == 1
+
+
+def test_an_overlong_reason_is_refused_with_its_own_message(desk: StaffBrowser) -> None:
+    participant = make_participant()
+    db.session.commit()
+    _issue(desk, participant)
+    visit = visit_of(participant)
+    page_url = f"/desk/participants/{participant.id}"
+    refused = desk.post(
+        f"/desk/visits/{visit.id}/link/revoke", {"reason": "x" * 501}, page_url=page_url
+    )
+    assert refused.status_code == 400
+    assert "原因请不要超过500个字符" in refused.get_data(as_text=True)
+    assert _links()[0].revoked_at is None

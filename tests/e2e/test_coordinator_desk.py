@@ -292,6 +292,12 @@ def test_the_desk_on_a_desktop_in_english(
     page.get_by_role("link", name="PRIME-201").click()
     assert_usable(page)
     screenshot(page, "desk-en-03-participant")
+    # The same page on a tablet, with the longer English labels and an action form open.
+    page.set_viewport_size(TABLET)
+    page.locator("#visit-baseline").locator("summary", has_text="Enter data").click()
+    assert_usable(page)
+    screenshot(page, "desk-en-03-participant-tablet")
+    page.set_viewport_size(DESKTOP)
     page.locator("#visit-d43").get_by_role("button", name="Issue link").click()
     expect(page.get_by_text("The window opens on 31 Dec 2026")).to_be_visible()
     assert_usable(page)
