@@ -1,4 +1,4 @@
-"""PRIME-PRO: the ePRO app of the PRIME-HFrEF trial. `create_app` is the table of contents."""
+"""PRIME-PRO: ePRO for the PRIME-HFrEF trial; `create_app` is the table of contents."""
 
 from __future__ import annotations
 
@@ -55,9 +55,14 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from pro_app.account import bp as account_bp
+    from pro_app.admin import bp as admin_bp
+    from pro_app.auth import bp as auth_bp
+    from pro_app.coordinator import bp as coordinator_bp
     from pro_app.patient import bp as patient_bp
 
-    app.register_blueprint(patient_bp)
+    for blueprint in (patient_bp, auth_bp, account_bp, coordinator_bp, admin_bp):
+        app.register_blueprint(blueprint)
 
 
 def register_cli(app: Flask) -> None:

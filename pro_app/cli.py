@@ -10,13 +10,14 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from pro_app import clock
+from pro_app.auth.cli import staff_cli
 from pro_app.errors import DomainError, EnrolmentError
 from pro_app.extensions import db
-from pro_app.models import Sex, Site, Visit
+from pro_app.models import Role, Sex, Site, Visit
 from pro_app.questionnaire.catalog import catalog
 from pro_app.questionnaire.form_definitions import FormInstrument
 from pro_app.questionnaire.textpacks import LANGUAGES
-from pro_app.services import audit, enrolment, export, links
+from pro_app.services import accounts, audit, enrolment, export, links
 
 CLI_ACTOR = "system:cli"
 
@@ -206,7 +207,7 @@ def check_instruments() -> None:
 
 @click.command("demo")
 def demo() -> None:
-    """Create (or keep) the demo site and participant; print a fresh link to the current visit."""
+    """Create (or keep) the demo site, participant and staff; print a link to the current visit."""
     site = ensure_site(
         "SEH",
         name_en="Shanghai East Hospital, Heart Failure Department",
@@ -232,12 +233,36 @@ def demo() -> None:
         )
     visit = current_or_next_visit(participant.visits, clock.today_in(site.timezone))
     _link, token = links.issue(visit, actor=CLI_ACTOR, reason="demo start")
+    created = {role: ensure_demo_staff(role, site) for role in Role}
     db.session.commit()
     click.echo(
         f"Demo participant {participant.study_id}, visit {visit.code} "
         f"(window {visit.window_start} .. {visit.window_end})"
     )
     click.echo(f"Patient link: {link_url(token)}")
+    base_url = current_app.config["PRO_SETTINGS"].base_url
+    click.echo(f"Staff sign-in: {base_url}/staff/login")
+    for role, (username, password) in created.items():
+        if password:
+            note = "(change at first sign-in)"
+            click.echo(f"  {role.value:12} {username}  password {password}  {note}")
+        else:
+            click.echo(
+                f"  {role.value:12} {username}  (exists; new password: "
+                f"flask --app wsgi staff reset-password {username})"
+            )
+
+
+def ensure_demo_staff(role: Role, site: Site) -> tuple[str, str | None]:
+    """The demo account for a role at the demo site: (username, password if created just now)."""
+    username = f"demo-{role.value}"
+    if accounts.find_by_username(username) is not None:
+        return username, None
+    password = accounts.temporary_password()
+    accounts.create_staff(
+        username=username, role=role, sites=[site], password=password, actor=CLI_ACTOR
+    )
+    return username, password
 
 
 def current_or_next_visit(visits: list[Visit], today: date) -> Visit:
@@ -251,3 +276,4 @@ def init_app(app: Flask) -> None:
     for group in (participants_cli, links_cli, export_cli, sites_cli, audit_cli, instruments_cli):
         app.cli.add_command(group)
     app.cli.add_command(demo)
+    app.cli.add_command(staff_cli)

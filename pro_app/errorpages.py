@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import Flask, render_template
+from flask import Blueprint, Flask, render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
@@ -47,7 +47,25 @@ def _message(error: Exception) -> tuple[str, str]:
         )
     if isinstance(error, errors.InstrumentNotInVisit):
         return _("Page not found"), _("Please go back and try again.")
+    if isinstance(error, errors.StaffEntryEnded):
+        return _("Staff entry has ended"), _(
+            "Your staff sign-in has ended. Sign in again and restart the entry from the "
+            "participant page. Saved answers are kept."
+        )
     return _("Something went wrong"), _("Please go back and try again.")
+
+
+def _staff_message(error: Exception, status: int) -> tuple[str, str]:
+    """(title, explanation) for staff pages, in the staff member's own language."""
+    if isinstance(error, CSRFError):
+        return _("This form has expired"), _(
+            "Nothing was changed. Go back, reload the page and try again."
+        )
+    if status == 403:
+        return _("No access"), _("Your role does not give access to this page.")
+    if status == 404:
+        return _("Not found"), _("It does not exist, or it belongs to a site you do not work at.")
+    return _("Something went wrong"), _("Nothing was changed. Please go back and try again.")
 
 
 def _bilingual(error: Exception) -> list[tuple[str, str, str]]:
@@ -77,6 +95,23 @@ def _http_error(error: HTTPException) -> tuple[str, int]:
     if status == 404:
         return render_error(errors.InstrumentNotInVisit(), 404)
     return render_error(error, status)
+
+
+def staff_pages(bp: Blueprint) -> None:
+    """Errors inside a staff area are shown in the staff layout, in the user's language only."""
+
+    def handler(error: Exception) -> tuple[str, int]:
+        if isinstance(error, errors.DomainError):
+            status = error.status
+        elif isinstance(error, HTTPException):
+            status = error.code or 500
+        else:
+            status = 400
+        title, text = _staff_message(error, status)
+        return render_template("staff/error.html", title=title, text=text, status=status), status
+
+    for exception in (CSRFError, errors.DomainError, HTTPException):
+        bp.register_error_handler(exception, handler)
 
 
 def init_app(app: Flask) -> None:

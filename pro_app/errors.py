@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 
 class DomainError(Exception):
@@ -67,8 +67,8 @@ class InstrumentNotInVisit(DomainError):
     status = 404
 
 
-class EnrolmentError(DomainError):
-    """A participant could not be enrolled; `field` names the form field at fault."""
+class InputRejected(DomainError):
+    """A value a person typed was refused; `field` names the form field, `code` the rule broken."""
 
     status = 400
 
@@ -94,6 +94,45 @@ class RecordIncomplete(DomainError):
 class TimerConflict(DomainError):
     """The walk part changed on another device after this timing began: replacing it needs a yes."""
 
+
+class EnrolmentError(InputRejected):
+    """A participant could not be enrolled or their Day 0 not corrected."""
+
+
+class ReasonRequired(InputRejected):
+    """A change that needs a written reason (revoke, reissue, withdrawal, correction) had none."""
+
+    def __init__(self, field: str = "reason", code: str = "required") -> None:
+        super().__init__(field, code)
+
+
+class NotFoundHere(DomainError):
+    """Unknown, or at a site this user does not work at: the two look the same on purpose."""
+
+    status = 404
+
+
+class InvalidCredentials(DomainError):
+    """Wrong username or password (deliberately not saying which)."""
+
+    status = 401
+
+
+class InvalidSecondFactor(DomainError):
+    status = 401
+
+
+class AccountLocked(DomainError):
+    status = 423
+
+    def __init__(self, until: datetime) -> None:
+        super().__init__(until)
+        self.until = until
+
+
+class LinkAlreadyIssued(DomainError):
+    """The visit already has an active link: replace it by reissuing, with a reason."""
+
     status = 409
 
 
@@ -101,3 +140,29 @@ class EntryReasonRequired(DomainError):
     """Staff entering a record on a participant's behalf must say why (GCP attribution)."""
 
     status = 400
+
+
+class NoActiveLink(DomainError):
+    status = 409
+
+
+class VisitHasNoInstruments(DomainError):
+    status = 409
+
+
+class VisitComplete(DomainError):
+    """Every instrument of the visit is already submitted."""
+
+    status = 409
+
+
+class StaffEntryEnded(DomainError):
+    """Staff entry was requested but the staff sign-in is gone (signed out, idle, no access)."""
+
+    status = 401
+
+
+class SelfLockout(DomainError):
+    """An admin tried to remove their own admin role or disable their own account."""
+
+    status = 409

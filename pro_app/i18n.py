@@ -1,4 +1,4 @@
-"""A page's language: the one chosen on the page, else the participant's, else the browser's."""
+"""A page's language: a staff member's own; else chosen, participant's, browser's."""
 
 from __future__ import annotations
 
@@ -10,6 +10,10 @@ LANGUAGE_NAMES = {"zh_Hans": "中文", "en": "English"}
 
 
 def select_locale() -> str:
+    staff_language = g.get("staff_language")
+    if staff_language in SUPPORTED:
+        # Set by the staff areas' guard: a signed-in user's remembered choice wins there.
+        return str(staff_language)
     chosen = session.get("lang")
     if chosen in SUPPORTED:
         return str(chosen)

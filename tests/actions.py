@@ -1,4 +1,4 @@
-"""Helper objects that act like a patient on the test client (like flaskr's AuthActions)."""
+"""Helpers that act like a patient or a staff member on the test client (flaskr's AuthActions)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 _START = re.compile(r'name="start_token" value="([0-9a-f]+)"')
-_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+_CSRF = re.compile(r'name="csrf_token"[^>]*?value="([^"]+)"')
 
 
 def csrf_of(page: TestResponse) -> str:
@@ -58,3 +58,46 @@ class Patient:
     def submit(self, instrument: str = "mlhfq") -> TestResponse:
         page = self.client.get(f"/visit/{instrument}/submit")
         return self.client.post(f"/visit/{instrument}/submit", data={"csrf_token": csrf_of(page)})
+
+
+class StaffBrowser:
+    """A staff member's browser: signs in through the real forms, posts with real CSRF tokens."""
+
+    def __init__(self, client: FlaskClient) -> None:
+        self.client = client
+
+    def sign_in(
+        self, username: str, password: str | None = None, code: str | None = None
+    ) -> TestResponse:
+        from tests.factories import STAFF_PASSWORD
+
+        page = self.client.get("/staff/login")
+        response = self.client.post(
+            "/staff/login",
+            data={
+                "csrf_token": csrf_of(page),
+                "username": username,
+                "password": STAFF_PASSWORD if password is None else password,
+            },
+        )
+        if code is not None and response.status_code == 303 and "/login/code" in response.location:
+            form = self.client.get("/staff/login/code")
+            response = self.client.post(
+                "/staff/login/code", data={"csrf_token": csrf_of(form), "code": code}
+            )
+        return response
+
+    def csrf(self, page_url: str = "/staff/account") -> str:
+        return csrf_of(self.client.get(page_url))
+
+    def get(self, url: str, **kwargs: object) -> TestResponse:
+        return self.client.get(url, **kwargs)  # type: ignore[arg-type]
+
+    def post(
+        self, url: str, data: dict[str, str] | None = None, page_url: str = "/staff/account"
+    ) -> TestResponse:
+        """POST with a CSRF token taken from a page of the same session."""
+        return self.client.post(url, data={"csrf_token": self.csrf(page_url), **(data or {})})
+
+    def sign_out(self) -> TestResponse:
+        return self.post("/staff/logout")

@@ -6,10 +6,11 @@ from datetime import date
 
 from sqlalchemy import select
 
+from pro_app import clock
 from pro_app.extensions import db
-from pro_app.models import Participant, Sex, Site, Visit
+from pro_app.models import Participant, Role, Sex, Site, StaffUser, Visit
 from pro_app.questionnaire.catalog import catalog
-from pro_app.services import enrolment, links
+from pro_app.services import accounts, enrolment, links
 
 TODAY = date(2026, 11, 25)
 
@@ -64,3 +65,44 @@ def issue_token(participant: Participant, code: str = "baseline") -> str:
     _link, token = links.issue(visit_of(participant, code), actor="test")
     db.session.commit()
     return token
+
+
+# --- staff -----------------------------------------------------------------------------------
+
+STAFF_PASSWORD = "blue-kettle-river-42"
+_password_hashes: dict[str, str] = {}
+
+
+def _hash_of(password: str) -> str:
+    # argon2 is slow on purpose; hash each test password once per test session.
+    if password not in _password_hashes:
+        _password_hashes[password] = accounts.hash_password(password)
+    return _password_hashes[password]
+
+
+def make_staff(
+    username: str = "coord-a",
+    role: Role = Role.COORDINATOR,
+    sites: list[Site] | None = None,
+    *,
+    password: str = STAFF_PASSWORD,
+    must_change_password: bool = False,
+    totp_secret: str | None = None,
+    language: str = "zh_Hans",
+    active: bool = True,
+) -> StaffUser:
+    staff = StaffUser(
+        username=username,
+        password_hash=_hash_of(password),
+        role=role,
+        is_active=active,
+        must_change_password=must_change_password,
+        totp_secret=totp_secret,
+        failed_logins=0,
+        language=language,
+        created_at=clock.utcnow(),
+    )
+    staff.sites = sites if sites is not None else [make_site()]
+    db.session.add(staff)
+    db.session.flush()
+    return staff

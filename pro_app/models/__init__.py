@@ -7,7 +7,7 @@ from pro_app.models.links import VisitLink
 from pro_app.models.participants import Participant, ParticipantStatus, Sex, Visit
 from pro_app.models.responses import DraftAnswer, EnteredBy, ImmutableRecordError, Response
 from pro_app.models.sites import Site
-from pro_app.models.staff import Role, StaffUser, staff_site
+from pro_app.models.staff import Role, StaffSession, StaffUser, staff_site
 
 __all__ = [
     "AuditEvent",
@@ -24,6 +24,7 @@ __all__ = [
     "Role",
     "Sex",
     "Site",
+    "StaffSession",
     "StaffUser",
     "Visit",
     "VisitLink",

@@ -18,6 +18,10 @@ class Site(Base):
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
     # A regular expression every study id at this site must match, e.g. ^PRIME-\d{3}$.
     study_id_pattern: Mapped[str] = mapped_column(String(100), default=r"^PRIME-\d{3}$")
+    # Shown beside the study-id field and in its error message, since a pattern is not for people.
+    study_id_example: Mapped[str] = mapped_column(
+        String(40), default="PRIME-001", server_default="PRIME-001"
+    )
     contact_en: Mapped[str] = mapped_column(String(300), default="")
     contact_zh: Mapped[str] = mapped_column(String(300), default="")
 

@@ -36,6 +36,8 @@ class StaffUser(Base):
     is_active: Mapped[bool] = mapped_column(default=True)
     must_change_password: Mapped[bool] = mapped_column(default=True)
     totp_secret: Mapped[str | None] = mapped_column(String(64))
+    # The last accepted TOTP time step: a code is good once, so an overheard one cannot be replayed.
+    totp_last_step: Mapped[int | None]
     failed_logins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None]
     language: Mapped[str] = mapped_column(String(10), default="zh_Hans")
@@ -46,3 +48,30 @@ class StaffUser(Base):
     @property
     def site_ids(self) -> set[int]:
         return {site.id for site in self.sites}
+
+    @property
+    def actor(self) -> str:
+        """How this user is named in the audit trail."""
+        return f"staff:{self.username}"
+
+
+class StaffSession(Base):
+    """One signed-in browser. The cookie holds a random key; only its SHA-256 is stored.
+
+    Kept on the server so that sign-out, idle expiry and disabling an account end the session for
+    good: a copied cookie is worthless once its row is ended.
+    """
+
+    __tablename__ = "staff_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id"), index=True)
+    key_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    started_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+    # "signed_out", "idle", "max_age", "disabled", "password_changed", "password_reset"
+    end_reason: Mapped[str | None] = mapped_column(String(20))
+    second_factor: Mapped[bool] = mapped_column(default=False)
+
+    staff: Mapped[StaffUser] = relationship(lazy="joined")

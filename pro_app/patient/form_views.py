@@ -135,6 +135,7 @@ def form_screen(instrument_id: str, screen_id: str) -> Page:
                 request.form.getlist("confirm"),
                 language=_language(),
                 actor=ctx.actor,
+                staff=ctx.staff,
             )
         except AlreadySubmitted:
             db.session.rollback()
@@ -223,7 +224,15 @@ def review(ctx: PatientContext, instrument: FormInstrument) -> Page:
 def submit(ctx: PatientContext, instrument: FormInstrument) -> Page:
     if request.method == "POST":
         try:
-            sealing.submit(ctx.visit, instrument, catalog(), language=_language(), actor=ctx.actor)
+            sealing.submit(
+                ctx.visit,
+                instrument,
+                catalog(),
+                language=_language(),
+                actor=ctx.actor,
+                staff=ctx.staff,
+                entry_reason=ctx.entry_reason,
+            )
         except AlreadySubmitted:
             db.session.rollback()
         except RecordIncomplete:
@@ -287,6 +296,7 @@ def walk_timer(instrument_id: str) -> Page:
                 replace=request.form.get("replace") == "1",
                 language=_language(),
                 actor=ctx.actor,
+                staff=ctx.staff,
             )
         except AlreadySubmitted:
             db.session.rollback()

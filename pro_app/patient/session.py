@@ -2,6 +2,9 @@
 
 The cookie only says which link was started here. Answers and progress live in the database, so a
 browser that loses its cookies (WeChat's in-app browser does) resumes by reopening the link.
+
+A signed-in coordinator can instead bind their browser to a visit in staff-entry mode: the same
+screens, but every answer and the sealed record name the staff member and the reason.
 """
 
 from __future__ import annotations
@@ -9,26 +12,35 @@ from __future__ import annotations
 import hashlib
 import hmac
 from dataclasses import dataclass
+from typing import Any
 
-from flask import current_app, g, session
+from flask import current_app, g, request, session
+from flask_babel import get_locale
 
+from pro_app.auth.access import current_staff
 from pro_app.config import Settings
-from pro_app.errors import PatientSessionMissing
+from pro_app.errors import PatientSessionMissing, StaffEntryEnded
 from pro_app.extensions import db
-from pro_app.models import Participant, Visit, VisitLink
+from pro_app.models import Participant, Role, StaffUser, Visit, VisitLink
+from pro_app.questionnaire.catalog import catalog
 from pro_app.services import links
 
 _KEY = "patient_link"
+_STAFF_ENTRY = "staff_entry"
 
 
 @dataclass(frozen=True)
 class PatientContext:
-    link: VisitLink
     visit: Visit
     participant: Participant
+    link: VisitLink | None = None
+    staff: StaffUser | None = None
+    entry_reason: str | None = None
 
     @property
     def actor(self) -> str:
+        if self.staff is not None:
+            return self.staff.actor
         return f"participant:{self.participant.study_id}"
 
 
@@ -44,6 +56,9 @@ def bind(link: VisitLink) -> None:
 
 def current() -> PatientContext:
     """The started visit of this browser, checked on every request (revocation is immediate)."""
+    entry = session.get(_STAFF_ENTRY)
+    if isinstance(entry, dict):
+        return _staff_entry(entry)
     link_id = session.get(_KEY)
     link = db.session.get(VisitLink, link_id) if isinstance(link_id, int) else None
     if link is None:
@@ -61,3 +76,69 @@ def start_token(link: VisitLink) -> str:
 
 def start_token_valid(link: VisitLink, submitted: str | None) -> bool:
     return hmac.compare_digest(start_token(link), submitted or "")
+
+
+# --- staff entry ----------------------------------------------------------------------------
+
+
+def bind_staff_entry(visit: Visit, staff: StaffUser, reason: str, language: str) -> None:
+    """This browser now enters `visit` for the participant; the staff sign-in stays."""
+    session.pop(_KEY, None)
+    session[_STAFF_ENTRY] = {
+        "visit_id": visit.id,
+        "staff_id": staff.id,
+        "reason": reason,
+        "study_id": visit.participant.study_id,
+        "visit_code": visit.code,
+    }
+    session["lang"] = language
+
+
+def staff_entry_visit_id() -> int | None:
+    entry = session.get(_STAFF_ENTRY)
+    value = entry.get("visit_id") if isinstance(entry, dict) else None
+    return value if isinstance(value, int) else None
+
+
+def end_staff_entry() -> None:
+    session.pop(_STAFF_ENTRY, None)
+    session.pop("lang", None)
+
+
+def staff_entry_banner() -> dict[str, Any] | None:
+    """What the staff-entry bar shows on patient screens (display only; `current` checks access)."""
+    if request.endpoint in ("patient.landing", "patient.start"):
+        return None
+    entry = session.get(_STAFF_ENTRY)
+    if not isinstance(entry, dict):
+        return None
+    banner = dict(entry)
+    try:
+        planned = catalog().schedule.visit(str(entry.get("visit_code")))
+    except KeyError:
+        return banner
+    banner["visit_name"] = planned.name(str(get_locale()))
+    return banner
+
+
+def _staff_entry(entry: dict[str, Any]) -> PatientContext:
+    staff = current_staff()
+    visit_id = entry.get("visit_id")
+    visit = db.session.get(Visit, visit_id) if isinstance(visit_id, int) else None
+    if (
+        staff is None
+        or staff.id != entry.get("staff_id")
+        or staff.role is not Role.COORDINATOR
+        or staff.must_change_password
+        or visit is None
+        or visit.participant.site_id not in staff.site_ids
+    ):
+        end_staff_entry()
+        raise StaffEntryEnded()
+    links.check_visit_open(visit, settings().link_grace_days)
+    return PatientContext(
+        visit=visit,
+        participant=visit.participant,
+        staff=staff,
+        entry_reason=str(entry.get("reason") or ""),
+    )

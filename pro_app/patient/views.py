@@ -181,6 +181,7 @@ def item(instrument_id: str, number: int) -> Page:
                     None,
                     language=_shown_language(),
                     actor=ctx.actor,
+                    staff=ctx.staff,
                 )
             elif raw is not None:
                 value = answering.parse_choice(instrument, item.id, raw)
@@ -191,6 +192,7 @@ def item(instrument_id: str, number: int) -> Page:
                     value,
                     language=_shown_language(),
                     actor=ctx.actor,
+                    staff=ctx.staff,
                 )
             elif action == "next":
                 raise InvalidAnswer(item.id)
@@ -255,7 +257,15 @@ def submit(instrument_id: str) -> Page:
         return form_views.submit(ctx, instrument)
     if request.method == "POST":
         try:
-            sealing.submit(ctx.visit, instrument, catalog(), language=_language(), actor=ctx.actor)
+            sealing.submit(
+                ctx.visit,
+                instrument,
+                catalog(),
+                language=_language(),
+                actor=ctx.actor,
+                staff=ctx.staff,
+                entry_reason=ctx.entry_reason,
+            )
         except AlreadySubmitted:
             db.session.rollback()
         else:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 
 from pro_app import clock
 from pro_app.extensions import db
@@ -83,3 +83,21 @@ def verify_chain() -> ChainReport:
             return ChainReport(count, event.id, "content does not match its hash")
         expected_prev = event.hash
     return ChainReport(count, None, "")
+
+
+def history(
+    participant_id: int, *, page: int = 1, per_page: int = 50
+) -> tuple[list[AuditEvent], int]:
+    """One participant's events, newest first, a page at a time; returns (events, total)."""
+    mine = AuditEvent.participant_id == participant_id
+    total = db.session.scalar(select(func.count()).select_from(AuditEvent).where(mine)) or 0
+    events = list(
+        db.session.scalars(
+            select(AuditEvent)
+            .where(mine)
+            .order_by(AuditEvent.id.desc())
+            .offset((max(page, 1) - 1) * per_page)
+            .limit(per_page)
+        )
+    )
+    return events, total

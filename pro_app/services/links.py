@@ -16,15 +16,21 @@ from sqlalchemy import select
 
 from pro_app import clock
 from pro_app.errors import (
+    LinkAlreadyIssued,
     LinkExpired,
     LinkNotYetOpen,
     LinkRevoked,
     LinkUnknown,
+    NoActiveLink,
     ParticipantWithdrawn,
+    VisitComplete,
+    VisitHasNoInstruments,
 )
 from pro_app.extensions import db
-from pro_app.models import ParticipantStatus, StaffUser, Visit, VisitLink
+from pro_app.models import ParticipantStatus, Response, StaffUser, Visit, VisitLink
+from pro_app.questionnaire.schedule import Schedule
 from pro_app.services import audit
+from pro_app.services.reasons import require_reason
 
 TOKEN_BYTES = 24
 
@@ -104,14 +110,76 @@ def check_usable(link: VisitLink, grace_days: int) -> None:
     """Raise the reason the link cannot be used now, if any (revoked, withdrawn, outside window)."""
     if link.revoked_at is not None:
         raise LinkRevoked()
-    visit = link.visit
+    check_visit_open(link.visit, grace_days)
+
+
+def check_visit_open(visit: Visit, grace_days: int) -> None:
+    """Raise why answers cannot be given for this visit today (withdrawn, outside the window)."""
     if visit.participant.status is ParticipantStatus.WITHDRAWN:
         raise ParticipantWithdrawn()
     today = site_today(visit)
     if today < visit.window_start:
         raise LinkNotYetOpen(visit.window_start)
-    if today > visit.window_end + timedelta(days=grace_days):
+    if today > closes_on(visit, grace_days):
         raise LinkExpired(visit.window_end)
+
+
+def closes_on(visit: Visit, grace_days: int) -> date:
+    """The last site-calendar day on which the visit can still be answered."""
+    return visit.window_end + timedelta(days=grace_days)
+
+
+# --- the coordinator's verbs: stricter than `issue`, which the CLI and demo also use ----------
+
+
+def issue_first(
+    visit: Visit, *, staff: StaffUser, schedule: Schedule, grace_days: int
+) -> tuple[VisitLink, str]:
+    """The visit's first (or next, after a revoke) link. An active one must be reissued instead."""
+    _require_collectable(visit, schedule, grace_days)
+    if active_link(visit) is not None:
+        raise LinkAlreadyIssued()
+    return issue(visit, actor=staff.actor, staff=staff)
+
+
+def reissue(
+    visit: Visit, *, staff: StaffUser, reason: str, schedule: Schedule, grace_days: int
+) -> tuple[VisitLink, str]:
+    """A new link that revokes the active one, with the reason why (lost phone, wrong person...)."""
+    reason = require_reason(reason)
+    _require_collectable(visit, schedule, grace_days)
+    if active_link(visit) is None:
+        raise NoActiveLink()
+    return issue(visit, actor=staff.actor, staff=staff, reason=reason)
+
+
+def revoke_active(visit: Visit, *, staff: StaffUser, reason: str) -> VisitLink:
+    """Revoke the visit's link without a replacement."""
+    reason = require_reason(reason)
+    link = active_link(visit)
+    if link is None:
+        raise NoActiveLink()
+    revoke(link, actor=staff.actor, staff=staff, reason=reason)
+    return link
+
+
+def _require_collectable(visit: Visit, schedule: Schedule, grace_days: int) -> None:
+    """A link is only worth issuing for an active participant's unfinished, not-yet-closed visit.
+
+    Before the window opens is fine: the patient is then told when it opens.
+    """
+    if visit.participant.status is ParticipantStatus.WITHDRAWN:
+        raise ParticipantWithdrawn()
+    instruments = schedule.visit(visit.code).instruments
+    if not instruments:
+        raise VisitHasNoInstruments()
+    if site_today(visit) > closes_on(visit, grace_days):
+        raise LinkExpired(visit.window_end)
+    sealed = set(
+        db.session.scalars(select(Response.instrument_id).where(Response.visit_id == visit.id))
+    )
+    if set(instruments) <= sealed:
+        raise VisitComplete()
 
 
 def site_today(visit: Visit) -> date:

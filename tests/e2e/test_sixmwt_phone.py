@@ -129,7 +129,7 @@ def fill_after(page: Page) -> None:
 
 
 def test_the_log_by_hand_in_chinese(phone: Page, live_server: str, live_app: Flask) -> None:
-    phone.goto(live_server + walk_link(live_app, "PRIME-201"))
+    phone.goto(live_server + walk_link(live_app, "PRIME-301"))
     look(phone, "zh-01-landing")
     phone.get_by_role("button", name="开始填写").click()
     expect(phone.get_by_role("heading", name="6分钟步行试验")).to_be_visible()
@@ -173,7 +173,7 @@ def test_the_log_by_hand_in_chinese(phone: Page, live_server: str, live_app: Fla
     phone.get_by_role("button", name="确定提交").click()
     expect(phone.get_by_role("heading", name="谢谢您！")).to_be_visible()
     look(phone, "zh-09-receipt")
-    record = sealed(live_app, "PRIME-201")
+    record = sealed(live_app, "PRIME-301")
     assert record.scores["distance_m"] == 432.0
     assert record.answers["worksheet"]["o2_flow_l_min"] == 2.0
     assert record.answers["confirmed_warnings"] == {"weight_kg:unusual_value": [160.0]}
@@ -182,7 +182,7 @@ def test_the_log_by_hand_in_chinese(phone: Page, live_server: str, live_app: Fla
 def test_the_walk_timer_on_a_faked_clock(phone: Page, live_server: str, live_app: Flask) -> None:
     phone.clock.install(time=START)
     phone.add_init_script(RECORD_SPEECH)
-    phone.goto(live_server + walk_link(live_app, "PRIME-202"))
+    phone.goto(live_server + walk_link(live_app, "PRIME-302"))
     phone.get_by_role("button", name="开始填写").click()
     phone.get_by_role("link", name="开始填写").click()
     fill_before(phone)
@@ -276,7 +276,7 @@ def test_the_walk_timer_on_a_faked_clock(phone: Page, live_server: str, live_app
     expect(phone.locator(".timer-summary")).to_contain_text("2:10暂停 · 2:40继续走")
     expect(phone.locator(".distance")).to_have_text("步行距离：372米")
     look(phone, "zh-15-walk-from-timer")
-    saved = drafts(live_app, "PRIME-202")
+    saved = drafts(live_app, "PRIME-302")
     assert (saved["laps"], saved["partial_lap_m"], saved["stopped_early"]) == (6, 12, "yes")
     timer = saved["timer"]
     assert isinstance(timer, dict)
@@ -291,7 +291,7 @@ def test_the_timer_keeps_its_result_through_a_reload_and_a_dropped_network(
     phone: Page, live_server: str, live_app: Flask
 ) -> None:
     phone.clock.install(time=START)
-    phone.goto(live_server + walk_link(live_app, "PRIME-203"))
+    phone.goto(live_server + walk_link(live_app, "PRIME-303"))
     phone.get_by_role("button", name="开始填写").click()
     phone.goto(live_server + "/visit/sixmwt/timer")
     phone.clock.pause_at(START + timedelta(minutes=10))
@@ -314,18 +314,18 @@ def test_the_timer_keeps_its_result_through_a_reload_and_a_dropped_network(
     phone.get_by_role("button", name="保存到记录").click()
     expect(phone.locator("#timer-status")).to_contain_text("没有网络")
     look(phone, "zh-16-timer-offline")
-    assert "laps" not in drafts(live_app, "PRIME-203")
+    assert "laps" not in drafts(live_app, "PRIME-303")
     assert "pending" in phone.evaluate("JSON.stringify(localStorage)")
-    type_walk_part_elsewhere(live_app, "PRIME-203")  # meanwhile, on the patient's phone
+    type_walk_part_elsewhere(live_app, "PRIME-303")  # meanwhile, on the patient's phone
     phone.context.set_offline(False)
     phone.clock.run_for(15_000)  # the timer retries; the browser also says it is online
     expect(phone.locator("#timer-status")).to_contain_text("在另一部手机上被修改过")
-    assert drafts(live_app, "PRIME-203")["laps"] == 9  # what was typed is not overwritten
+    assert drafts(live_app, "PRIME-303")["laps"] == 9  # what was typed is not overwritten
     look(phone, "zh-17-timer-conflict")
     phone.get_by_role("button", name="用这次计时替换").click()
     phone.get_by_role("button", name="再点一次，替换步行结果").click()
     expect(phone.get_by_role("heading", name="步行", exact=True)).to_be_visible()
-    saved = drafts(live_app, "PRIME-203")
+    saved = drafts(live_app, "PRIME-303")
     assert (saved["laps"], saved["partial_lap_m"], saved["stop_time_s"]) == (2, 20, 80)
     timer = saved["timer"]
     assert isinstance(timer, dict) and timer["ended_early"] is True and timer["elapsed_s"] == 80
@@ -349,7 +349,7 @@ def test_the_log_works_without_javascript(
     phone_without_js: Page, live_server: str, live_app: Flask
 ) -> None:
     page = phone_without_js
-    page.goto(live_server + walk_link(live_app, "PRIME-204"))
+    page.goto(live_server + walk_link(live_app, "PRIME-304"))
     page.get_by_role("button", name="开始填写").click()
     page.get_by_role("link", name="步行计时器（研究人员使用）").click()
     expect(page.get_by_text("计时器需要JavaScript")).to_be_visible()
@@ -377,14 +377,14 @@ def test_the_log_works_without_javascript(
     page.get_by_role("link", name="提交").click()
     page.get_by_role("button", name="确定提交").click()
     expect(page.get_by_role("heading", name="谢谢您！")).to_be_visible()
-    record = sealed(live_app, "PRIME-204")
+    record = sealed(live_app, "PRIME-304")
     assert record.answers["worksheet"]["stop_time_s"] == 195
     assert record.answers["worksheet"]["o2_flow_l_min"] is None
 
 
 def test_the_log_and_timer_in_english(phone: Page, live_server: str, live_app: Flask) -> None:
     phone.clock.install(time=START)
-    phone.goto(live_server + walk_link(live_app, "PRIME-205", language="en"))
+    phone.goto(live_server + walk_link(live_app, "PRIME-305", language="en"))
     look(phone, "en-01-landing")
     phone.get_by_role("button", name="Start").click()
     look(phone, "en-02-intro")

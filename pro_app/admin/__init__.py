@@ -1,0 +1,13 @@
+"""Administration: staff accounts and sites of the admin's own sites. Never participant data."""
+
+from flask import Blueprint
+
+from pro_app import errorpages
+from pro_app.auth.access import require_role
+from pro_app.models import Role
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+bp.before_request(require_role(Role.ADMIN))
+errorpages.staff_pages(bp)
+
+from pro_app.admin import views  # noqa: E402,F401  (routes register on import)

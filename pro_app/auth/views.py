@@ -1,0 +1,133 @@
+"""Sign-in (password, then optional TOTP code), sign-out; failures are recorded, then shown."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+
+from flask import redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from werkzeug.wrappers import Response as WerkzeugResponse
+
+from pro_app import clock
+from pro_app.auth import bp
+from pro_app.auth.access import (
+    begin_session,
+    current_staff,
+    current_staff_session,
+    home_for,
+    safe_next,
+)
+from pro_app.auth.forms import CodeForm, SignInForm
+from pro_app.errors import AccountLocked, InvalidCredentials, InvalidSecondFactor
+from pro_app.extensions import db
+from pro_app.forms import has_errors
+from pro_app.models import StaffUser
+from pro_app.services import signin
+
+Page = str | tuple[str, int] | WerkzeugResponse
+PENDING_KEY = "staff_pending"
+# The code step must follow the password step promptly.
+PENDING_SECONDS = 300
+
+
+def _locked_message(until: datetime) -> str:
+    minutes = max(1, math.ceil((until - clock.utcnow()).total_seconds() / 60))
+    return _(
+        "Too many failed sign-ins: this account is locked. Try again in %(minutes)s minutes, "
+        "or ask an administrator to unlock it.",
+        minutes=minutes,
+    )
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> Page:
+    staff = current_staff()
+    if staff is not None:
+        return redirect(home_for(staff))
+    form = SignInForm()
+    error = None
+    if form.validate_on_submit():
+        try:
+            staff = signin.check_password(form.username.data or "", form.password.data or "")
+        except InvalidCredentials:
+            db.session.commit()  # the failed attempt is part of the record
+            error = _("Wrong username or password.")
+        except AccountLocked as exc:
+            db.session.commit()
+            error = _locked_message(exc.until)
+        else:
+            next_url = safe_next(request.args.get("next"))
+            if staff.totp_secret:
+                db.session.commit()
+                session.clear()
+                session[PENDING_KEY] = {
+                    "id": staff.id,
+                    "at": clock.utcnow().isoformat(),
+                    "next": next_url,
+                }
+                return redirect(url_for("auth.second_factor"), 303)
+            begin_session(staff, second_factor=False)
+            db.session.commit()
+            return redirect(next_url or home_for(staff), 303)
+    failed = form.is_submitted() and (error is not None or has_errors(form))
+    return render_template(
+        "auth/login.html",
+        form=form,
+        error=error,
+        expired=request.args.get("expired") == "1",
+        signed_out=request.args.get("signed_out") == "1",
+    ), (400 if failed else 200)
+
+
+def _pending_staff() -> tuple[StaffUser | None, str | None]:
+    pending = session.get(PENDING_KEY)
+    if not isinstance(pending, dict):
+        return None, None
+    try:
+        started = datetime.fromisoformat(str(pending.get("at")))
+    except ValueError:
+        return None, None
+    if (clock.utcnow() - started).total_seconds() > PENDING_SECONDS:
+        return None, None
+    staff_id = pending.get("id")
+    staff = db.session.get(StaffUser, staff_id) if isinstance(staff_id, int) else None
+    if staff is None or not staff.is_active or staff.totp_secret is None:
+        return None, None
+    return staff, safe_next(pending.get("next"))
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+def second_factor() -> Page:
+    staff, next_url = _pending_staff()
+    if staff is None:
+        session.pop(PENDING_KEY, None)
+        return redirect(url_for("auth.login"))
+    form = CodeForm()
+    error = None
+    if form.validate_on_submit():
+        try:
+            signin.check_second_factor(staff, form.code.data or "")
+        except InvalidSecondFactor:
+            db.session.commit()
+            error = _("That code is not right, or was already used. Enter the current code.")
+        except AccountLocked as exc:
+            db.session.commit()
+            session.pop(PENDING_KEY, None)
+            error = _locked_message(exc.until)
+        else:
+            begin_session(staff, second_factor=True)
+            db.session.commit()
+            return redirect(next_url or home_for(staff), 303)
+    failed = form.is_submitted() and (error is not None or has_errors(form))
+    return render_template("auth/code.html", form=form, error=error), (400 if failed else 200)
+
+
+@bp.post("/logout")
+def logout() -> Page:
+    row = current_staff_session()
+    if row is not None:
+        signin.sign_out(row)
+        db.session.commit()
+    session.clear()
+    return redirect(url_for("auth.login", signed_out="1"), 303)

@@ -1,0 +1,106 @@
+"""Words for codes on the coordinator's pages: visit states, audit actions, sexes, statuses."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from pro_app import formatting
+from pro_app.i18n import LANGUAGE_NAMES
+from pro_app.models import ParticipantStatus, Sex
+from pro_app.services.progress import State
+
+STATES = {
+    State.NOT_YET_OPEN: _l("Not yet open"),
+    State.OPEN: _l("Open"),
+    State.LINK_ISSUED: _l("Link issued"),
+    State.OPENED: _l("Opened"),
+    State.IN_PROGRESS: _l("In progress"),
+    State.SUBMITTED: _l("Submitted"),
+    State.MISSED: _l("Missed (window closed)"),
+    State.WITHDRAWN: _l("Not collected (withdrawn)"),
+    State.NOTHING_DUE: _l("No questionnaire"),
+}
+
+PARTICIPANT_STATUSES = {
+    ParticipantStatus.ACTIVE: _l("Active"),
+    ParticipantStatus.WITHDRAWN: _l("Withdrawn"),
+}
+
+SEXES = {Sex.FEMALE: _l("Female"), Sex.MALE: _l("Male")}
+
+ACTIONS = {
+    "participant.enrolled": _l("Enrolled"),
+    "participant.day0_corrected": _l("Day 0 corrected"),
+    "participant.withdrawn": _l("Withdrawn"),
+    "link.issued": _l("Link issued"),
+    "link.reissued": _l("Link reissued"),
+    "link.revoked": _l("Link revoked"),
+    "link.started": _l("Link opened (started)"),
+    "answer.saved": _l("Answer saved"),
+    "response.submitted": _l("Record submitted"),
+    "staff_entry.started": _l("Staff entry started"),
+    "staff_entry.ended": _l("Staff entry ended"),
+}
+
+# Detail keys worth showing in the audit history, in this order; the rest stay in the database.
+DETAIL_KEYS = {
+    "reason": _l("reason"),
+    "instrument": _l("questionnaire"),
+    "item": _l("item"),
+    "value": _l("answer"),
+    "previous": _l("previous"),
+    "day0": _l("Day 0"),
+    "language": _l("language"),
+    "entered_by": _l("entered by"),
+    "entry_reason": _l("reason for staff entry"),
+    "link_id": _l("link no."),
+    "replaces_link_id": _l("replaces link no."),
+    "response_id": _l("record no."),
+}
+
+
+def local_time(value: datetime, timezone: str) -> str:
+    """Date and time in the site's zone, compact: the table heading names the zone once."""
+    local = value.astimezone(ZoneInfo(timezone))
+    return f"{formatting.day(local.date())} {local:%H:%M:%S}"
+
+
+def action(code: str) -> str:
+    label = ACTIONS.get(code)
+    return str(label) if label is not None else code
+
+
+def actor(value: str) -> str:
+    """'staff:li' -> 'li'; 'participant:PRIME-001' -> 'Participant PRIME-001'; others as stored."""
+    kind, _sep, name = value.partition(":")
+    if kind == "staff" and name:
+        return name
+    if kind == "participant" and name:
+        return _("Participant %(study_id)s", study_id=name)
+    if kind == "system":
+        return _("System (%(name)s)", name=name or "-")
+    return value
+
+
+def details(values: dict[str, Any]) -> list[tuple[str, str]]:
+    shown = []
+    for key, label in DETAIL_KEYS.items():
+        if key in values and values[key] not in (None, "", []):
+            value = values[key]
+            if key == "language" and value in LANGUAGE_NAMES:
+                value = LANGUAGE_NAMES[value]
+            shown.append((str(label), _plain(value)))
+    return shown
+
+
+def _plain(value: Any) -> str:
+    if isinstance(value, list):
+        return ", ".join(_plain(v) for v in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {_plain(v)}" for k, v in value.items())
+    return str(value)

@@ -1,0 +1,278 @@
+"""Where visits and instruments stand: the coordinator's schedule and due board (read only)."""
+
+from __future__ import annotations
+
+import enum
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import select
+
+from pro_app import clock
+from pro_app.extensions import db
+from pro_app.models import (
+    DraftAnswer,
+    EnteredBy,
+    Participant,
+    ParticipantStatus,
+    Response,
+    StaffUser,
+    Visit,
+    VisitLink,
+)
+from pro_app.questionnaire.schedule import Schedule
+from pro_app.services.links import closes_on
+
+
+class State(enum.Enum):
+    """In the order a visit moves through them; the last three are endings."""
+
+    NOT_YET_OPEN = "not_yet_open"
+    OPEN = "open"
+    LINK_ISSUED = "link_issued"
+    OPENED = "opened"
+    IN_PROGRESS = "in_progress"
+    SUBMITTED = "submitted"
+    MISSED = "missed"
+    WITHDRAWN = "withdrawn"
+    NOTHING_DUE = "nothing_due"
+
+
+_PROGRESS_ORDER = [
+    State.NOT_YET_OPEN,
+    State.OPEN,
+    State.LINK_ISSUED,
+    State.OPENED,
+    State.IN_PROGRESS,
+]
+
+
+def instrument_state(
+    *,
+    today: date,
+    window_start: date,
+    closes: date,
+    submitted: bool,
+    answered_any: bool,
+    link: VisitLink | None,
+    withdrawn: bool,
+) -> State:
+    """One instrument's state on a site-calendar day. Pure, so the edges are easy to test."""
+    if submitted:
+        return State.SUBMITTED
+    if withdrawn:
+        return State.WITHDRAWN
+    if today > closes:
+        return State.MISSED
+    if answered_any:
+        return State.IN_PROGRESS
+    if link is not None and link.first_started_at is not None:
+        return State.OPENED
+    if link is not None:
+        return State.LINK_ISSUED
+    if today >= window_start:
+        return State.OPEN
+    return State.NOT_YET_OPEN
+
+
+def visit_state(states: list[State]) -> State:
+    """A visit is submitted when every instrument is; missed if any unfinished one is missed."""
+    if not states:
+        return State.NOTHING_DUE
+    unfinished = [state for state in states if state is not State.SUBMITTED]
+    if not unfinished:
+        return State.SUBMITTED
+    for ending in (State.WITHDRAWN, State.MISSED):
+        if ending in unfinished:
+            return ending
+    if len(unfinished) < len(states):
+        return State.IN_PROGRESS
+    return max(unfinished, key=_PROGRESS_ORDER.index)
+
+
+@dataclass(frozen=True)
+class InstrumentProgress:
+    instrument_id: str
+    state: State
+    answered: int
+    last_saved_at: datetime | None
+    response: Response | None
+    entered_by_staff: str | None
+
+
+@dataclass(frozen=True)
+class VisitProgress:
+    visit: Visit
+    state: State
+    today: date
+    closes: date
+    instruments: list[InstrumentProgress]
+    active_link: VisitLink | None
+    links: list[VisitLink] = field(default_factory=list)
+
+    @property
+    def can_collect(self) -> bool:
+        """A link can be issued or staff can enter data (window not closed, work left)."""
+        return self.state in _PROGRESS_ORDER
+
+    @property
+    def window_open(self) -> bool:
+        return self.visit.window_start <= self.today <= self.closes
+
+    @property
+    def overdue(self) -> bool:
+        """Past the target day and still unfinished, while the window is open."""
+        return self.can_collect and self.today > self.visit.target_date
+
+    @property
+    def days_left(self) -> int:
+        return (self.closes - self.today).days
+
+
+def progress_of(
+    visits: list[Visit], schedule: Schedule, grace_days: int
+) -> dict[int, VisitProgress]:
+    """Progress for many visits with four queries in all, whatever their number."""
+    if not visits:
+        return {}
+    ids = [visit.id for visit in visits]
+    all_links: dict[int, list[VisitLink]] = defaultdict(list)
+    for link in db.session.scalars(
+        select(VisitLink)
+        .where(VisitLink.visit_id.in_(ids))
+        .order_by(VisitLink.issued_at, VisitLink.id)
+    ):
+        all_links[link.visit_id].append(link)
+    sealed: dict[tuple[int, str], Response] = {}
+    for response in db.session.scalars(
+        select(Response).where(Response.visit_id.in_(ids)).order_by(Response.version)
+    ):
+        sealed[(response.visit_id, response.instrument_id)] = response
+    drafts: dict[tuple[int, str], list[DraftAnswer]] = defaultdict(list)
+    for row in db.session.scalars(select(DraftAnswer).where(DraftAnswer.visit_id.in_(ids))):
+        drafts[(row.visit_id, row.instrument_id)].append(row)
+    staff_ids = {r.staff_id for r in sealed.values() if r.staff_id is not None}
+    usernames: dict[int, str] = {}
+    if staff_ids:
+        query = select(StaffUser.id, StaffUser.username).where(StaffUser.id.in_(staff_ids))
+        usernames = {staff_id: username for staff_id, username in db.session.execute(query)}
+    result = {}
+    for visit in visits:
+        participant = visit.participant
+        today = clock.today_in(participant.site.timezone)
+        closes = closes_on(visit, grace_days)
+        links_here = all_links.get(visit.id, [])
+        active = next((link for link in reversed(links_here) if link.revoked_at is None), None)
+        instruments = []
+        for instrument_id in schedule.visit(visit.code).instruments:
+            record = sealed.get((visit.id, instrument_id))
+            rows = drafts.get((visit.id, instrument_id), [])
+            answered = sum(1 for row in rows if row.value is not None)
+            state = instrument_state(
+                today=today,
+                window_start=visit.window_start,
+                closes=closes,
+                submitted=record is not None,
+                answered_any=bool(rows),
+                link=active,
+                withdrawn=participant.status is ParticipantStatus.WITHDRAWN,
+            )
+            instruments.append(
+                InstrumentProgress(
+                    instrument_id=instrument_id,
+                    state=state,
+                    answered=answered,
+                    last_saved_at=max((row.saved_at for row in rows), default=None),
+                    response=record,
+                    entered_by_staff=(
+                        usernames.get(record.staff_id)
+                        if record is not None
+                        and record.entered_by is EnteredBy.STAFF
+                        and record.staff_id is not None
+                        else None
+                    ),
+                )
+            )
+        result[visit.id] = VisitProgress(
+            visit=visit,
+            state=visit_state([row.state for row in instruments]),
+            today=today,
+            closes=closes,
+            instruments=instruments,
+            active_link=active,
+            links=links_here,
+        )
+    return result
+
+
+def participant_progress(
+    participant: Participant, schedule: Schedule, grace_days: int
+) -> list[VisitProgress]:
+    by_id = progress_of(list(participant.visits), schedule, grace_days)
+    return [by_id[visit.id] for visit in participant.visits]
+
+
+def next_visit(progress: list[VisitProgress]) -> VisitProgress | None:
+    """The first visit that still needs something, for a one-line summary in lists."""
+    return next((row for row in progress if row.can_collect), None)
+
+
+# --- the due board --------------------------------------------------------------------------
+
+HORIZON_DAYS = 7
+MISSED_LOOKBACK_DAYS = 14
+
+
+@dataclass(frozen=True)
+class Board:
+    open_now: list[VisitProgress]
+    opening_soon: list[VisitProgress]
+    recently_missed: list[VisitProgress]
+
+
+def due_board(site_ids: set[int], schedule: Schedule, grace_days: int) -> Board:
+    """Across the user's sites: windows open today (soonest to close first), windows opening in
+    the next 7 days, and windows missed in the last 14 days. Active participants only."""
+    if not site_ids:
+        return Board([], [], [])
+    today = clock.utcnow().date()
+    # A day's slack either side: each site's own "today" is worked out per visit below.
+    latest_start = today + timedelta(days=HORIZON_DAYS + 1)
+    earliest_end = today - timedelta(days=MISSED_LOOKBACK_DAYS + grace_days + 1)
+    with_instruments = [planned.code for planned in schedule.visits if planned.instruments]
+    visits = list(
+        db.session.scalars(
+            select(Visit)
+            .join(Participant, Visit.participant_id == Participant.id)
+            .where(
+                Participant.site_id.in_(site_ids),
+                Participant.status == ParticipantStatus.ACTIVE,
+                Visit.code.in_(with_instruments),
+                Visit.window_start <= latest_start,
+                Visit.window_end >= earliest_end,
+            )
+        ).unique()
+    )
+    progress = progress_of(visits, schedule, grace_days)
+    open_now, opening_soon, missed = [], [], []
+    for row in progress.values():
+        if row.state is State.SUBMITTED:
+            continue
+        start = row.visit.window_start
+        if row.window_open:
+            open_now.append(row)
+        elif row.today < start <= row.today + timedelta(days=HORIZON_DAYS):
+            opening_soon.append(row)
+        elif row.state is State.MISSED and row.closes >= row.today - timedelta(
+            days=MISSED_LOOKBACK_DAYS
+        ):
+            missed.append(row)
+
+    def study_id(row: VisitProgress) -> str:
+        return row.visit.participant.study_id
+
+    open_now.sort(key=lambda row: (row.closes, study_id(row)))
+    opening_soon.sort(key=lambda row: (row.visit.window_start, study_id(row)))
+    missed.sort(key=lambda row: (row.closes, study_id(row)), reverse=True)
+    return Board(open_now=open_now, opening_soon=opening_soon, recently_missed=missed)
