@@ -272,7 +272,7 @@ def test_the_walk_timer_on_a_faked_clock(phone: Page, live_server: str, live_app
     expect(phone.locator("input[name=stopped_early][value=yes]")).to_be_checked()
     expect(phone.locator("[name=stop_time_s_min]")).to_have_value("2")
     expect(phone.locator("[name=stop_time_s_sec]")).to_have_value("10")
-    expect(phone.locator(".timer-summary")).to_contain_text("数了6圈")
+    expect(phone.locator(".timer-summary")).to_contain_text("已记录6圈")
     expect(phone.locator(".timer-summary")).to_contain_text("2:10暂停 · 2:40继续走")
     expect(phone.locator(".distance")).to_have_text("步行距离：372米")
     look(phone, "zh-15-walk-from-timer")
@@ -319,7 +319,7 @@ def test_the_timer_keeps_its_result_through_a_reload_and_a_dropped_network(
     type_walk_part_elsewhere(live_app, "PRIME-303")  # meanwhile, on the patient's phone
     phone.context.set_offline(False)
     phone.clock.run_for(15_000)  # the timer retries; the browser also says it is online
-    expect(phone.locator("#timer-status")).to_contain_text("在另一部手机上被修改过")
+    expect(phone.locator("#timer-status")).to_contain_text("另一部手机修改了步行结果")
     assert drafts(live_app, "PRIME-303")["laps"] == 9  # what was typed is not overwritten
     look(phone, "zh-17-timer-conflict")
     phone.get_by_role("button", name="用这次计时替换").click()
@@ -351,7 +351,7 @@ def test_the_log_works_without_javascript(
     page = phone_without_js
     page.goto(live_server + walk_link(live_app, "PRIME-304"))
     page.get_by_role("button", name="开始填写").click()
-    page.get_by_role("link", name="步行计时器（研究人员使用）").click()
+    page.get_by_role("link", name="步行计时器（供研究护士使用）").click()
     expect(page.get_by_text("计时器需要JavaScript")).to_be_visible()
     expect(page.locator("#walk-timer")).to_be_hidden()
     look(page, "zh-18-timer-without-js")

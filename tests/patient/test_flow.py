@@ -96,7 +96,7 @@ def test_a_skipped_item_is_blank_not_zero_and_marked_on_review(client: FlaskClie
     values[6] = None
     patient.answer_all(values)
     review = client.get("/visit/mlhfq/review").get_data(as_text=True)
-    assert "1个问题还没有回答" in review
+    assert "还有1道题没有回答" in review
     patient.submit()
     record = db.session.scalars(select(Response)).one()
     assert record.answers["mlhf07"] is None

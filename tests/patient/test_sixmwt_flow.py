@@ -218,7 +218,7 @@ def test_the_timer_fills_the_walk_part_for_the_assessor_to_check(client: FlaskCl
     )
     assert _draft("timer")["pauses"] == [[130.4, 160.0]]
     page = _text(client.get("/visit/sixmwt/part/walk"))
-    assert "来自计时器" in page and "数了7圈" in page and "2:10暂停" in page
+    assert "计时器记录" in page and "已记录7圈" in page and "2:10暂停" in page
     assert "步行距离：432米" in page
     again = walker.timer(pauses=json.dumps([[130.4, 160.0]]))
     assert again.json["ok"]
