@@ -8,7 +8,8 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_time
 from flask import Flask, request
-from flask_babel import get_locale
+from flask_babel import get_locale, gettext
+from markupsafe import Markup, escape
 
 from pro_app.i18n import LANGUAGE_NAMES, html_lang
 
@@ -24,6 +25,13 @@ def day(value: date, locale: str | None = None) -> str:
     if _lang(locale) == "zh":
         return f"{value.year}年{value.month}月{value.day}日"
     return format_date(value, "d MMM y", locale="en")
+
+
+def window(start: date, end: date, locale: str | None = None) -> Markup:
+    """A date range whose dates never break across lines: 2026年11月11日至2026年11月25日."""
+    first, last = (Markup('<span class="nowrap">%s</span>') % day(d, locale) for d in (start, end))
+    pattern = escape(gettext("%(start)s – %(end)s", start="{start}", end="{end}"))
+    return pattern.format(start=first, end=last)
 
 
 def zone_name(timezone: str, locale: str | None = None) -> str:
@@ -55,6 +63,7 @@ def switch_language_url(language: str) -> str:
 
 def init_app(app: Flask) -> None:
     app.add_template_filter(day, "day")
+    app.add_template_filter(window, "window")
     app.add_template_filter(moment, "moment")
     app.add_template_filter(utc_moment, "utc_moment")
 

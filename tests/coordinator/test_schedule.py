@@ -161,12 +161,26 @@ def test_a_closed_window_shows_missed(client: FlaskClient, desk: StaffBrowser) -
     assert "已超窗" in block and "发放链接" not in block
 
 
+def test_chinese_schedule_joins_the_window_with_zhi(
+    client: FlaskClient, desk: StaffBrowser
+) -> None:
+    participant = make_participant(day0=TODAY)
+    db.session.commit()
+    page = desk.get(f"/desk/participants/{participant.id}").get_data(as_text=True)
+    assert (
+        '<span class="nowrap">2026年11月11日</span>至<span class="nowrap">2026年11月25日</span>'
+        in page
+    )
+
+
 def test_english_schedule_with_zone(client: FlaskClient, desk: StaffBrowser) -> None:
     participant = make_participant(day0=TODAY)
     db.session.commit()
     desk.post("/staff/account/language", {"language": "en"})
     page = desk.get(f"/desk/participants/{participant.id}").get_data(as_text=True)
-    assert '11 Nov 2026 –</span> <span class="nowrap">25 Nov 2026' in page
+    assert (
+        '<span class="nowrap">11 Nov 2026</span> – <span class="nowrap">25 Nov 2026</span>' in page
+    )
     assert "time zone (China Standard Time)" in page
 
 
