@@ -13,6 +13,7 @@ from pro_app import clock
 from pro_app.errors import DomainError, EnrolmentError
 from pro_app.extensions import db
 from pro_app.models import Sex, Site, Visit
+from pro_app.pdf.cli import pdf_cli
 from pro_app.questionnaire.catalog import catalog
 from pro_app.services import audit, enrolment, export, links
 
@@ -208,3 +209,4 @@ def init_app(app: Flask) -> None:
     for group in (participants_cli, links_cli, export_cli, sites_cli, audit_cli, instruments_cli):
         app.cli.add_command(group)
     app.cli.add_command(demo)
+    app.cli.add_command(pdf_cli)

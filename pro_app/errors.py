@@ -76,3 +76,24 @@ class EnrolmentError(DomainError):
         super().__init__(field, code)
         self.field = field
         self.code = code
+
+
+class RecordNotFound(DomainError):
+    """No sealed record with that id at a site the user may see (never says which of the two)."""
+
+    status = 404
+
+
+class PdfNotReady(DomainError):
+    """The record is sealed but its signed PDF is not stored yet (queued, retrying or failed)."""
+
+    status = 409
+
+    def __init__(self, response_id: int, status: str) -> None:
+        super().__init__(response_id, status)
+        self.response_id = response_id
+        self.pdf_status = status
+
+
+class SiteNotFound(DomainError):
+    status = 404
