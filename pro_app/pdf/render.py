@@ -26,7 +26,7 @@ from markupsafe import Markup
 from weasyprint import CSS, HTML, Attachment
 from weasyprint.css import ColorProfile
 from weasyprint.text.fonts import FontConfiguration
-from weasyprint.urls import URLFetcher, URLFetcherResponse
+from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
 from pro_app.i18n import html_lang
 from pro_app.pdf import fonts
@@ -146,7 +146,7 @@ class Renderer:
         return self.pdf_from_html(self.html(doc), attachments=[attachment])
 
     def pdf_from_html(self, html: str, attachments: list[Attachment] | None = None) -> bytes:
-        with _CAPTURE.collecting() as problems:
+        with _CAPTURE.collecting() as problems, _refusals_as_errors():
             document = HTML(
                 string=html, base_url=self.base_url, url_fetcher=self.fetcher
             ).render(
@@ -179,9 +179,18 @@ class Renderer:
         )
 
 
+@contextmanager
+def _refusals_as_errors() -> Iterator[None]:
+    try:
+        yield
+    except FatalURLFetchingError as exc:
+        raise AssetRefused(str(exc.__cause__ or exc)) from exc
+
+
 def _drop_info_producer(document: object, pdf: object) -> None:
-    """Signing rewrites the Producer in XMP but appends to it in the Info dictionary, and PDF/A
-    requires the two to agree; without an Info Producer only the XMP one remains."""
+    """PDF/A requires Info and XMP metadata to agree. Signing sets XMP's Producer to pyHanko's name
+    but appends that name to an existing Info Producer; with none there, it writes the same value
+    to both, and the signed file stays PDF/A."""
     info = getattr(pdf, "info", None)
     if info is not None:
         info.pop("Producer", None)

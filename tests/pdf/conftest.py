@@ -10,9 +10,14 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from pro_app import clock
 from pro_app.extensions import db
-from pro_app.models import Participant, Response
+from pro_app.models import EnteredBy, Participant, Response, Role, StaffUser
 from pro_app.pdf.worker import RenderAndSign
+from pro_app.questionnaire.catalog import catalog
+from pro_app.questionnaire.scoring import score
+from pro_app.services.canonical import sha256_of
+from pro_app.services.sealing import canonical_record, enqueue_render, receipt_number
 from tests.actions import Patient
 from tests.factories import issue_token, make_participant
 
@@ -52,3 +57,49 @@ def seal_record(client: FlaskClient) -> SealRecord:
         ).first()
 
     return seal
+
+
+def make_staff(username: str = "coord.li") -> StaffUser:
+    staff = StaffUser(
+        username=username, password_hash="not-a-real-hash", role=Role.COORDINATOR,
+        created_at=clock.utcnow(),
+    )
+    db.session.add(staff)
+    db.session.flush()
+    return staff
+
+
+def make_correction(
+    original: Response, staff: StaffUser, reason: str, answers: dict[str, int | None]
+) -> Response:
+    """A correction as the coordinator pages will seal it: version + 1, by a named staff user."""
+    merged = {**original.answers, **answers}
+    instrument = catalog().instrument(original.instrument_id)
+    correction = Response(
+        visit_id=original.visit_id,
+        instrument_id=original.instrument_id,
+        version=original.version + 1,
+        instrument_version=original.instrument_version,
+        scoring_version=original.scoring_version,
+        textpack_id=original.textpack_id,
+        textpack_sha256=original.textpack_sha256,
+        textpack_demo=original.textpack_demo,
+        language=original.language,
+        languages=original.languages,
+        answers=merged,
+        item_languages=original.item_languages,
+        scores={k: v.as_dict() for k, v in score(instrument, merged).items()},
+        entered_by=EnteredBy.STAFF,
+        staff_id=staff.id,
+        entry_reason="transcribed from the paper source document",
+        started_at=clock.utcnow(),
+        submitted_at=clock.utcnow(),
+        supersedes_id=original.id,
+        correction_reason=reason,
+    )
+    correction.record_sha256 = sha256_of(canonical_record(correction, original.visit, staff.username))
+    correction.receipt_number = receipt_number(correction.record_sha256)
+    db.session.add(correction)
+    db.session.flush()
+    enqueue_render(correction)
+    return correction
