@@ -7,12 +7,16 @@ every PDF it signs says that it carries a demo signature. Production refuses to 
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import io
 import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TypeVar
 
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
@@ -30,6 +34,21 @@ DEMO_ORGANISATION = "PRIME-PRO"
 DEMO_UNIT = "DEMO signer - not for trial use"
 SIGNATURE_FIELD = "PRIME-PRO-record"
 REASON_PREFIX = "PRIME-PRO sealed record sha256:"
+
+
+T = TypeVar("T")
+
+
+def outside_event_loop(function: Callable[[], T]) -> T:
+    """pyHanko's synchronous API calls asyncio.run(), which refuses to start inside a thread that
+    already runs an event loop (one driving Playwright, or an async server). Then the call runs on
+    a short-lived helper thread, which has none."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return function()
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="pyhanko") as pool:
+        return pool.submit(function).result()
 
 
 class SigningError(RuntimeError):
@@ -168,9 +187,11 @@ def sign_pdf(data: bytes, key: SigningKey, *, record_sha256: str, location: str)
             set_print_flag=True, set_hidden_flag=False, box_out_of_bounds=False
         ),
     )
-    writer = IncrementalPdfFileWriter(io.BytesIO(data))
-    output = io.BytesIO()
-    signers.PdfSigner(
+    signer = signers.PdfSigner(
         metadata, signer=key.signer, timestamper=key.timestamper, new_field_spec=field_spec
-    ).sign_pdf(writer, output=output)
+    )
+    output = io.BytesIO()
+    outside_event_loop(
+        lambda: signer.sign_pdf(IncrementalPdfFileWriter(io.BytesIO(data)), output=output)
+    )
     return output.getvalue()

@@ -17,7 +17,9 @@ from pyhanko.sign.validation.settings import KeyUsageConstraints
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 
-from pro_app.pdf.sign import REASON_PREFIX, fingerprint, is_demo, subject_line
+from pro_app.pdf.sign import (
+    REASON_PREFIX, fingerprint, is_demo, outside_event_loop, subject_line,
+)
 
 RECORD_ATTACHMENT = "record.json"
 
@@ -61,13 +63,13 @@ def check_signature(data: bytes) -> SignatureReport:
     report.demo_signature = is_demo(certificate)
     context = ValidationContext(trust_roots=[certificate], allow_fetching=False)
     try:
-        status = validate_pdf_signature(
+        status = outside_event_loop(lambda: validate_pdf_signature(
             embedded,
             signer_validation_context=context,
             key_usage_settings=KeyUsageConstraints(
                 key_usage={"digital_signature", "non_repudiation"}, match_all_key_usages=False
             ),
-        )
+        ))
     except Exception as exc:
         report.problems.append(f"the signature cannot be validated ({type(exc).__name__}: {exc})")
         return report

@@ -193,3 +193,13 @@ def start_background_worker(app: Flask) -> threading.Thread:
         _started[id(app)] = (thread, stop)
         atexit.register(stop.set)
         return thread
+
+
+def stop_background_worker(app: Flask, timeout: float = 30.0) -> None:
+    """Ask this app's worker thread to stop after its current job, and wait for it."""
+    with _start_lock:
+        entry = _started.pop(id(app), None)
+    if entry is not None:
+        thread, stop = entry
+        stop.set()
+        thread.join(timeout)

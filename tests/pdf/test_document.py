@@ -197,3 +197,13 @@ def test_a_record_altered_in_the_database_is_never_certified(
     db.session.expire_all()
     with pytest.raises(RecordAltered):
         record_document(db.session.get(type(record), record.id), pipeline.catalog, pipeline.key.info)
+
+
+def test_every_pdf_label_is_translated_for_staff(app_ctx: Flask) -> None:
+    from pro_app.pdf.labels import labels
+
+    chinese = labels("zh_Hans")
+    english = labels("en")
+    for key, line in chinese.items():
+        assert line.en == english[key].text, key
+        assert line.text != line.en and re.search(r"[\u4e00-\u9fff]", line.text), key
