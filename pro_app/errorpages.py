@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from flask import Flask, render_template
-from flask_babel import force_locale, gettext as _
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 

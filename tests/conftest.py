@@ -18,8 +18,8 @@ from babel.messages.pofile import read_po
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy.engine import make_url
-from werkzeug.test import TestResponse
 from sqlalchemy.orm import scoped_session, sessionmaker
+from werkzeug.test import TestResponse
 
 from pro_app import clock, create_app
 from pro_app.config import REPO_ROOT, Settings

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from flask import abort, g, redirect, render_template, request, url_for
-from flask_babel import get_locale, gettext as _
+from flask_babel import get_locale
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from pro_app.errors import AlreadySubmitted, InvalidAnswer

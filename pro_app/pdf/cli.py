@@ -59,14 +59,18 @@ def drain() -> None:
     from pro_app.pdf.worker import RenderAndSign, Worker
 
     outcomes = Worker(RenderAndSign(current_app.config["PRO_SETTINGS"])).drain()
-    click.echo(", ".join(f"{name}: {count}" for name, count in sorted(outcomes.items())) or
-               "nothing to do")
+    click.echo(
+        ", ".join(f"{name}: {count}" for name, count in sorted(outcomes.items())) or "nothing to do"
+    )
     if outcomes["failed"] or outcomes["retry"]:
         for job in db.session.scalars(
             select(Job).where(Job.last_error.is_not(None), Job.status != JobStatus.DONE)
         ):
-            click.echo(f"  job {job.id} (record {job.response_id}, {job.status.value}, "
-                       f"attempt {job.attempts}): {job.last_error}", err=True)
+            click.echo(
+                f"  job {job.id} (record {job.response_id}, {job.status.value}, "
+                f"attempt {job.attempts}): {job.last_error}",
+                err=True,
+            )
         sys.exit(1)
 
 
@@ -76,12 +80,19 @@ def status() -> None:
     counts = jobs.counts()
     click.echo("  ".join(f"{name} {count}" for name, count in counts.items()))
     for job in db.session.scalars(
-        select(Job).where(Job.status.in_([JobStatus.PENDING, JobStatus.FAILED]),
-                          Job.last_error.is_not(None)).order_by(Job.id)
+        select(Job)
+        .where(Job.status.in_([JobStatus.PENDING, JobStatus.FAILED]), Job.last_error.is_not(None))
+        .order_by(Job.id)
     ):
-        when = "gave up" if job.status == JobStatus.FAILED else f"next try {job.run_after:%Y-%m-%d %H:%M} UTC"
-        click.echo(f"job {job.id} record {job.response_id}: attempt {job.attempts}, {when}: "
-                   f"{job.last_error}")
+        when = (
+            "gave up"
+            if job.status == JobStatus.FAILED
+            else f"next try {job.run_after:%Y-%m-%d %H:%M} UTC"
+        )
+        click.echo(
+            f"job {job.id} record {job.response_id}: attempt {job.attempts}, {when}: "
+            f"{job.last_error}"
+        )
 
 
 @pdf_cli.command("retry")
@@ -89,8 +100,10 @@ def status() -> None:
 @click.option("--all-failed", is_flag=True, help="Requeue every failed job.")
 def retry(job_ids: tuple[int, ...], all_failed: bool) -> None:
     """Requeue failed jobs (after fixing the cause) with a fresh set of attempts."""
-    query = select(Job).where(Job.status == JobStatus.FAILED) if all_failed else (
-        select(Job).where(Job.id.in_(job_ids))
+    query = (
+        select(Job).where(Job.status == JobStatus.FAILED)
+        if all_failed
+        else (select(Job).where(Job.id.in_(job_ids)))
     )
     requeued = [jobs.requeue(job, actor=CLI_ACTOR) for job in db.session.scalars(query)]
     requeued_count = len(requeued) + jobs.enqueue_missing(actor=CLI_ACTOR)
@@ -115,11 +128,15 @@ def verify(file: Path) -> None:
     if report.record_sha256:
         click.echo(f"record:     {report.record_sha256}")
     if result.response_id:
-        click.echo(f"            {result.study_id} {result.visit} {result.instrument} "
-                   f"v{result.record_version} (record id {result.response_id})")
+        click.echo(
+            f"            {result.study_id} {result.visit} {result.instrument} "
+            f"v{result.record_version} (record id {result.response_id})"
+        )
     if result.ok:
-        click.echo(f"VERIFIED: {file.name} is the signed copy of this sealed record, unmodified "
-                   "since signing.")
+        click.echo(
+            f"VERIFIED: {file.name} is the signed copy of this sealed record, unmodified "
+            "since signing."
+        )
         return
     click.echo(f"NOT VERIFIED: {file.name}", err=True)
     for problem in result.problems:
@@ -138,7 +155,10 @@ def binder(site_code: str, study_id: str | None, output: Path) -> None:
     try:
         with partial.open("wb") as handle:
             summary = pdf_copies.write_binder(
-                handle, site_code=site_code, site_ids=site_ids, actor=CLI_ACTOR,
+                handle,
+                site_code=site_code,
+                site_ids=site_ids,
+                actor=CLI_ACTOR,
                 participant_study_id=study_id,
             )
     except DomainError as exc:
@@ -149,5 +169,8 @@ def binder(site_code: str, study_id: str | None, output: Path) -> None:
     db.session.commit()
     click.echo(f"{output}: {summary.pdfs} PDFs for {summary.records} records")
     if summary.missing:
-        click.echo(f"warning: {summary.missing} records have no PDF yet (see manifest.csv, "
-                   "`flask pdf status`)", err=True)
+        click.echo(
+            f"warning: {summary.missing} records have no PDF yet (see manifest.csv, "
+            "`flask pdf status`)",
+            err=True,
+        )

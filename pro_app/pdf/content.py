@@ -60,7 +60,9 @@ def record_document(response: Response, catalog: Catalog, signer: Signer) -> Rec
         raise RecordAltered(
             f"record {response.id}: stored content does not match its sealed SHA-256"
         )
-    superseded = db.session.get(Response, response.supersedes_id) if response.supersedes_id else None
+    superseded = (
+        db.session.get(Response, response.supersedes_id) if response.supersedes_id else None
+    )
     instrument = catalog.instrument(response.instrument_id)
     planned = catalog.schedule.visit(visit.code)
     language = response.language
@@ -118,8 +120,8 @@ def build_section(
 ) -> Section:
     """The instrument-specific part of the PDF. Register one builder per instrument class:
 
-        @build_section.register
-        def _(instrument: WalkTestInstrument, response, catalog, wording_available) -> Section: ...
+    @build_section.register
+    def _(instrument: WalkTestInstrument, response, catalog, wording_available) -> Section: ...
     """
     raise UnsupportedInstrument(f"no PDF section for instrument {type(instrument).__name__}")
 
@@ -131,7 +133,9 @@ def _choice_section(
     """A questionnaire answered item by item (MLHFQ): every item with its answer, then the scores."""
     language = response.language
     pack = catalog.textpacks.get((instrument.id, language)) if wording_available else None
-    english = None if language.startswith(ENGLISH) else catalog.textpacks.get((instrument.id, ENGLISH))
+    english = (
+        None if language.startswith(ENGLISH) else catalog.textpacks.get((instrument.id, ENGLISH))
+    )
     tags = _score_tags(instrument, language)
     rows = []
     for item in instrument.items:
@@ -147,7 +151,8 @@ def _choice_section(
                 tags=tags.get(item.number, ()),
                 answered_in=(
                     LANGUAGE_NAMES.get(answered_in, answered_in)
-                    if answered_in and answered_in != language else None
+                    if answered_in and answered_in != language
+                    else None
                 ),
             )
         )
@@ -159,16 +164,27 @@ def _choice_section(
                 notes.append(Line(text, getattr(english, key, None) if english else None))
     else:
         notes.append(
-            both(language, lambda: _(
-                "The wording of text pack %(pack)s is not installed on this server any more, so "
-                "items are shown by their short topic labels.", pack=response.textpack_id,
-            ))
+            both(
+                language,
+                lambda: _(
+                    "The wording of text pack %(pack)s is not installed on this server any more, so "
+                    "items are shown by their short topic labels.",
+                    pack=response.textpack_id,
+                ),
+            )
         )
-    notes.append(both(language, lambda: _(
-        "Each item is answered with a number from %(low)s to %(high)s. An item that does not apply "
-        "is answered %(na)s; an unanswered item is blank, never 0.",
-        low=instrument.choice_min, high=instrument.choice_max, na=instrument.not_applicable_value,
-    )))
+    notes.append(
+        both(
+            language,
+            lambda: _(
+                "Each item is answered with a number from %(low)s to %(high)s. An item that does not apply "
+                "is answered %(na)s; an unanswered item is blank, never 0.",
+                low=instrument.choice_min,
+                high=instrument.choice_max,
+                na=instrument.not_applicable_value,
+            ),
+        )
+    )
     return Section(
         kind="choice",
         heading=pair(language, instrument.title_zh, instrument.title_en),
@@ -176,8 +192,10 @@ def _choice_section(
         answer_heading=both(language, lambda: _("Answers")),
         rows=tuple(rows),
         scores_heading=both(language, lambda: _("Scores")),
-        scores=tuple(_score_line(definition, response.scores.get(definition.id), language)
-                     for definition in instrument.scoring.scores),
+        scores=tuple(
+            _score_line(definition, response.scores.get(definition.id), language)
+            for definition in instrument.scoring.scores
+        ),
         score_notes=(
             both(language, lambda: _("Higher scores mean a worse quality of life.")),
             _missing_rule(instrument, response.scoring_version, language),
@@ -186,15 +204,21 @@ def _choice_section(
 
 
 def _item_text(
-    item_id: str, topic_zh: str, topic_en: str, language: str,
-    pack: TextPack | None, english: TextPack | None,
+    item_id: str,
+    topic_zh: str,
+    topic_en: str,
+    language: str,
+    pack: TextPack | None,
+    english: TextPack | None,
 ) -> Line:
     if pack is None:
         return pair(language, topic_zh, topic_en)
     return Line(pack.item(item_id), english.items.get(item_id) if english else None)
 
 
-def _anchor(value: int, language: str, pack: TextPack | None, english: TextPack | None) -> Line | None:
+def _anchor(
+    value: int, language: str, pack: TextPack | None, english: TextPack | None
+) -> Line | None:
     if pack is None or value not in pack.anchors:
         return None
     return Line(pack.anchors[value], english.anchors.get(value) if english else None)
@@ -220,32 +244,46 @@ def _score_line(definition: Any, result: dict[str, Any] | None, language: str) -
         return ScoreLine(label, None, score_range, both(language, lambda: _("Not scored")))
     value, missing = result.get("value"), int(result.get("missing", 0))
     if value is None:
-        note = both(language, lambda: _(
-            "Not computed: %(num)s of its items are unanswered.", num=missing
-        ))
-        return ScoreLine(label, None, score_range, note)
+        unanswered = both(
+            language, lambda: _("Not computed: %(num)s of its items are unanswered.", num=missing)
+        )
+        return ScoreLine(label, None, score_range, unanswered)
     shown = str(int(value)) if float(value).is_integer() else f"{value:.2f}"
     note = None
     if result.get("imputed"):
-        note = both(language, lambda: _(
-            "%(num)s unanswered items were filled with the mean of the answered ones.", num=missing
-        ))
+        note = both(
+            language,
+            lambda: _(
+                "%(num)s unanswered items were filled with the mean of the answered ones.",
+                num=missing,
+            ),
+        )
     return ScoreLine(label, shown, score_range, note)
 
 
 def _missing_rule(instrument: ChoiceInstrument, recorded_version: str, language: str) -> Line:
     scoring = instrument.scoring
     if scoring.version != recorded_version:
-        return both(language, lambda: _(
-            "Scored with %(version)s, as sealed in the record.", version=recorded_version
-        ))
+        return both(
+            language,
+            lambda: _(
+                "Scored with %(version)s, as sealed in the record.", version=recorded_version
+            ),
+        )
     if scoring.missing_rule == "mean_impute":
-        return both(language, lambda: _(
-            "Scoring %(version)s: up to %(num)s unanswered items of a score are filled with the "
-            "mean of its answered items; with more, the score is not computed.",
-            version=scoring.version, num=scoring.max_missing,
-        ))
-    return both(language, lambda: _(
-        "Scoring %(version)s: a score is computed only when all of its items are answered.",
-        version=scoring.version,
-    ))
+        return both(
+            language,
+            lambda: _(
+                "Scoring %(version)s: up to %(num)s unanswered items of a score are filled with the "
+                "mean of its answered items; with more, the score is not computed.",
+                version=scoring.version,
+                num=scoring.max_missing,
+            ),
+        )
+    return both(
+        language,
+        lambda: _(
+            "Scoring %(version)s: a score is computed only when all of its items are answered.",
+            version=scoring.version,
+        ),
+    )

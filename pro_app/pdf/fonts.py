@@ -61,10 +61,17 @@ def character_set() -> set[str]:
 
 def system_font() -> tuple[Path, int]:
     """(file, face index) of Noto Sans CJK SC Regular, as fontconfig finds it."""
+    fc_match = shutil.which("fc-match")
     try:
-        found = subprocess.run(
-            ["fc-match", "-f", "%{file}\t%{index}\t%{family}", f"{SYSTEM_FAMILY}:style=Regular"],
-            capture_output=True, text=True, check=True, timeout=30,
+        if fc_match is None:
+            raise OSError("fc-match not found")
+        # A fixed argument list, no shell and no user input.
+        found = subprocess.run(  # noqa: S603
+            [fc_match, "-f", "%{file}\t%{index}\t%{family}", f"{SYSTEM_FAMILY}:style=Regular"],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=30,
         ).stdout
         path, index, families = found.split("\t")
         if SYSTEM_FAMILY in families.split(","):
@@ -164,6 +171,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    if shutil.which("fc-match") is None:
-        print("fc-match not found: install fontconfig and fonts-noto-cjk")
     main()

@@ -89,11 +89,13 @@ def is_demo(certificate: asn1_x509.Certificate) -> bool:
 def generate_demo_certificate(path: Path, password: str = "") -> Path:
     """A self-signed ECDSA P-256 signing certificate, valid ten years, written with mode 0600."""
     key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([
-        x509.NameAttribute(NameOID.COMMON_NAME, "PRIME-PRO demo signer"),
-        x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, DEMO_UNIT),
-        x509.NameAttribute(NameOID.ORGANIZATION_NAME, DEMO_ORGANISATION),
-    ])
+    name = x509.Name(
+        [
+            x509.NameAttribute(NameOID.COMMON_NAME, "PRIME-PRO demo signer"),
+            x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, DEMO_UNIT),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, DEMO_ORGANISATION),
+        ]
+    )
     now = datetime.now(UTC)
     certificate = (
         x509.CertificateBuilder()
@@ -106,9 +108,15 @@ def generate_demo_certificate(path: Path, password: str = "") -> Path:
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(
             x509.KeyUsage(
-                digital_signature=True, content_commitment=True, key_encipherment=False,
-                data_encipherment=False, key_agreement=False, key_cert_sign=False,
-                crl_sign=False, encipher_only=False, decipher_only=False,
+                digital_signature=True,
+                content_commitment=True,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=False,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
             ),
             critical=True,
         )
@@ -116,7 +124,8 @@ def generate_demo_certificate(path: Path, password: str = "") -> Path:
     )
     encryption: serialization.KeySerializationEncryption = (
         serialization.BestAvailableEncryption(password.encode())
-        if password else serialization.NoEncryption()
+        if password
+        else serialization.NoEncryption()
     )
     data = pkcs12.serialize_key_and_certificates(
         b"PRIME-PRO demo signer", key, certificate, None, encryption
@@ -159,7 +168,8 @@ def load_signing_key(settings: Settings) -> SigningKey:
         raise SigningError("PRO_ENV=production refuses the demo signing certificate")
     timestamper = (
         timestamps.HTTPTimeStamper(settings.pdf_timestamp_url, timeout=20)
-        if settings.pdf_timestamp_url else None
+        if settings.pdf_timestamp_url
+        else None
     )
     info = Signer(
         subject=subject_line(certificate),

@@ -18,7 +18,11 @@ from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 
 from pro_app.pdf.sign import (
-    REASON_PREFIX, fingerprint, is_demo, outside_event_loop, subject_line,
+    REASON_PREFIX,
+    fingerprint,
+    is_demo,
+    outside_event_loop,
+    subject_line,
 )
 
 RECORD_ATTACHMENT = "record.json"
@@ -63,13 +67,15 @@ def check_signature(data: bytes) -> SignatureReport:
     report.demo_signature = is_demo(certificate)
     context = ValidationContext(trust_roots=[certificate], allow_fetching=False)
     try:
-        status = outside_event_loop(lambda: validate_pdf_signature(
-            embedded,
-            signer_validation_context=context,
-            key_usage_settings=KeyUsageConstraints(
-                key_usage={"digital_signature", "non_repudiation"}, match_all_key_usages=False
-            ),
-        ))
+        status = outside_event_loop(
+            lambda: validate_pdf_signature(
+                embedded,
+                signer_validation_context=context,
+                key_usage_settings=KeyUsageConstraints(
+                    key_usage={"digital_signature", "non_repudiation"}, match_all_key_usages=False
+                ),
+            )
+        )
     except Exception as exc:
         report.problems.append(f"the signature cannot be validated ({type(exc).__name__}: {exc})")
         return report
@@ -84,7 +90,9 @@ def check_signature(data: bytes) -> SignatureReport:
         if not (status.timestamp_validity.valid and status.timestamp_validity.intact):
             report.problems.append("the signature's timestamp is not valid")
     report.signed_at = (
-        status.timestamp_validity.timestamp if status.timestamp_validity else status.signer_reported_dt
+        status.timestamp_validity.timestamp
+        if status.timestamp_validity
+        else status.signer_reported_dt
     )
     reason = str(embedded.sig_object.get("/Reason", ""))
     if reason.startswith(REASON_PREFIX):
@@ -114,4 +122,3 @@ def _attachment(reader: PdfFileReader, name: str) -> bytes | None:
         if isinstance(stream, generic.StreamObject):
             return bytes(stream.data)
     return None
-

@@ -114,16 +114,19 @@ class Worker:
             signed = self.pipeline.produce(doc)
             job = session.get(Job, job_id)
             assert job is not None
-            jobs.finish(job, PdfDocument(
-                response_id=doc.record_id,
-                content=signed.content,
-                sha256=signed.sha256,
-                size_bytes=len(signed.content),
-                signer_fingerprint=signed.signer_fingerprint,
-                template_version=signed.template_version,
-                demo_signature=signed.demo_signature,
-                created_at=clock.utcnow(),
-            ))
+            jobs.finish(
+                job,
+                PdfDocument(
+                    response_id=doc.record_id,
+                    content=signed.content,
+                    sha256=signed.sha256,
+                    size_bytes=len(signed.content),
+                    signer_fingerprint=signed.signer_fingerprint,
+                    template_version=signed.template_version,
+                    demo_signature=signed.demo_signature,
+                    created_at=clock.utcnow(),
+                ),
+            )
             session.commit()
             return "done"
         except IntegrityError:

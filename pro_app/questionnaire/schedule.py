@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from itertools import pairwise
 from pathlib import Path
 
 from pro_app.questionnaire import tomlfile
@@ -79,7 +80,7 @@ def load_schedule(path: Path, known_instruments: set[str]) -> Schedule:
         raise DefinitionError(path, "visit codes must be unique")
     if [v.day for v in visits] != sorted({v.day for v in visits}):
         raise DefinitionError(path, "visits must be in order of day, each on its own day")
-    for earlier, later in zip(visits, visits[1:], strict=False):
+    for earlier, later in pairwise(visits):
         if earlier.day + earlier.days_after >= later.day - later.days_before:
             raise DefinitionError(path, f"windows of '{earlier.code}' and '{later.code}' overlap")
     return Schedule(version=field(path, data, "version", str), visits=tuple(visits), path=path)

@@ -11,7 +11,6 @@ from pro_app import clock
 from pro_app.errors import EnrolmentError
 from pro_app.extensions import db
 from pro_app.models import Participant, Sex, Site, Visit
-
 from pro_app.questionnaire.schedule import Schedule
 from pro_app.questionnaire.textpacks import LANGUAGES
 from pro_app.services import audit

@@ -13,13 +13,20 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import IO, TYPE_CHECKING
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import undefer
 
 from pro_app.errors import PdfNotReady, RecordNotFound, SiteNotFound
 from pro_app.extensions import db
 from pro_app.models import (
-    Job, JobStatus, Participant, PdfDocument, Response, Site, StaffUser, Visit,
+    Job,
+    JobStatus,
+    Participant,
+    PdfDocument,
+    Response,
+    Site,
+    StaffUser,
+    Visit,
 )
 from pro_app.pdf import jobs
 from pro_app.services import audit
@@ -32,8 +39,15 @@ if TYPE_CHECKING:
 CHUNK = 64 * 1024
 MANIFEST_NAME = "manifest.csv"
 MANIFEST_COLUMNS = [
-    "file", "study_id", "visit", "instrument", "record_version", "submitted_at",
-    "record_sha256", "pdf_sha256", "pdf_status",
+    "file",
+    "study_id",
+    "visit",
+    "instrument",
+    "record_version",
+    "submitted_at",
+    "record_sha256",
+    "pdf_sha256",
+    "pdf_status",
 ]
 
 
@@ -100,7 +114,7 @@ class Verification:
         return not self.problems
 
 
-def _records_query(site_ids: Iterable[int]):  # type: ignore[no-untyped-def]
+def _records_query(site_ids: Iterable[int]) -> Select[Response, str, str]:
     return (
         select(Response, Participant.study_id, Site.code)
         .join(Visit, Response.visit_id == Visit.id)
@@ -126,31 +140,33 @@ def list_records(
         for doc in db.session.scalars(select(PdfDocument).where(PdfDocument.response_id.in_(ids)))
     }
     latest_jobs: dict[int, Job] = {}
-    for job in db.session.scalars(
+    for queued in db.session.scalars(
         select(Job).where(Job.kind == RENDER_PDF, Job.response_id.in_(ids)).order_by(Job.id)
     ):
-        assert job.response_id is not None
-        latest_jobs[job.response_id] = job
+        assert queued.response_id is not None
+        latest_jobs[queued.response_id] = queued
     result = []
     for response, study_id, site_code in rows:
         document = documents.get(response.id)
         job = latest_jobs.get(response.id)
-        result.append(RecordPdfStatus(
-            response_id=response.id,
-            site_code=site_code,
-            study_id=study_id,
-            visit=response.visit.code,
-            instrument=response.instrument_id,
-            record_version=response.version,
-            submitted_at=response.submitted_at,
-            record_sha256=response.record_sha256,
-            pdf_status=_status(document, job),
-            pdf_sha256=document.sha256 if document else None,
-            pdf_size=document.size_bytes if document else None,
-            attempts=job.attempts if job else 0,
-            last_error=job.last_error if job and not document else None,
-            next_attempt_at=job.run_after if job and job.status == JobStatus.PENDING else None,
-        ))
+        result.append(
+            RecordPdfStatus(
+                response_id=response.id,
+                site_code=site_code,
+                study_id=study_id,
+                visit=response.visit.code,
+                instrument=response.instrument_id,
+                record_version=response.version,
+                submitted_at=response.submitted_at,
+                record_sha256=response.record_sha256,
+                pdf_status=_status(document, job),
+                pdf_sha256=document.sha256 if document else None,
+                pdf_size=document.size_bytes if document else None,
+                attempts=job.attempts if job else 0,
+                last_error=job.last_error if job and not document else None,
+                next_attempt_at=job.run_after if job and job.status == JobStatus.PENDING else None,
+            )
+        )
     return result
 
 
@@ -164,20 +180,21 @@ def _status(document: PdfDocument | None, job: Job | None) -> str:
     return job.status.value
 
 
-def pdf_filename(study_id: str, visit: str, instrument: str, version: int, record_sha256: str) -> str:
+def pdf_filename(
+    study_id: str, visit: str, instrument: str, version: int, record_sha256: str
+) -> str:
     return f"{study_id}_{visit}_{instrument}_v{version}_{record_sha256[:8]}.pdf"
 
 
 def get_pdf(response_id: int, *, site_ids: Iterable[int], actor: str) -> StoredPdf:
     """The stored signed PDF of one record (never re-rendered); audited as a download."""
-    row = db.session.execute(
-        _records_query(site_ids).where(Response.id == response_id)
-    ).first()
+    row = db.session.execute(_records_query(site_ids).where(Response.id == response_id)).first()
     if row is None:
         raise RecordNotFound()
     response, study_id, _site_code = row
     document = db.session.scalar(
-        select(PdfDocument).options(undefer(PdfDocument.content))
+        select(PdfDocument)
+        .options(undefer(PdfDocument.content))
         .where(PdfDocument.response_id == response.id)
     )
     if document is None:
@@ -187,13 +204,23 @@ def get_pdf(response_id: int, *, site_ids: Iterable[int], actor: str) -> StoredP
         raise PdfNotReady(response.id, _status(None, job))
     participant = response.visit.participant
     audit.record(
-        "pdf.downloaded", actor, site_id=participant.site_id, participant_id=participant.id,
-        visit_id=response.visit_id, response_id=response.id, pdf_sha256=document.sha256,
+        "pdf.downloaded",
+        actor,
+        site_id=participant.site_id,
+        participant_id=participant.id,
+        visit_id=response.visit_id,
+        response_id=response.id,
+        pdf_sha256=document.sha256,
     )
     return StoredPdf(
         response_id=response.id,
-        filename=pdf_filename(study_id, response.visit.code, response.instrument_id,
-                              response.version, response.record_sha256),
+        filename=pdf_filename(
+            study_id,
+            response.visit.code,
+            response.instrument_id,
+            response.version,
+            response.record_sha256,
+        ),
         sha256=document.sha256,
         size_bytes=document.size_bytes,
         content=document.content,
@@ -217,10 +244,12 @@ def write_binder(
         raise SiteNotFound()
     participant_id = None
     if participant_study_id is not None:
-        participant = db.session.scalar(select(Participant).where(
-            Participant.study_id == participant_study_id.strip().upper(),
-            Participant.site_id == site.id,
-        ))
+        participant = db.session.scalar(
+            select(Participant).where(
+                Participant.study_id == participant_study_id.strip().upper(),
+                Participant.site_id == site.id,
+            )
+        )
         if participant is None:
             raise RecordNotFound()
         participant_id = participant.id
@@ -234,7 +263,10 @@ def write_binder(
             name = ""
             if record.pdf_status == "ready":
                 name = f"{record.study_id}/" + pdf_filename(
-                    record.study_id, record.visit, record.instrument, record.record_version,
+                    record.study_id,
+                    record.visit,
+                    record.instrument,
+                    record.record_version,
                     record.record_sha256,
                 )
                 content = db.session.scalar(
@@ -242,31 +274,42 @@ def write_binder(
                 )
                 assert content is not None
                 # PDFs are compressed already: store them, deflating gains nothing.
-                archive.writestr(zipfile.ZipInfo(name, _zip_time(record.submitted_at)), content,
-                                 compress_type=zipfile.ZIP_STORED)
+                archive.writestr(
+                    zipfile.ZipInfo(name, _zip_time(record.submitted_at)),
+                    content,
+                    compress_type=zipfile.ZIP_STORED,
+                )
                 del content
                 pdfs += 1
-            writer.writerow({
-                "file": name,
-                "study_id": record.study_id,
-                "visit": record.visit,
-                "instrument": record.instrument,
-                "record_version": record.record_version,
-                "submitted_at": record.submitted_at.isoformat(),
-                "record_sha256": record.record_sha256,
-                "pdf_sha256": record.pdf_sha256 or "",
-                "pdf_status": record.pdf_status,
-            })
+            writer.writerow(
+                {
+                    "file": name,
+                    "study_id": record.study_id,
+                    "visit": record.visit,
+                    "instrument": record.instrument,
+                    "record_version": record.record_version,
+                    "submitted_at": record.submitted_at.isoformat(),
+                    "record_sha256": record.record_sha256,
+                    "pdf_sha256": record.pdf_sha256 or "",
+                    "pdf_status": record.pdf_status,
+                }
+            )
         archive.writestr(MANIFEST_NAME, manifest.getvalue().encode("utf-8-sig"))
     audit.record(
-        "binder.exported", actor, site_id=site.id, participant_id=participant_id,
-        records=len(records), pdfs=pdfs,
+        "binder.exported",
+        actor,
+        site_id=site.id,
+        participant_id=participant_id,
+        records=len(records),
+        pdfs=pdfs,
         pdf_sha256s=[r.pdf_sha256 for r in records if r.pdf_sha256],
     )
     suffix = f"_{participant_study_id.strip().upper()}" if participant_study_id else ""
     return BinderSummary(
         filename=f"binder_{site.code}{suffix}.zip",
-        records=len(records), pdfs=pdfs, missing=len(records) - pdfs,
+        records=len(records),
+        pdfs=pdfs,
+        missing=len(records) - pdfs,
     )
 
 
@@ -310,11 +353,13 @@ def verify(data: bytes, *, actor: str, trusted_fingerprints: Iterable[str] = ())
             problems.append("this file is not the signed copy stored for that record")
     participant = response.visit.participant if response else None
     audit.record(
-        "pdf.verified", actor,
+        "pdf.verified",
+        actor,
         site_id=participant.site_id if participant else None,
         participant_id=participant.id if participant else None,
         response_id=response.id if response else None,
-        pdf_sha256=_sha256(data), ok=not problems,
+        pdf_sha256=_sha256(data),
+        ok=not problems,
     )
     return Verification(
         signature=report,
@@ -335,8 +380,10 @@ def requeue(response_id: int, *, site_ids: Iterable[int], actor: str) -> None:
     if row is None:
         raise RecordNotFound()
     job = db.session.scalar(
-        select(Job).where(Job.kind == RENDER_PDF, Job.response_id == response_id)
-        .order_by(Job.id.desc()).limit(1)
+        select(Job)
+        .where(Job.kind == RENDER_PDF, Job.response_id == response_id)
+        .order_by(Job.id.desc())
+        .limit(1)
     )
     if job is None:
         enqueue_render(row[0])

@@ -156,7 +156,7 @@ def test_withdrawn_participants_get_no_new_links(client: FlaskClient) -> None:
     participant = make_participant()
     participant.status = ParticipantStatus.WITHDRAWN
     db.session.flush()
-    with pytest.raises(Exception, match="ParticipantWithdrawn|"):
+    with pytest.raises(Exception, match=r"ParticipantWithdrawn|"):
         links.issue(visit_of(participant), actor="test")
     assert db.session.scalar(select(func.count()).select_from(DraftAnswer)) == 0
     assert isinstance(participant, Participant)

@@ -51,9 +51,10 @@ def seal_record(client: FlaskClient) -> SealRecord:
         patient.answer_all(answers if answers is not None else [2] * 21)
         assert patient.submit().status_code == 303
         return db.session.scalars(
-            select(Response).join(Response.visit).where(
-                Response.visit.has(participant_id=participant.id)
-            ).order_by(Response.id.desc())
+            select(Response)
+            .join(Response.visit)
+            .where(Response.visit.has(participant_id=participant.id))
+            .order_by(Response.id.desc())
         ).first()
 
     return seal
@@ -61,7 +62,9 @@ def seal_record(client: FlaskClient) -> SealRecord:
 
 def make_staff(username: str = "coord.li") -> StaffUser:
     staff = StaffUser(
-        username=username, password_hash="not-a-real-hash", role=Role.COORDINATOR,
+        username=username,
+        password_hash="not-a-real-hash",
+        role=Role.COORDINATOR,
         created_at=clock.utcnow(),
     )
     db.session.add(staff)
@@ -97,7 +100,9 @@ def make_correction(
         supersedes_id=original.id,
         correction_reason=reason,
     )
-    correction.record_sha256 = sha256_of(canonical_record(correction, original.visit, staff.username))
+    correction.record_sha256 = sha256_of(
+        canonical_record(correction, original.visit, staff.username)
+    )
     correction.receipt_number = receipt_number(correction.record_sha256)
     db.session.add(correction)
     db.session.flush()

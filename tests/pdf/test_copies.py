@@ -79,24 +79,37 @@ def test_binder_zip_has_every_pdf_and_a_manifest(
     stored = {doc.response_id: doc for doc in db.session.scalars(select(PdfDocument))}
 
     with tempfile.SpooledTemporaryFile(max_size=1024 * 1024) as spool:
-        summary = pdf_copies.write_binder(spool, site_code="SEH", site_ids=[site.id], actor="staff:m")
+        summary = pdf_copies.write_binder(
+            spool, site_code="SEH", site_ids=[site.id], actor="staff:m"
+        )
         spool.seek(0)
         archive = zipfile.ZipFile(spool)
         names = archive.namelist()
-        manifest = list(csv.DictReader(io.StringIO(archive.read("manifest.csv").decode("utf-8-sig"))))
+        manifest = list(
+            csv.DictReader(io.StringIO(archive.read("manifest.csv").decode("utf-8-sig")))
+        )
         contents = {name: archive.read(name) for name in names if name.endswith(".pdf")}
 
     assert summary.records == 4 and summary.pdfs == 3 and summary.missing == 1
     assert summary.filename == "binder_SEH.zip"
-    assert sorted(names) == sorted([
-        f"PRIME-031/PRIME-031_baseline_mlhfq_v1_{first.record_sha256[:8]}.pdf",
-        f"PRIME-031/PRIME-031_baseline_mlhfq_v2_{correction.record_sha256[:8]}.pdf",
-        f"PRIME-032/PRIME-032_baseline_mlhfq_v1_{second.record_sha256[:8]}.pdf",
-        "manifest.csv",
-    ])
+    assert sorted(names) == sorted(
+        [
+            f"PRIME-031/PRIME-031_baseline_mlhfq_v1_{first.record_sha256[:8]}.pdf",
+            f"PRIME-031/PRIME-031_baseline_mlhfq_v2_{correction.record_sha256[:8]}.pdf",
+            f"PRIME-032/PRIME-032_baseline_mlhfq_v1_{second.record_sha256[:8]}.pdf",
+            "manifest.csv",
+        ]
+    )
     assert list(manifest[0]) == [
-        "file", "study_id", "visit", "instrument", "record_version", "submitted_at",
-        "record_sha256", "pdf_sha256", "pdf_status",
+        "file",
+        "study_id",
+        "visit",
+        "instrument",
+        "record_version",
+        "submitted_at",
+        "record_sha256",
+        "pdf_sha256",
+        "pdf_status",
     ]
     by_hash = {row["record_sha256"]: row for row in manifest}
     for record in (first, second, correction):
@@ -107,7 +120,9 @@ def test_binder_zip_has_every_pdf_and_a_manifest(
         assert hashlib.sha256(contents[row["file"]]).hexdigest() == row["pdf_sha256"]
     assert by_hash[correction.record_sha256]["record_version"] == "2"
     missing = by_hash[waiting.record_sha256]
-    assert missing["file"] == "" and missing["pdf_sha256"] == "" and missing["pdf_status"] == "pending"
+    assert (
+        missing["file"] == "" and missing["pdf_sha256"] == "" and missing["pdf_status"] == "pending"
+    )
     event = _last_event("binder.exported")
     assert event.details["records"] == 4 and event.details["pdfs"] == 3
 
@@ -124,19 +139,29 @@ def test_participant_binder_and_site_scope(
         target, site_code="SEH", site_ids=[site_id], actor="m", participant_study_id="prime-042"
     )
     assert summary.pdfs == 1 and summary.filename == "binder_SEH_PRIME-042.zip"
-    assert all(n.startswith("PRIME-042/") or n == "manifest.csv"
-               for n in zipfile.ZipFile(target).namelist())
+    assert all(
+        n.startswith("PRIME-042/") or n == "manifest.csv"
+        for n in zipfile.ZipFile(target).namelist()
+    )
     with pytest.raises(SiteNotFound):
         pdf_copies.write_binder(io.BytesIO(), site_code="SEH", site_ids=[], actor="m")
     other = make_site("XYZ")
     make_participant("PRIME-099", site=other)
     with pytest.raises(RecordNotFound):
-        pdf_copies.write_binder(io.BytesIO(), site_code="SEH", site_ids=[site_id], actor="m",
-                                participant_study_id="PRIME-099")
+        pdf_copies.write_binder(
+            io.BytesIO(),
+            site_code="SEH",
+            site_ids=[site_id],
+            actor="m",
+            participant_study_id="PRIME-099",
+        )
 
 
 def test_flask_pdf_binder_writes_the_zip(
-    app_ctx: Flask, seal_record: SealRecord, pipeline: RenderAndSign, runner: FlaskCliRunner,
+    app_ctx: Flask,
+    seal_record: SealRecord,
+    pipeline: RenderAndSign,
+    runner: FlaskCliRunner,
     tmp_path: Path,
 ) -> None:
     seal_record(study_id="PRIME-051")

@@ -118,7 +118,9 @@ def test_a_failing_render_is_retried_with_backoff_and_surfaces_then_recovers(
     assert not_ready.value.pdf_status == "failed"
     assert db.session.get(Response, record.id) is not None
     shown = runner.invoke(args=["pdf", "status"])
-    assert "failed 1" in shown.output and "gave up" in shown.output and "out of memory" in shown.output
+    assert (
+        "failed 1" in shown.output and "gave up" in shown.output and "out of memory" in shown.output
+    )
 
     # After the cause is fixed, a retry renders it.
     assert runner.invoke(args=["pdf", "retry", "--all-failed"]).output.strip() == "requeued 1"

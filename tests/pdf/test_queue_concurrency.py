@@ -45,15 +45,21 @@ def _seal_records(app: Flask, count: int) -> list[int]:
             participant = make_participant(f"PRIME-{number + 1:03d}")
             visit = visit_of(participant)
             for item_id in instrument.item_ids:
-                answering.save_answer(visit, instrument, item_id, 2, language="zh_Hans", actor="test")
-            response = sealing.submit(visit, instrument, catalog(), language="zh_Hans", actor="test")
+                answering.save_answer(
+                    visit, instrument, item_id, 2, language="zh_Hans", actor="test"
+                )
+            response = sealing.submit(
+                visit, instrument, catalog(), language="zh_Hans", actor="test"
+            )
             ids.append(response.id)
         db.session.commit()
     return ids
 
 
 def _app(database_url: str, instance: Path, **extra: str) -> Flask:
-    application = create_app({"TESTING": True}, settings=make_settings(database_url, instance, **extra))
+    application = create_app(
+        {"TESTING": True}, settings=make_settings(database_url, instance, **extra)
+    )
     with application.app_context():
         flask_migrate.upgrade()
     return application
@@ -118,7 +124,9 @@ def test_concurrent_workers_never_render_the_same_job(postgres_app: Flask) -> No
     assert not errors
     rendered_ids = sorted(record_id for _name, record_id in pipeline.rendered)
     assert rendered_ids == sorted(ids), "a job was rendered twice or not at all"
-    assert len({name for name, _id in pipeline.rendered}) > 1, "the workers did not run side by side"
+    assert len({name for name, _id in pipeline.rendered}) > 1, (
+        "the workers did not run side by side"
+    )
     with postgres_app.app_context():
         assert db.session.scalar(select(func.count()).select_from(PdfDocument)) == RECORDS
         statuses = db.session.scalars(select(Job.status)).all()

@@ -42,13 +42,17 @@ from tests.pdf.conftest import SealRecord
 
 
 def _stored_pdf(record_id: int) -> bytes:
-    content = db.session.scalar(select(PdfDocument.content).where(PdfDocument.response_id == record_id))
+    content = db.session.scalar(
+        select(PdfDocument.content).where(PdfDocument.response_id == record_id)
+    )
     assert content is not None
     return content
 
 
 @pytest.fixture
-def signed(app_ctx: Flask, seal_record: SealRecord, pipeline: RenderAndSign, tmp_path: Path) -> Path:
+def signed(
+    app_ctx: Flask, seal_record: SealRecord, pipeline: RenderAndSign, tmp_path: Path
+) -> Path:
     """A record sealed through the web flow, its PDF made by the worker, saved to a file."""
     record = seal_record(language="zh_Hans")
     assert Worker(pipeline).drain()["done"] == 1
@@ -101,14 +105,19 @@ def test_a_changed_byte_in_the_metadata_fails_verification(
     assert "changed after signing" in result.output
 
 
-def test_bytes_appended_after_signing_fail_verification(signed: Path, runner: FlaskCliRunner) -> None:
+def test_bytes_appended_after_signing_fail_verification(
+    signed: Path, runner: FlaskCliRunner
+) -> None:
     signed.write_bytes(signed.read_bytes() + b"\n% appended\n")
     result = runner.invoke(args=["pdf", "verify", str(signed)])
     assert result.exit_code != 0
 
 
 def test_a_pdf_for_a_record_hash_not_in_the_database_fails(
-    app_ctx: Flask, seal_record: SealRecord, pipeline: RenderAndSign, runner: FlaskCliRunner,
+    app_ctx: Flask,
+    seal_record: SealRecord,
+    pipeline: RenderAndSign,
+    runner: FlaskCliRunner,
     tmp_path: Path,
 ) -> None:
     record = seal_record()
@@ -126,7 +135,9 @@ def test_a_pdf_for_a_record_hash_not_in_the_database_fails(
     assert "no sealed record in the database has the hash" in result.output
 
 
-def test_a_database_record_changed_after_sealing_fails(signed: Path, runner: FlaskCliRunner) -> None:
+def test_a_database_record_changed_after_sealing_fails(
+    signed: Path, runner: FlaskCliRunner
+) -> None:
     record_sha256 = check_signature(signed.read_bytes()).record_sha256
     db.session.execute(
         text("UPDATE response SET scores = :scores WHERE record_sha256 = :sha"),
@@ -139,7 +150,10 @@ def test_a_database_record_changed_after_sealing_fails(signed: Path, runner: Fla
 
 
 def test_a_pdf_signed_by_an_unknown_certificate_fails(
-    app_ctx: Flask, seal_record: SealRecord, pipeline: RenderAndSign, tmp_path: Path,
+    app_ctx: Flask,
+    seal_record: SealRecord,
+    pipeline: RenderAndSign,
+    tmp_path: Path,
 ) -> None:
     record = seal_record()
     Worker(pipeline).drain()
@@ -165,34 +179,48 @@ def test_verify_is_audited(signed: Path) -> None:
 def test_a_timestamp_server_makes_it_pades_b_t(
     app_ctx: Flask, seal_record: SealRecord, pipeline: RenderAndSign
 ) -> None:
-    tsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)  # pyHanko's test TSA is RSA-only
+    tsa_key = rsa.generate_private_key(
+        public_exponent=65537, key_size=2048
+    )  # pyHanko's test TSA is RSA-only
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Test TSA")])
     now = datetime.now(UTC)
     tsa_cert = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name)
-        .public_key(tsa_key.public_key()).serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(days=1)).not_valid_after(now + timedelta(days=30))
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(tsa_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=30))
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
         .sign(tsa_key, hashes.SHA256())
     )
     timestamper = DummyTimeStamper(
         tsa_cert=asn1_x509.Certificate.load(tsa_cert.public_bytes(serialization.Encoding.DER)),
-        tsa_key=asn1_keys.PrivateKeyInfo.load(tsa_key.private_bytes(
-            serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )),
+        tsa_key=asn1_keys.PrivateKeyInfo.load(
+            tsa_key.private_bytes(
+                serialization.Encoding.DER,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+        ),
     )
     key = dataclasses.replace(pipeline.key, timestamper=timestamper)
     record = seal_record()
     unsigned = pipeline.renderer.render(pipeline.prepare(record))
-    report = check_signature(sign_pdf(unsigned, key, record_sha256=record.record_sha256, location="x"))
+    report = check_signature(
+        sign_pdf(unsigned, key, record_sha256=record.record_sha256, location="x")
+    )
     assert report.ok and report.timestamped and report.signed_at is not None
 
 
 def test_settings_name_a_timestamp_server(tmp_path: Path) -> None:
-    settings = Settings.from_env({
-        "PRO_INSTANCE_DIR": str(tmp_path), "PRO_PDF_TIMESTAMP_URL": "http://127.0.0.1:9/tsa",
-    })
+    settings = Settings.from_env(
+        {
+            "PRO_INSTANCE_DIR": str(tmp_path),
+            "PRO_PDF_TIMESTAMP_URL": "http://127.0.0.1:9/tsa",
+        }
+    )
     key = load_signing_key(settings)
     assert key.timestamper is not None and key.timestamper.url == "http://127.0.0.1:9/tsa"
 
@@ -208,10 +236,13 @@ def test_demo_certificate_is_generated_once_and_marked_demo(tmp_path: Path) -> N
 
 def test_a_site_certificate_with_a_password_is_not_demo(tmp_path: Path) -> None:
     path = generate_demo_certificate(tmp_path / "site.p12", password="s3cret")
-    settings = Settings.from_env({
-        "PRO_INSTANCE_DIR": str(tmp_path), "PRO_PDF_CERT_FILE": str(path),
-        "PRO_PDF_CERT_PASSWORD": "s3cret",
-    })
+    settings = Settings.from_env(
+        {
+            "PRO_INSTANCE_DIR": str(tmp_path),
+            "PRO_PDF_CERT_FILE": str(path),
+            "PRO_PDF_CERT_PASSWORD": "s3cret",
+        }
+    )
     assert load_signing_key(settings).info.fingerprint
     wrong = dataclasses.replace(settings, pdf_cert_password="wrong")
     with pytest.raises(SigningError, match="cannot read"):
@@ -219,9 +250,13 @@ def test_a_site_certificate_with_a_password_is_not_demo(tmp_path: Path) -> None:
 
 
 def test_production_refuses_to_make_or_use_a_demo_certificate(tmp_path: Path) -> None:
-    production = Settings.from_env({
-        "PRO_INSTANCE_DIR": str(tmp_path), "PRO_ENV": "production", "PRO_SECRET_KEY": "x",
-    })
+    production = Settings.from_env(
+        {
+            "PRO_INSTANCE_DIR": str(tmp_path),
+            "PRO_ENV": "production",
+            "PRO_SECRET_KEY": "x",
+        }
+    )
     with pytest.raises(SigningError, match="does not exist"):
         load_signing_key(production)
     generate_demo_certificate(Path(production.pdf_cert_file))
