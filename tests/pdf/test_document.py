@@ -13,6 +13,7 @@ from pypdf import PdfReader
 from sqlalchemy import text
 
 from pro_app.extensions import db
+from pro_app.pdf import content
 from pro_app.pdf.content import RecordAltered, record_document
 from pro_app.pdf.document import Line
 from pro_app.pdf.render import AssetRefused, LocalAssetFetcher, RenderError
@@ -260,3 +261,42 @@ def test_every_pdf_label_is_translated_for_staff(app_ctx: Flask) -> None:
     for key, line in chinese.items():
         assert line.en == english[key].text, key
         assert line.text != line.en and re.search(r"[\u4e00-\u9fff]", line.text), key
+
+
+def test_an_imputed_score_says_so(
+    app_ctx: Flask, seal_record: SealRecord, pipeline: RenderAndSign
+) -> None:
+    """A scoring plan may switch to mean imputation (instrument data): the PDF must say which
+    score was imputed, from how many blanks."""
+    answers: list[int | None] = [2] * 21
+    answers[20] = None
+    record = seal_record(answers)
+    doc = pipeline.prepare(record)
+    imputed = {"value": 10.0, "missing": 1, "imputed": True}
+    scores = {**record.scores, "emotional": imputed}
+    section = content._choice_section(
+        pipeline.catalog.instrument("mlhfq"),
+        _Plain.of(record, scores=scores),  # type: ignore[arg-type]
+        pipeline.catalog,
+        True,
+    )
+    plain = squeeze(pdftotext(pipeline.renderer.render(dataclasses.replace(doc, section=section))))
+    assert "情绪维度100–25" in plain
+    assert "1个未回答条目已用已回答条目的均值填补。" in plain
+
+
+@dataclasses.dataclass
+class _Plain:
+    """The fields of a sealed record a section builder reads, as a plain object."""
+
+    answers: dict[str, object]
+    item_languages: dict[str, str]
+    scores: dict[str, object]
+    language: str
+    scoring_version: str
+    textpack_id: str
+
+    @classmethod
+    def of(cls, record: object, **changes: object) -> _Plain:
+        fields = {f.name: getattr(record, f.name) for f in dataclasses.fields(cls)}
+        return cls(**{**fields, **changes})  # type: ignore[arg-type]
