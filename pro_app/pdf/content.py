@@ -64,8 +64,12 @@ def record_document(response: Response, catalog: Catalog, signer: Signer) -> Rec
         db.session.get(Response, response.supersedes_id) if response.supersedes_id else None
     )
     instrument = catalog.instrument(response.instrument_id)
-    planned = catalog.schedule.visit(visit.code)
     language = response.language
+    try:
+        planned = catalog.schedule.visit(visit.code)
+        visit_name = pair(language, planned.name_zh, planned.name_en)
+    except KeyError:  # a visit that a later protocol amendment removed from the schedule
+        visit_name = Line(visit.code)
     pack = catalog.textpacks.get((instrument.id, language))
     wording_available = pack is not None and pack.sha256 == response.textpack_sha256
     return RecordDocument(
@@ -75,7 +79,7 @@ def record_document(response: Response, catalog: Catalog, signer: Signer) -> Rec
         site_code=site.code,
         timezone=site.timezone,
         study_id=participant.study_id,
-        visit_name=pair(language, planned.name_zh, planned.name_en),
+        visit_name=visit_name,
         visit_code=visit.code,
         visit_target=visit.target_date,
         window_start=visit.window_start,
