@@ -10,14 +10,14 @@ DEB_PACKAGES := fonts-noto-cjk chromium poppler-utils
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test bench lint i18n system-deps translations migrate demo serve clean
+.PHONY: run test bench lint i18n system-deps translations migrate demo pdf-font pdf-setup serve clean
 
-run: system-deps $(STAMP) translations migrate demo serve
+run: system-deps $(STAMP) translations migrate demo pdf-setup serve
 
-test: system-deps $(STAMP) translations
+test: system-deps $(STAMP) translations pdf-font
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-bench: system-deps $(STAMP) translations
+bench: system-deps $(STAMP) translations pdf-font
 	$(PY) -m bench
 
 lint: $(STAMP)
@@ -54,6 +54,14 @@ migrate: $(STAMP)
 
 demo: $(STAMP)
 	$(FLASK) demo
+
+# The PDF font: a compact subset of the installed Noto Sans CJK SC (see pro_app/pdf/fonts.py).
+pdf-font: system-deps $(STAMP)
+	$(PY) -m pro_app.pdf.fonts
+
+# The font, and a self-signed demo signing certificate under instance/ when none is configured.
+pdf-setup: pdf-font
+	$(FLASK) pdf setup
 
 serve: $(STAMP)
 	PRO_RUN_PDF_WORKER=1 $(VENV)/bin/gunicorn --bind $(HOST):$(PORT) --workers 2 --threads 4 \

@@ -26,6 +26,7 @@ def create_app(overrides: dict[str, Any] | None = None, settings: Settings | Non
     register_error_pages(app)
     register_security(app)
     register_templates(app)
+    register_pdf_worker(app, settings)
     return app
 
 
@@ -87,3 +88,12 @@ def register_templates(app: Flask) -> None:
     from pro_app import formatting
 
     formatting.init_app(app)
+
+
+def register_pdf_worker(app: Flask, settings: Settings) -> None:
+    """PRO_RUN_PDF_WORKER=1 (`make run`): a PDF worker thread in this process. Production runs
+    `flask pdf worker` processes instead."""
+    if settings.run_pdf_worker:
+        from pro_app.pdf.worker import start_background_worker
+
+        start_background_worker(app)

@@ -14,6 +14,7 @@ from pro_app.auth.cli import staff_cli
 from pro_app.errors import DomainError, EnrolmentError
 from pro_app.extensions import db
 from pro_app.models import Role, Sex, Site, Visit
+from pro_app.pdf.cli import pdf_cli
 from pro_app.questionnaire.catalog import catalog
 from pro_app.questionnaire.form_definitions import FormInstrument
 from pro_app.questionnaire.textpacks import LANGUAGES
@@ -277,3 +278,4 @@ def init_app(app: Flask) -> None:
         app.cli.add_command(group)
     app.cli.add_command(demo)
     app.cli.add_command(staff_cli)
+    app.cli.add_command(pdf_cli)

@@ -94,6 +94,8 @@ class RecordIncomplete(DomainError):
 class TimerConflict(DomainError):
     """The walk part changed on another device after this timing began: replacing it needs a yes."""
 
+    status = 409
+
 
 class EnrolmentError(InputRejected):
     """A participant could not be enrolled or their Day 0 not corrected."""
@@ -108,6 +110,12 @@ class ReasonRequired(InputRejected):
 
 class NotFoundHere(DomainError):
     """Unknown, or at a site this user does not work at: the two look the same on purpose."""
+
+    status = 404
+
+
+class RecordNotFound(DomainError):
+    """No sealed record with that id at a site the user may see (never says which of the two)."""
 
     status = 404
 
@@ -166,3 +174,18 @@ class SelfLockout(DomainError):
     """An admin tried to remove their own admin role or disable their own account."""
 
     status = 409
+
+
+class PdfNotReady(DomainError):
+    """The record is sealed but its signed PDF is not stored yet (queued, retrying or failed)."""
+
+    status = 409
+
+    def __init__(self, response_id: int, status: str) -> None:
+        super().__init__(response_id, status)
+        self.response_id = response_id
+        self.pdf_status = status
+
+
+class SiteNotFound(DomainError):
+    status = 404

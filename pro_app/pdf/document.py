@@ -1,0 +1,117 @@
+"""The plain data a PDF is rendered from: no ORM objects, nothing that can reach the database."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+# Bump when the layout or the content of the document changes; stored with every PDF.
+TEMPLATE_VERSION = "pdf-1.0"
+
+TRIAL_ID = "NCT04992832"
+PROTOCOL_ID = "DFSC-2018(CR)-08"
+
+
+@dataclass(frozen=True)
+class Line:
+    """Text in the record's language, and its English alongside when the record is not in English."""
+
+    text: str
+    en: str | None = None
+
+
+@dataclass(frozen=True)
+class Row:
+    """One answered item (or, for a log such as the 6MWT, one field) of the record."""
+
+    number: str
+    text: Line
+    answer: str
+    answer_note: Line | None = None
+    missing: bool = False
+    tags: tuple[Line, ...] = ()
+    # Set when this item was answered in a language other than the record's.
+    answered_in: str | None = None
+
+
+@dataclass(frozen=True)
+class ScoreLine:
+    """A score or a computed value: its label, value (None when not computable) and range."""
+
+    label: Line
+    value: str | None
+    range: str
+    note: Line | None = None
+
+
+@dataclass(frozen=True)
+class Section:
+    """The instrument-specific part of a record; built by one function per kind of instrument."""
+
+    kind: str
+    heading: Line
+    notes: tuple[Line, ...]
+    answer_heading: Line
+    rows: tuple[Row, ...]
+    scores_heading: Line
+    scores: tuple[ScoreLine, ...]
+    score_notes: tuple[Line, ...] = ()
+
+
+@dataclass(frozen=True)
+class Signer:
+    subject: str
+    fingerprint: str
+    demo: bool
+
+
+@dataclass(frozen=True)
+class RecordDocument:
+    """Everything the signed copy of one sealed record shows, already chosen and translated."""
+
+    language: str
+    trial_title: Line
+    site_name: Line
+    site_code: str
+    timezone: str
+    study_id: str
+    visit_name: Line
+    visit_code: str
+    visit_target: date
+    window_start: date
+    window_end: date
+    instrument_title: Line
+    instrument_id: str
+    instrument_version: str
+    scoring_version: str
+    textpack_id: str
+    textpack_sha256: str
+    demo_wording: bool
+    wording_available: bool
+    languages: tuple[str, ...]
+    entered_by: str  # "participant" or "staff"
+    staff_username: str | None
+    entry_reason: str | None
+    record_version: int
+    supersedes_version: int | None
+    correction_reason: str | None
+    started_at: datetime | None
+    submitted_at: datetime
+    receipt_number: str
+    record_id: int
+    record_sha256: str
+    record_json: bytes
+    section: Section
+    copyright: str | None
+    signer: Signer
+    template_version: str = TEMPLATE_VERSION
+    trial_id: str = TRIAL_ID
+    protocol_id: str = PROTOCOL_ID
+
+    @property
+    def bilingual(self) -> bool:
+        return not self.language.startswith("en")
+
+    @property
+    def is_correction(self) -> bool:
+        return self.record_version > 1

@@ -1,0 +1,40 @@
+"""Reading PDFs in tests the way a person or a search tool would: text via poppler and pypdf."""
+
+from __future__ import annotations
+
+import io
+import re
+import subprocess
+
+from pypdf import PdfReader
+
+
+def pdftotext(data: bytes) -> str:
+    """What a reader can select and search (poppler's pdftotext, reading order kept)."""
+    result = subprocess.run(
+        ["pdftotext", "-enc", "UTF-8", "-", "-"], input=data, capture_output=True, check=True
+    )
+    return result.stdout.decode()
+
+
+def pypdf_text(data: bytes) -> str:
+    return "\n".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(data)).pages)
+
+
+def squeeze(text: str) -> str:
+    """Text without whitespace: extraction may put line breaks inside long Chinese runs."""
+    return re.sub(r"\s+", "", text)
+
+
+def embedded_fonts(data: bytes) -> list[str]:
+    """BaseFont names of every font the pages use, e.g. ['ABCDEF+PRIME-PRO-Sans-SC']."""
+    names = set()
+    for page in PdfReader(io.BytesIO(data)).pages:
+        fonts = page.get("/Resources", {}).get("/Font", {})
+        for font in fonts.values():
+            names.add(str(font.get_object()["/BaseFont"]).lstrip("/"))
+    return sorted(names)
+
+
+def page_count(data: bytes) -> int:
+    return len(PdfReader(io.BytesIO(data)).pages)

@@ -1,0 +1,302 @@
+"""The signed copy a monitor files: what it says, in which language, with which font, how big."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import io
+import re
+
+import pytest
+from flask import Flask
+from pypdf import PdfReader
+from sqlalchemy import text
+
+from pro_app.extensions import db
+from pro_app.pdf import content
+from pro_app.pdf.content import RecordAltered, record_document
+from pro_app.pdf.document import Line
+from pro_app.pdf.render import AssetRefused, LocalAssetFetcher, RenderError
+from pro_app.pdf.worker import RenderAndSign
+from tests.pdf.conftest import SealRecord, make_correction, make_staff
+from tests.pdf.pdftools import embedded_fonts, page_count, pdftotext, pypdf_text, squeeze
+
+# Total 40; physical (items 2-7, 12, 13) 1+2+3+4+5+2+2+2 = 21; emotional (17-21) 5.
+ANSWERS = [0, 1, 2, 3, 4, 5, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 1, 1, 1, 1, 1]
+SIZE_LIMIT = 150 * 1024
+
+
+def _pdf(pipeline: RenderAndSign, response: object) -> bytes:
+    return pipeline.produce(pipeline.prepare(response)).content  # type: ignore[arg-type]
+
+
+def test_chinese_record_shows_answers_scores_and_identity_as_text(
+    app_ctx: Flask, seal_record: SealRecord, pipeline: RenderAndSign
+) -> None:
+    record = seal_record(ANSWERS, language="zh_Hans", study_id="PRIME-007")
+    data = _pdf(pipeline, record)
+    for extract in (pdftotext, pypdf_text):
+        plain = squeeze(extract(data))
+        # Identity of the trial, site, participant, visit and instrument.
+        for expected in (
+            "NCT04992832",
+            "DFSC-2018(CR)-08",
+            "PRIME-007",
+            "研究中心SEH",
+            "基线（第0天）",
+            "Baseline(Day0)",
+            "访视窗",
+            "2026年11月11日至2026年11月25日",
+            "明尼苏达心功能不全生命质量量表（MLHFQ）",
+            "MLHFQ1.0",
+            "mlhfq-sum-1.0",
+            "mlhfq-zh_Hans-demo-1",
+            record.record_sha256,
+            record.textpack_sha256,
+            "受试者本人",
+            "2026年11月25日10:00（北京时间）",
+            "2026-11-2502:00:00UTC",
+            "第1页，共2页",
+            "Page1of2",
+            "电子签名",
+            "ElectronicSignature".replace("S", "s"),
+        ):
+            assert squeeze(expected) in plain, (extract.__name__, expected)
+        # Each item with its wording in Chinese, the English alongside, and its answer.
+        assert (
+            "【演示】第1题：脚踝或腿部肿胀" in plain
+            and "[Demo]Question1:swellinginanklesorlegs" in plain
+        )
+        assert "【演示】第21题：情绪低落" in plain
+        assert "0完全没有" in plain and "5非常大" in plain
+        assert "Totalscore" in plain and "Physicaldimension" in plain and "0–105" in plain
+        # The demo banner, in both languages.
+        assert "演示文本（未安装授权问卷文本）" in plain and "Demowording" in plain
+        assert "演示签名" in plain
+    # Scores next to their labels and ranges, as laid out on the page.
+    assert record.scores["total"]["value"] == 40 and record.scores["physical"]["value"] == 21
+    laid_out = squeeze(pdftotext(data))
+    assert (
+        "总分400–105" in laid_out and "躯体维度210–40" in laid_out and "情绪维度50–25" in laid_out
+    )
+    # Answers read in item order on the page (not just present somewhere).
+    rows = re.findall(r"【演示】第(\d+)题", pdftotext(data))
+    assert [int(n) for n in rows] == list(range(1, 22))
+
+
+def test_english_record_is_in_english_only(
+    app_ctx: Flask, seal_record: SealRecord, pipeline: RenderAndSign
+) -> None:
+    record = seal_record([5] * 21, language="en", study_id="PRIME-008")
+    data = _pdf(pipeline, record)
+    plain = squeeze(pdftotext(data))
+    for expected in (
+        "Participantstudyid",
+        "PRIME-008",
+        "Baseline(Day0)",
+        "SiteSEH",
+        "[Demo]Question21:feelingdepressed",
+        "Totalscore1050–105",
+        "Physicaldimension400–40",
+        "Emotionaldimension250–25",
+        "25Nov202610:00ChinaStandardTime",
+        "Page1of",
+        "Demowording",
+        "Demosignature",
+        "Thisdocumentwasproducedby",
+    ):
+        assert expected in plain, expected
+    assert not re.search(r"[\u4e00-\u9fff]", pdftotext(data)), "Chinese text in an English record"
+
+
+def test_unanswered_item_is_blank_and_its_scores_are_not_computed(
+    app_ctx: Flask, seal_record: SealRecord, pipeline: RenderAndSign
+) -> None:
+    answers: list[int | None] = [2] * 21
+    answers[16] = None  # item 17: emotional and total
+    record = seal_record(answers, language="zh_Hans")
+    plain = squeeze(pdftotext(_pdf(pipeline, record)))
+    assert "未回答Notanswered" in plain and "—" in plain
+    assert "未计算：有1个条目未回答。" in plain  # total and emotional
+    assert plain.count("未计算：有1个条目未回答。") == 2
+    assert "躯体维度160–40" in plain
+
+
+def test_a_correction_shows_its_version_reason_and_staff(
+    app_ctx: Flask, seal_record: SealRecord, pipeline: RenderAndSign
+) -> None:
+    original = seal_record([2] * 21, language="zh_Hans")
+    staff = make_staff("coord.wang")
+    correction = make_correction(original, staff, "受试者在纸质问卷上第3题选了4", {"mlhf03": 4})
+    plain = squeeze(pdftotext(_pdf(pipeline, correction)))
+    assert "记录版本" in plain and "2·更正" in plain and "替代版本1" in plain
+    assert "更正原因" in plain and "受试者在纸质问卷上第3题选了4" in plain
+    assert "研究人员" in plain and "coord.wang" in plain
+    assert "transcribedfromthepapersourcedocument" in plain
+    assert correction.record_sha256 in plain
+    original_plain = squeeze(pdftotext(_pdf(pipeline, original)))
+    assert "1·原始记录" in original_plain and "更正原因" not in original_plain
+
+
+def test_nothing_about_treatment_allocation_is_printed(
+    app_ctx: Flask, seal_record: SealRecord, pipeline: RenderAndSign
+) -> None:
+    for language in ("zh_Hans", "en"):
+        plain = pdftotext(_pdf(pipeline, seal_record(language=language))).lower()
+        for word in (
+            "arm",
+            "placebo",
+            "saline",
+            "albumin",
+            "allocation",
+            "randomi",
+            "安慰剂",
+            "分组",
+            "组别",
+        ):
+            assert not re.search(rf"\b{word}\b" if word.isascii() else word, plain), word
+
+
+def test_one_subset_font_face_and_under_150_kb(
+    app_ctx: Flask, seal_record: SealRecord, pipeline: RenderAndSign
+) -> None:
+    for language in ("zh_Hans", "en"):
+        data = _pdf(pipeline, seal_record(language=language))
+        fonts = embedded_fonts(data)
+        assert len(fonts) == 1 and re.fullmatch(r"[A-Z]{6}\+PRIME-PRO-Sans-SC", fonts[0]), fonts
+        assert len(data) < SIZE_LIMIT, f"{language}: {len(data)} bytes"
+        assert page_count(data) == 2
+
+
+def test_signed_file_stays_pdfa_3b_and_carries_the_record(
+    app_ctx: Flask, seal_record: SealRecord, pipeline: RenderAndSign
+) -> None:
+    record = seal_record(language="zh_Hans")
+    reader = PdfReader(io.BytesIO(_pdf(pipeline, record)))
+    xmp = reader.trailer["/Root"]["/Metadata"].get_object().get_data().decode()
+    assert re.search(r'pdfaid:part(="|>)3', xmp) and re.search(r'pdfaid:conformance(="|>)B', xmp)
+    assert "/OutputIntents" in reader.trailer["/Root"]
+    # PDF/A: an Info entry must equal its XMP twin. Signing rewrites XMP's Producer, so the Info
+    # dictionary must not carry one of its own.
+    info = reader.trailer["/Info"].get_object()
+    twins = {
+        "/Producer": "pdf:Producer",
+        "/Creator": "xmp:CreatorTool",
+        "/Keywords": "pdf:Keywords",
+    }
+    for key, prop in twins.items():
+        match = re.search(rf'{prop}="([^"]*)"', xmp)
+        assert match and info[key] == match.group(1), (key, info.get(key))
+    assert "PRIME-PRO" in info["/Creator"]
+    attachments = reader.attachments
+    assert list(attachments) == ["record.json"]
+    attached = attachments["record.json"][0]
+    assert hashlib.sha256(attached).hexdigest() == record.record_sha256
+    # The signature widget prints and is not hidden (PDF/A forbids hidden annotations).
+    for page in reader.pages:
+        for annotation in page.get("/Annots", []):
+            flags = int(annotation.get_object().get("/F", 0))
+            assert flags & 4 and not flags & 2
+
+
+def test_a_character_in_no_font_fails_the_render_instead_of_printing_a_box(
+    app_ctx: Flask, seal_record: SealRecord, pipeline: RenderAndSign
+) -> None:
+    doc = pipeline.prepare(seal_record())
+    unprintable = dataclasses.replace(doc, site_name=Line("研究中心 \U000f0000 私用区字符", "Site"))
+    with pytest.raises(RenderError, match=r"\.notdef|fell back"):
+        pipeline.renderer.render(unprintable)
+
+
+def test_a_rare_character_outside_the_subset_falls_back_to_the_full_system_face(
+    app_ctx: Flask, seal_record: SealRecord, pipeline: RenderAndSign
+) -> None:
+    doc = pipeline.prepare(seal_record())
+    rare = dataclasses.replace(doc, site_name=Line("龘研究中心", "Site"))  # 龘 is not in GB 2312
+    data = pipeline.renderer.render(rare)
+    assert "龘研究中心" in squeeze(pdftotext(data))
+    assert len(embedded_fonts(data)) == 2
+
+
+def test_the_renderer_fetches_nothing_outside_the_pdf_asset_folder(
+    app_ctx: Flask, pipeline: RenderAndSign, tmp_path: object
+) -> None:
+    fetcher = pipeline.renderer.fetcher
+    assert isinstance(fetcher, LocalAssetFetcher)
+    assert fetcher("file://" + str(fetcher.root / "record.css")).read().startswith(b"/*")
+    for url in (
+        "http://127.0.0.1:9/x.png",
+        "https://example.org/logo.png",
+        "file:///etc/passwd",
+        "file://" + str(fetcher.root / ".." / "render.py"),
+        "data:text/css,body{}",
+    ):
+        with pytest.raises(AssetRefused):
+            fetcher(url)
+    html = '<html lang="en"><body><img src="http://127.0.0.1:9/tracker.png">x</body></html>'
+    with pytest.raises(AssetRefused, match=r"tracker\.png"):
+        pipeline.renderer.pdf_from_html(html)
+
+
+def test_a_record_altered_in_the_database_is_never_certified(
+    app_ctx: Flask, seal_record: SealRecord, pipeline: RenderAndSign
+) -> None:
+    record = seal_record(language="zh_Hans")
+    db.session.execute(
+        text("UPDATE response SET answers = :answers WHERE id = :id"),
+        {"answers": '{"mlhf01": 5}', "id": record.id},
+    )
+    db.session.expire_all()
+    with pytest.raises(RecordAltered):
+        record_document(
+            db.session.get(type(record), record.id), pipeline.catalog, pipeline.key.info
+        )
+
+
+def test_every_pdf_label_is_translated_for_staff(app_ctx: Flask) -> None:
+    from pro_app.pdf.labels import labels
+
+    chinese = labels("zh_Hans")
+    english = labels("en")
+    for key, line in chinese.items():
+        assert line.en == english[key].text, key
+        assert line.text != line.en and re.search(r"[\u4e00-\u9fff]", line.text), key
+
+
+def test_an_imputed_score_says_so(
+    app_ctx: Flask, seal_record: SealRecord, pipeline: RenderAndSign
+) -> None:
+    """A scoring plan may switch to mean imputation (instrument data): the PDF must say which
+    score was imputed, from how many blanks."""
+    answers: list[int | None] = [2] * 21
+    answers[20] = None
+    record = seal_record(answers)
+    doc = pipeline.prepare(record)
+    imputed = {"value": 10.0, "missing": 1, "imputed": True}
+    scores = {**record.scores, "emotional": imputed}
+    section = content._choice_section(
+        pipeline.catalog.instrument("mlhfq"),
+        _Plain.of(record, scores=scores),  # type: ignore[arg-type]
+        pipeline.catalog,
+        True,
+    )
+    plain = squeeze(pdftotext(pipeline.renderer.render(dataclasses.replace(doc, section=section))))
+    assert "情绪维度100–25" in plain
+    assert "1个未回答条目已用已回答条目的均值填补。" in plain
+
+
+@dataclasses.dataclass
+class _Plain:
+    """The fields of a sealed record a section builder reads, as a plain object."""
+
+    answers: dict[str, object]
+    item_languages: dict[str, str]
+    scores: dict[str, object]
+    language: str
+    scoring_version: str
+    textpack_id: str
+
+    @classmethod
+    def of(cls, record: object, **changes: object) -> _Plain:
+        fields = {f.name: getattr(record, f.name) for f in dataclasses.fields(cls)}
+        return cls(**{**fields, **changes})  # type: ignore[arg-type]
