@@ -60,9 +60,10 @@ def register_blueprints(app: Flask) -> None:
     from pro_app.admin import bp as admin_bp
     from pro_app.auth import bp as auth_bp
     from pro_app.coordinator import bp as coordinator_bp
+    from pro_app.monitor import bp as monitor_bp
     from pro_app.patient import bp as patient_bp
 
-    for blueprint in (patient_bp, auth_bp, account_bp, coordinator_bp, admin_bp):
+    for blueprint in (patient_bp, auth_bp, account_bp, coordinator_bp, monitor_bp, admin_bp):
         app.register_blueprint(blueprint)
 
 

@@ -116,4 +116,4 @@ def home_for(staff: StaffUser) -> str:
         return url_for("coordinator.board")
     if staff.role is Role.ADMIN:
         return url_for("admin.staff_list")
-    return url_for("account.profile")
+    return url_for("monitor.records")

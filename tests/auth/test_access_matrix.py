@@ -14,9 +14,11 @@ from werkzeug.routing import Rule
 from werkzeug.test import TestResponse
 
 from pro_app.extensions import db
-from pro_app.models import Role
+from pro_app.models import Participant, Response, Role
+from pro_app.questionnaire.catalog import catalog
+from pro_app.services import answering, sealing
 from tests.actions import Patient, StaffBrowser
-from tests.factories import issue_token, make_participant, make_site, make_staff
+from tests.factories import issue_token, make_participant, make_site, make_staff, visit_of
 
 VISITORS = ("anonymous", "patient", "coordinator", "monitor", "admin")
 STAFF = {"coordinator", "monitor", "admin"}
@@ -26,6 +28,7 @@ AREAS: dict[str, set[str]] = {
     "patient": {"patient"},  # clean patient URLs: only a browser that started a visit link
     "account": STAFF,
     "coordinator": {"coordinator"},
+    "monitor": {"monitor"},
     "admin": {"admin"},
 }
 # Endpoints open to everyone, and why.
@@ -57,6 +60,7 @@ def world(app_ctx: Flask, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
     make_staff("admin-a", Role.ADMIN, [site])
     other = make_staff("coord-victim", Role.COORDINATOR, [site])
     token = issue_token(participant)
+    sealed = _sealed_record(make_participant("PRIME-002", site=site))
     db.session.commit()
     clients = {visitor: app_ctx.test_client() for visitor in VISITORS}
     Patient(clients["patient"], token).start()
@@ -76,8 +80,19 @@ def world(app_ctx: Flask, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
         "visit_id": participant.visits[0].id,
         "staff_id": other.id,
         "site_id": site.id,
+        "site_code": site.code,
+        "study_id": "PRIME-002",
+        "response_id": sealed.id,
     }
     yield World(clients=clients, params=params)
+
+
+def _sealed_record(participant: Participant) -> Response:
+    visit = visit_of(participant)
+    mlhfq = catalog().instrument("mlhfq")
+    for item_id in mlhfq.item_ids:
+        answering.save_answer(visit, mlhfq, item_id, 1, language="en", actor="test")
+    return sealing.submit(visit, mlhfq, catalog(), language="en", actor="test")
 
 
 def _expected(endpoint: str) -> set[str]:
@@ -134,7 +149,7 @@ def test_every_endpoint_admits_exactly_who_it_should(world: World, app_ctx: Flas
 def test_the_matrix_covers_every_area_in_the_app(app_ctx: Flask) -> None:
     areas = {rule.endpoint.split(".", 1)[0] for rule in app_ctx.url_map.iter_rules()}
     assert areas - set(AREAS) - {"static", "auth"} == set()
-    assert {"coordinator", "admin", "account", "patient"} <= areas
+    assert {"coordinator", "monitor", "admin", "account", "patient"} <= areas
 
 
 def test_wrong_role_gets_a_clear_page_in_its_language(world: World) -> None:
@@ -145,6 +160,6 @@ def test_wrong_role_gets_a_clear_page_in_its_language(world: World) -> None:
 
 def test_monitor_can_sign_in_and_reach_its_account(world: World) -> None:
     home = world.clients["monitor"].get("/staff/")
-    assert home.status_code == 302 and home.location == "/staff/account"
+    assert home.status_code == 302 and home.location == "/monitor/"
     page = world.clients["monitor"].get("/staff/account").get_data(as_text=True)
     assert "监查员" in page and "monitor-a" in page

@@ -1,0 +1,135 @@
+"""Monitor routes. Only GETs, except the PDF check, whose POST changes nothing but the audit trail."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from typing import IO
+
+from flask import Response, abort, render_template, request, stream_with_context
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+
+from pro_app.auth.access import current_staff
+from pro_app.extensions import db
+from pro_app.models import StaffUser
+from pro_app.monitor import bp
+from pro_app.monitor.labels import PDF_STATES, finding
+from pro_app.questionnaire.catalog import catalog
+from pro_app.services import pdf_copies, roster
+
+CHUNK = 64 * 1024
+
+
+class VerifyForm(FlaskForm):
+    pdf = FileField(validators=[FileRequired()])
+
+
+def _me() -> StaffUser:
+    staff = current_staff()
+    assert staff is not None  # the blueprint's guard admits only signed-in monitors
+    return staff
+
+
+@bp.get("/")
+def records() -> str:
+    me = _me()
+    study_id = request.args.get("q", "").strip().upper()
+    rows = pdf_copies.list_records(me.site_ids)
+    if study_id:
+        rows = [row for row in rows if study_id in row.study_id]
+    sites = roster.sites_of(me.site_ids)
+    return render_template(
+        "monitor/records.html",
+        rows=rows,
+        q=study_id,
+        sites=sites,
+        zones={site.code: site.timezone for site in sites},
+        states=PDF_STATES,
+        catalog=catalog(),
+        nav="records",
+    )
+
+
+@bp.get("/records/<int:response_id>.pdf")
+def download_pdf(response_id: int) -> Response:
+    me = _me()
+    stored = pdf_copies.get_pdf(response_id, site_ids=me.site_ids, actor=me.actor)
+    db.session.commit()  # the download's audit event
+    return Response(
+        stored.chunks(),
+        mimetype="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="{stored.filename}"',
+            "Content-Length": str(stored.size_bytes),
+            "X-Content-SHA256": stored.sha256,
+        },
+    )
+
+
+@bp.get("/sites/<site_code>/binder.zip")
+def site_binder(site_code: str) -> Response:
+    return _binder(site_code, None)
+
+
+@bp.get("/sites/<site_code>/participants/<study_id>/binder.zip")
+def participant_binder(site_code: str, study_id: str) -> Response:
+    return _binder(site_code, study_id)
+
+
+def _binder(site_code: str, study_id: str | None) -> Response:
+    me = _me()
+    # Spooled: small binders stay in memory, large ones go to disk, never all at once in RAM.
+    spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115
+    try:
+        summary = pdf_copies.write_binder(
+            spool,
+            site_code=site_code,
+            site_ids=me.site_ids,
+            actor=me.actor,
+            participant_study_id=study_id,
+        )
+    except BaseException:
+        spool.close()
+        raise
+    db.session.commit()  # the export's audit event
+    size = spool.tell()
+    spool.seek(0)
+    return Response(
+        stream_with_context(_stream(spool)),
+        mimetype="application/zip",
+        headers={
+            "Content-Disposition": f'attachment; filename="{summary.filename}"',
+            "Content-Length": str(size),
+        },
+    )
+
+
+def _stream(spool: IO[bytes]) -> Iterator[bytes]:
+    try:
+        while chunk := spool.read(CHUNK):
+            yield chunk
+    finally:
+        spool.close()
+
+
+@bp.route("/verify", methods=["GET", "POST"])
+def verify() -> tuple[str, int] | str:
+    me = _me()
+    form = VerifyForm()
+    if not form.validate_on_submit():
+        status = 400 if request.method == "POST" else 200
+        return render_template("monitor/verify.html", form=form, nav="verify"), status
+    data = form.pdf.data.read()
+    if not data:
+        abort(400)
+    verdict = pdf_copies.verify(data, actor=me.actor)
+    db.session.commit()  # the check's audit event
+    return render_template(
+        "monitor/verify.html",
+        form=VerifyForm(formdata=None),
+        verdict=verdict,
+        findings=[finding(problem) for problem in verdict.problems],
+        filename=form.pdf.data.filename,
+        nav="verify",
+    )
