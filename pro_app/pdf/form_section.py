@@ -227,7 +227,9 @@ def _timer_group(
         FieldLine(
             both(language, lambda: _("Pauses (from–to, m:ss)")),
             both(language, lambda: _("None")) if not pauses else Line(pause_text),
-            notes=(both(language, lambda: _("%(num)s pauses", num=len(pauses))),) if pauses else (),
+            notes=(both(language, lambda: _("Number of pauses: %(num)s", num=len(pauses))),)
+            if pauses
+            else (),
         ),
         FieldLine(
             both(language, lambda: _("Elapsed time (m:ss)")),
