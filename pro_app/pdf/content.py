@@ -6,24 +6,23 @@ a record whose stored hash no longer matches its content, so a PDF never certifi
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from functools import singledispatch
 from typing import Any
 
-from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from pro_app.extensions import db
 from pro_app.i18n import LANGUAGE_NAMES
 from pro_app.models import Response, StaffUser
 from pro_app.pdf.document import Line, RecordDocument, Row, ScoreLine, Section, Signer
+from pro_app.pdf.form_section import form_section
+from pro_app.pdf.lines import ENGLISH, both, pair
 from pro_app.questionnaire.catalog import Catalog
 from pro_app.questionnaire.definitions import ChoiceInstrument
+from pro_app.questionnaire.form_definitions import FormInstrument
 from pro_app.questionnaire.textpacks import TextPack
 from pro_app.services.canonical import canonical_json, sha256_of
 from pro_app.services.sealing import canonical_record
-
-ENGLISH = "en"
 
 
 class RecordAltered(RuntimeError):
@@ -32,21 +31,6 @@ class RecordAltered(RuntimeError):
 
 class UnsupportedInstrument(RuntimeError):
     """No section builder is registered for this kind of instrument."""
-
-
-def both(language: str, make: Callable[[], str]) -> Line:
-    """`make()` (which calls gettext) in the record's language, and in English alongside."""
-    with force_locale(language):
-        text = make()
-    if language.startswith(ENGLISH):
-        return Line(text)
-    with force_locale(ENGLISH):
-        return Line(text, make())
-
-
-def pair(language: str, zh: str, en: str) -> Line:
-    """A data-file string that comes in both languages (site names, item topics, score labels)."""
-    return Line(en) if language.startswith(ENGLISH) else Line(zh, en)
 
 
 def record_document(response: Response, catalog: Catalog, signer: Signer) -> RecordDocument:
@@ -128,6 +112,10 @@ def build_section(
     def _(instrument: WalkTestInstrument, response, catalog, wording_available) -> Section: ...
     """
     raise UnsupportedInstrument(f"no PDF section for instrument {type(instrument).__name__}")
+
+
+# A log such as the 6MWT: the worksheet by screen, the walk timer, then the computed values.
+build_section.register(FormInstrument, form_section)
 
 
 @build_section.register

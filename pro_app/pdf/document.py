@@ -45,6 +45,38 @@ class ScoreLine:
 
 
 @dataclass(frozen=True)
+class FieldLine:
+    """One field of a log (or one computed value): its label, its value as read, and notes.
+
+    `state` is "answered", "blank" (shown as —) or "not_applicable" (the field did not apply);
+    `flag` marks a value to look at (an unusual value confirmed at entry, a value below a limit);
+    `main` prints a key result (the distance, the reference values) larger."""
+
+    label: Line
+    value: Line
+    state: str = "answered"
+    notes: tuple[Line, ...] = ()
+    flag: bool = False
+    main: bool = False
+
+
+@dataclass(frozen=True)
+class FieldGroup:
+    """Fields under one title, as grouped on the form."""
+
+    title: Line
+    fields: tuple[FieldLine, ...]
+
+
+@dataclass(frozen=True)
+class Part:
+    """One screen of a log (before the walk, the walk, after the walk) with its groups."""
+
+    heading: Line
+    groups: tuple[FieldGroup, ...]
+
+
+@dataclass(frozen=True)
 class Section:
     """The instrument-specific part of a record; built by one function per kind of instrument."""
 
@@ -56,6 +88,9 @@ class Section:
     scores_heading: Line
     scores: tuple[ScoreLine, ...]
     score_notes: tuple[Line, ...] = ()
+    # A log (kind "form"): the worksheet by screen, and the computed values, instead of rows/scores.
+    parts: tuple[Part, ...] = ()
+    computed: tuple[FieldGroup, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,17 @@ def pdftotext(data: bytes) -> str:
     return result.stdout.decode()
 
 
+def pdftotext_layout(data: bytes) -> str:
+    """The page as laid out (columns side by side): a label and its value on one line."""
+    result = subprocess.run(
+        ["pdftotext", "-layout", "-enc", "UTF-8", "-", "-"],
+        input=data,
+        capture_output=True,
+        check=True,
+    )
+    return result.stdout.decode()
+
+
 def pypdf_text(data: bytes) -> str:
     return "\n".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(data)).pages)
 
