@@ -23,7 +23,7 @@ from pro_app.questionnaire import walktest
 from pro_app.questionnaire.catalog import catalog
 from pro_app.questionnaire.form_definitions import FormInstrument, Screen
 from pro_app.questionnaire.formcheck import Finding, RawValue, applies, is_blank
-from pro_app.services import answering, form_entry, sealing
+from pro_app.services import answering, form_entry
 
 Page = str | tuple[str, int] | WerkzeugResponse | tuple[WerkzeugResponse, int]
 
@@ -224,15 +224,7 @@ def review(ctx: PatientContext, instrument: FormInstrument) -> Page:
 def submit(ctx: PatientContext, instrument: FormInstrument) -> Page:
     if request.method == "POST":
         try:
-            sealing.submit(
-                ctx.visit,
-                instrument,
-                catalog(),
-                language=_language(),
-                actor=ctx.actor,
-                staff=ctx.staff,
-                entry_reason=ctx.entry_reason,
-            )
+            ctx.seal(instrument, _language())
         except AlreadySubmitted:
             db.session.rollback()
         except RecordIncomplete:

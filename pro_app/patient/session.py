@@ -21,9 +21,10 @@ from pro_app.auth.access import current_staff
 from pro_app.config import Settings
 from pro_app.errors import PatientSessionMissing, StaffEntryEnded
 from pro_app.extensions import db
-from pro_app.models import Participant, Role, StaffUser, Visit, VisitLink
+from pro_app.models import Participant, Response, Role, StaffUser, Visit, VisitLink
 from pro_app.questionnaire.catalog import catalog
-from pro_app.services import links
+from pro_app.questionnaire.definitions import Instrument
+from pro_app.services import links, sealing
 
 _KEY = "patient_link"
 _STAFF_ENTRY = "staff_entry"
@@ -42,6 +43,18 @@ class PatientContext:
         if self.staff is not None:
             return self.staff.actor
         return f"participant:{self.participant.study_id}"
+
+    def seal(self, instrument: Instrument, language: str) -> Response:
+        """Seal this visit's instrument, attributed to whoever is entering (patient or staff)."""
+        return sealing.submit(
+            self.visit,
+            instrument,
+            catalog(),
+            language=language,
+            actor=self.actor,
+            staff=self.staff,
+            entry_reason=self.entry_reason,
+        )
 
 
 def settings() -> Settings:

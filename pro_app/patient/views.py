@@ -19,7 +19,7 @@ from pro_app.patient.session import PatientContext
 from pro_app.questionnaire.catalog import catalog
 from pro_app.questionnaire.definitions import ChoiceInstrument, Instrument
 from pro_app.questionnaire.form_definitions import FormInstrument
-from pro_app.services import answering, links, sealing
+from pro_app.services import answering, links
 
 Page = str | tuple[str, int] | WerkzeugResponse | tuple[WerkzeugResponse, int]
 
@@ -257,15 +257,7 @@ def submit(instrument_id: str) -> Page:
         return form_views.submit(ctx, instrument)
     if request.method == "POST":
         try:
-            sealing.submit(
-                ctx.visit,
-                instrument,
-                catalog(),
-                language=_language(),
-                actor=ctx.actor,
-                staff=ctx.staff,
-                entry_reason=ctx.entry_reason,
-            )
+            ctx.seal(instrument, _language())
         except AlreadySubmitted:
             db.session.rollback()
         else:
