@@ -144,12 +144,6 @@ class LinkAlreadyIssued(DomainError):
     status = 409
 
 
-class EntryReasonRequired(DomainError):
-    """Staff entering a record on a participant's behalf must say why (GCP attribution)."""
-
-    status = 400
-
-
 class NoActiveLink(DomainError):
     status = 409
 

@@ -7,7 +7,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from pro_app.errors import AlreadySubmitted, EntryReasonRequired, RecordIncomplete, TimerConflict
+from pro_app.errors import AlreadySubmitted, RecordIncomplete, TimerConflict
 from pro_app.extensions import db
 from pro_app.models import DraftAnswer, StaffUser, Visit
 from pro_app.questionnaire import formcheck, walktest
@@ -245,8 +245,6 @@ def sealed_content(
     entry_reason: str | None,
 ) -> SealedContent:
     """Check the whole form and compute its values; refuse an incomplete or unconfirmed form."""
-    if staff is not None and not (entry_reason or "").strip():
-        raise EntryReasonRequired()
     current = state(visit, instrument)
     if not current.complete:
         raise RecordIncomplete(

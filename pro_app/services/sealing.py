@@ -20,6 +20,7 @@ from pro_app.services import audit, form_entry
 from pro_app.services.answering import saved_answers, sealed_response
 from pro_app.services.canonical import sha256_of
 from pro_app.services.form_entry import SealedContent
+from pro_app.services.reasons import require_reason
 
 RENDER_PDF = "render_pdf"
 
@@ -38,6 +39,9 @@ def submit(
     existing = sealed_response(visit.id, instrument.id)
     if existing is not None:
         raise AlreadySubmitted(existing.id)
+    if staff is not None:
+        # GCP attribution: whoever enters on a participant's behalf says why, for every instrument.
+        entry_reason = require_reason(entry_reason, "entry_reason")
     drafts = saved_answers(visit.id, instrument.id)
     if isinstance(instrument, FormInstrument):
         content = form_entry.sealed_content(

@@ -83,3 +83,23 @@ def test_a_tampered_draft_value_is_refused_at_submit() -> None:
 def test_parse_choice_refuses_what_is_not_0_to_5(raw: str | None) -> None:
     with pytest.raises(InvalidAnswer):
         answering.parse_choice(catalog().instrument("mlhfq"), "mlhf01", raw)
+
+
+@pytest.mark.parametrize("reason", [None, "", "  "])
+def test_staff_sealing_an_mlhfq_must_say_why(reason: str | None) -> None:
+    from pro_app.errors import ReasonRequired
+    from tests.factories import make_staff
+
+    visit, mlhfq = _answered_visit()
+    staff = make_staff("coord-r")
+    with pytest.raises(ReasonRequired):
+        sealing.submit(
+            visit,
+            mlhfq,
+            catalog(),
+            language="en",
+            actor=staff.actor,
+            staff=staff,
+            entry_reason=reason,
+        )
+    assert db.session.scalars(select(Response)).all() == []

@@ -11,7 +11,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from pro_app import clock
-from pro_app.errors import AlreadySubmitted, EntryReasonRequired, RecordIncomplete
+from pro_app.errors import AlreadySubmitted, ReasonRequired, RecordIncomplete
 from pro_app.extensions import db
 from pro_app.models import (
     AuditEvent,
@@ -180,7 +180,7 @@ def test_staff_must_give_a_reason_to_submit(
 ) -> None:
     visit = visit_of(make_participant())
     fill_log(visit, staff=staff, actor="staff:nurse.li")
-    with pytest.raises(EntryReasonRequired):
+    with pytest.raises(ReasonRequired):
         _seal(visit, staff=staff, actor="staff:nurse.li", entry_reason=reason)
     assert db.session.scalars(select(Response)).all() == []
 
