@@ -165,7 +165,7 @@ def item(instrument_id: str, number: int) -> Page:
     if not 1 <= number <= len(instrument.items):
         abort(404)
     if answering.sealed_response(ctx.visit.id, instrument.id):
-        return redirect(url_for("patient.receipt", instrument_id=instrument.id))
+        return redirect(url_for("patient.receipt", instrument_id=instrument.id), 303)
     item = instrument.item(number)
     from_review = request.values.get("from") == "review"
     error = None
