@@ -128,7 +128,6 @@ def _choice_section(
     english = (
         None if language.startswith(ENGLISH) else catalog.textpacks.get((instrument.id, ENGLISH))
     )
-    tags = _score_tags(instrument, language)
     rows = []
     for item in instrument.items:
         value = response.answers.get(item.id)
@@ -140,7 +139,6 @@ def _choice_section(
                 answer="—" if value is None else str(value),
                 answer_note=None if value is None else _anchor(value, language, pack, english),
                 missing=value is None,
-                tags=tags.get(item.number, ()),
                 answered_in=(
                     LANGUAGE_NAMES.get(answered_in, answered_in)
                     if answered_in and answered_in != language
@@ -216,30 +214,31 @@ def _anchor(
     return Line(pack.anchors[value], english.anchors.get(value) if english else None)
 
 
-def _score_tags(instrument: ChoiceInstrument, language: str) -> dict[int, tuple[Line, ...]]:
-    """Item number -> the sub-scores it counts in (every item counts in the total)."""
-    tags: dict[int, list[Line]] = {}
-    for definition in instrument.scoring.scores:
-        if len(definition.items) == len(instrument.items):
-            continue
-        for number in definition.items:
-            tags.setdefault(number, []).append(
-                pair(language, definition.label_zh, definition.label_en)
-            )
-    return {number: tuple(lines) for number, lines in tags.items()}
+def item_ranges(numbers: list[int] | tuple[int, ...]) -> str:
+    """[2, 3, 4, 5, 6, 7, 12, 13] -> "2–7, 12, 13": the items a score sums, as a monitor reads them."""
+    spans: list[list[int]] = []
+    for number in sorted(numbers):
+        if spans and number == spans[-1][1] + 1:
+            spans[-1][1] = number
+        else:
+            spans.append([number, number])
+    return ", ".join(
+        str(a) if a == b else f"{a}, {b}" if b == a + 1 else f"{a}–{b}" for a, b in spans
+    )
 
 
 def _score_line(definition: Any, result: dict[str, Any] | None, language: str) -> ScoreLine:
     label = pair(language, definition.label_zh, definition.label_en)
     score_range = f"{definition.min}–{definition.max}"
+    items = item_ranges(definition.items)
     if result is None:
-        return ScoreLine(label, None, score_range, both(language, lambda: _("Not scored")))
+        return ScoreLine(label, None, score_range, both(language, lambda: _("Not scored")), items)
     value, missing = result.get("value"), int(result.get("missing", 0))
     if value is None:
         unanswered = both(
             language, lambda: _("Not computed: %(num)s of its items are unanswered.", num=missing)
         )
-        return ScoreLine(label, None, score_range, unanswered)
+        return ScoreLine(label, None, score_range, unanswered, items)
     shown = str(int(value)) if float(value).is_integer() else f"{value:.2f}"
     note = None
     if result.get("imputed"):
@@ -250,7 +249,7 @@ def _score_line(definition: Any, result: dict[str, Any] | None, language: str) -
                 num=missing,
             ),
         )
-    return ScoreLine(label, shown, score_range, note)
+    return ScoreLine(label, shown, score_range, note, items)
 
 
 def _missing_rule(instrument: ChoiceInstrument, recorded_version: str, language: str) -> Line:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 # Bump when the layout or the content of the document changes; stored with every PDF.
-TEMPLATE_VERSION = "pdf-1.0"
+TEMPLATE_VERSION = "pdf-1.1"
 
 TRIAL_ID = "NCT04992832"
 PROTOCOL_ID = "DFSC-2018(CR)-08"
@@ -29,7 +29,6 @@ class Row:
     answer: str
     answer_note: Line | None = None
     missing: bool = False
-    tags: tuple[Line, ...] = ()
     # Set when this item was answered in a language other than the record's.
     answered_in: str | None = None
 
@@ -42,6 +41,8 @@ class ScoreLine:
     value: str | None
     range: str
     note: Line | None = None
+    # The items the score sums, e.g. "2–7, 12, 13".
+    items: str = ""
 
 
 @dataclass(frozen=True)

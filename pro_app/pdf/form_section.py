@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
+from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from pro_app.i18n import LANGUAGE_NAMES
@@ -100,7 +101,7 @@ def form_section(
         computed=(
             _distance_group(worksheet, scores, catalog, language),
             _reference_group(instrument, scores, language),
-            _borg_group(answers.get("borg_scale") or {}, language),
+            _borg_group(instrument, answers.get("borg_scale") or {}, language),
         ),
     )
 
@@ -419,7 +420,7 @@ def _inputs(scores: Mapping[str, Any], language: str) -> Line:
     return both(language, text)
 
 
-def _borg_group(borg: Mapping[str, Any], language: str) -> FieldGroup:
+def _borg_group(instrument: FormInstrument, borg: Mapping[str, Any], language: str) -> FieldGroup:
     wording: Mapping[str, Any] = borg.get("wording") or {}
     shown_lines = [_wording_line(used, wording[used], language) for used in sorted(wording)]
     first, rest = (shown_lines[0], tuple(shown_lines[1:])) if shown_lines else (Line(DASH), ())
@@ -428,11 +429,25 @@ def _borg_group(borg: Mapping[str, Any], language: str) -> FieldGroup:
         (
             FieldLine(
                 both(language, lambda: _("Scale and version")),
-                Line(str(borg.get("version") or borg.get("name") or DASH)),
+                _scale_version(
+                    str(borg.get("version") or borg.get("name") or DASH), instrument, language
+                ),
             ),
             FieldLine(both(language, lambda: _("Scale wording shown")), first, notes=rest),
         ),
     )
+
+
+def _scale_version(stored: str, instrument: FormInstrument, language: str) -> Line:
+    """The sealed scale version; the built-in one (no site pack) is described in the record's
+    language too, with the stored English text alongside."""
+    if stored != instrument.borg.version_without_pack or language.startswith(ENGLISH):
+        return Line(stored)
+    with force_locale(language):
+        described = _(
+            "Borg CR10, numbers 0 to 10 in steps of 0.5; wording not shown (no site text pack)"
+        )
+    return Line(described, stored)
 
 
 def _wording_line(used: str, pack: Mapping[str, Any] | None, language: str) -> Line:

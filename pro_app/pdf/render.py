@@ -134,6 +134,8 @@ class Renderer:
                 # can neither end the CSS string nor the <style> element.
                 page_label=Markup(page_counter_css(words["page"])),  # noqa: S704
                 demo_label=Markup(css_string(demo)),  # noqa: S704
+                head_label=Markup(css_string(running_head(doc))),  # noqa: S704
+                foot_label=Markup(css_string(running_foot(doc, words["record_hash"]))),  # noqa: S704
             )
 
     def render(self, doc: RecordDocument) -> bytes:
@@ -203,6 +205,19 @@ def _raise_on(problems: list[logging.LogRecord]) -> None:
     if problems:
         messages = "; ".join(sorted({record.getMessage() for record in problems}))
         raise RenderError(f"WeasyPrint reported: {messages}")
+
+
+def running_head(doc: RecordDocument) -> str:
+    """Top right of every page: whose record, which visit, which instrument and version."""
+    return (
+        f"{doc.study_id} · {doc.visit_name.text} · {doc.instrument_id.upper()} "
+        f"v{doc.record_version}"
+    )
+
+
+def running_foot(doc: RecordDocument, record_hash: Line) -> str:
+    """Bottom left of every page: the record hash (in English: it is read by tools and monitors)."""
+    return f"{record_hash.en or record_hash.text} {doc.record_sha256} · {doc.template_version}"
 
 
 def page_counter_css(label: Line) -> str:

@@ -68,20 +68,22 @@ def test_chinese_record_shows_answers_scores_and_identity_as_text(
             and "[Demo]Question1:swellinginanklesorlegs" in plain
         )
         assert "【演示】第21题：情绪低落" in plain
-        assert "0完全没有" in plain and "5非常大" in plain
+        # A labelled answer carries its label after the wording, in both languages.
+        assert "【演示】第1题：脚踝或腿部肿胀—完全没有" in plain and "legs—Notatall" in plain
+        assert "【演示】第6题：夜间睡眠—非常大" in plain and "sleep—Agreatdeal" in plain
         assert "Totalscore" in plain and "Physicaldimension" in plain and "0–105" in plain
         # The demo banner, in both languages.
-        assert "演示文本（未安装授权问卷文本）" in plain and "Demowording" in plain
+        assert "演示文本，不是授权的问卷文本" in plain and "Demowording" in plain
         assert "演示签名" in plain
-    # Scores next to their labels and ranges, as laid out on the page.
+    # Each line of the answer list reads: item number, answer, wording; in item order.
+    rows = re.findall(r"^(\d+) (\d|—) 【演示】第(\d+)题", pypdf_text(data), re.MULTILINE)
+    assert [(int(n), int(a)) for n, a, _ in rows] == list(enumerate(ANSWERS, start=1))
+    assert all(n == m for n, _, m in rows)
+    # Scores: label, value, range and the items each sums, on one line.
     assert record.scores["total"]["value"] == 40 and record.scores["physical"]["value"] == 21
-    laid_out = squeeze(pdftotext(data))
-    assert (
-        "总分400–105" in laid_out and "躯体维度210–40" in laid_out and "情绪维度50–25" in laid_out
-    )
-    # Answers read in item order on the page (not just present somewhere).
-    rows = re.findall(r"【演示】第(\d+)题", pdftotext(data))
-    assert [int(n) for n in rows] == list(range(1, 22))
+    lines = pypdf_text(data).splitlines()
+    for score in ("总分 40 0–105 1–21", "躯体维度 21 0–40 2–7, 12, 13", "情绪维度 5 0–25 17–21"):
+        assert score in lines, score
 
 
 def test_english_record_is_in_english_only(
@@ -96,14 +98,14 @@ def test_english_record_is_in_english_only(
         "Baseline(Day0)",
         "SiteSEH",
         "[Demo]Question21:feelingdepressed",
-        "Totalscore1050–105",
-        "Physicaldimension400–40",
-        "Emotionaldimension250–25",
+        "Totalscore1050–1051–21",
+        "Physicaldimension400–402–7,12,13",
+        "Emotionaldimension250–2517–21",
         "25Nov202610:00ChinaStandardTime",
         "Page1of",
         "Demowording",
         "Demosignature",
-        "Thisdocumentwasproducedby",
+        "PRIME-PROmadethiscopyfromthesealedrecord",
     ):
         assert expected in plain, expected
     assert not re.search(r"[\u4e00-\u9fff]", pdftotext(data)), "Chinese text in an English record"
@@ -115,11 +117,16 @@ def test_unanswered_item_is_blank_and_its_scores_are_not_computed(
     answers: list[int | None] = [2] * 21
     answers[16] = None  # item 17: emotional and total
     record = seal_record(answers, language="zh_Hans")
-    plain = squeeze(pdftotext(_pdf(pipeline, record)))
-    assert "未回答Notanswered" in plain and "—" in plain
+    data = _pdf(pipeline, record)
+    plain = squeeze(pdftotext(data))
+    lines = pypdf_text(data).splitlines()
+    # The item shows a dash for its answer, and says so in both languages.
+    assert "17 — 【演示】第17题：觉得拖累家人 — 未回答" in lines
+    assert "[Demo] Question 17: being a burden — Not answered" in lines
     assert "未计算：有1个条目未回答。" in plain  # total and emotional
     assert plain.count("未计算：有1个条目未回答。") == 2
-    assert "躯体维度160–40" in plain
+    assert "总分 — 0–105 1–21" in lines and "情绪维度 — 0–25 17–21" in lines
+    assert "躯体维度 16 0–40 2–7, 12, 13" in lines
 
 
 def test_a_correction_shows_its_version_reason_and_staff(
@@ -136,6 +143,21 @@ def test_a_correction_shows_its_version_reason_and_staff(
     assert correction.record_sha256 in plain
     original_plain = squeeze(pdftotext(_pdf(pipeline, original)))
     assert "1·原始记录" in original_plain and "更正原因" not in original_plain
+
+
+@pytest.mark.parametrize(
+    ("numbers", "shown"),
+    [
+        ((2, 3, 4, 5, 6, 7, 12, 13), "2–7, 12, 13"),
+        ((4, 5, 9), "4, 5, 9"),
+        ((17, 18, 19, 20, 21), "17–21"),
+        ((1, 3, 5), "1, 3, 5"),
+        ((9,), "9"),
+        ((), ""),
+    ],
+)
+def test_a_score_lists_the_items_it_sums(numbers: tuple[int, ...], shown: str) -> None:
+    assert content.item_ranges(numbers) == shown
 
 
 def test_nothing_about_treatment_allocation_is_printed(

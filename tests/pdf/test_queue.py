@@ -16,7 +16,7 @@ from pro_app.errors import PdfNotReady
 from pro_app.extensions import db
 from pro_app.models import AuditEvent, Job, JobStatus, PdfDocument, Response
 from pro_app.pdf import jobs
-from pro_app.pdf.document import RecordDocument
+from pro_app.pdf.document import TEMPLATE_VERSION, RecordDocument
 from pro_app.pdf.worker import RenderAndSign, SignedPdf, Worker
 from pro_app.services import pdf_copies
 from pro_app.services.sealing import enqueue_render
@@ -60,7 +60,7 @@ def test_submission_queues_a_job_and_the_worker_stores_the_signed_pdf_once(
     assert stored.sha256 == hashlib.sha256(stored.content).hexdigest()
     assert stored.size_bytes == len(stored.content) and stored.content.startswith(b"%PDF-")
     assert stored.signer_fingerprint == pipeline.key.info.fingerprint
-    assert stored.template_version == "pdf-1.0" and stored.demo_signature
+    assert stored.template_version == TEMPLATE_VERSION and stored.demo_signature
     db.session.refresh(job)
     assert job.status == JobStatus.DONE and job.finished_at == clock.utcnow() and job.attempts == 1
     assert "pdf.stored" in _actions()

@@ -114,6 +114,9 @@ def test_chinese_6mwt_record_is_made_by_the_worker_signed_and_readable(
             "无：本次即为基线访视。",
             "Borg量表",
             "否，仅显示数字（未安装研究中心文本包）",
+            # The built-in Borg scale version, in Chinese with the sealed English alongside.
+            "BorgCR10量表，0到10分，每档0.5分",
+            "BorgCR10,numbers0-10in0.5steps",
             "受试者本人",
         ):
             assert expected in plain, (extract.__name__, expected)
@@ -188,8 +191,9 @@ def test_english_staff_entered_6mwt_record_names_the_staff_and_summarises_the_ti
     data = _stored_pdf(pipeline, record)
     _compact(data, "en")
     # The common header: who entered it and why.
-    header = squeeze(pdftotext(data))
-    assert "EnteredbyStaffusercoord.liReason:transcribedfromthepaperworksheet" in header
+    header = squeeze(pdftotext_layout(data))
+    assert "EnteredbyStaffusercoord.li" in header
+    assert "Reasontranscribedfromthepaperworksheet" in header
     # Each field on one line with its value, as laid out on the page.
     plain = squeeze(pdftotext_layout(data))
     for expected in (
