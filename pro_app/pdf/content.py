@@ -128,10 +128,15 @@ def _choice_section(
     english = (
         None if language.startswith(ENGLISH) else catalog.textpacks.get((instrument.id, ENGLISH))
     )
+    # A correction marks each answer that differs from the version it replaces.
+    superseded = (
+        db.session.get(Response, response.supersedes_id) if response.supersedes_id else None
+    )
     rows = []
     for item in instrument.items:
         value = response.answers.get(item.id)
         answered_in = response.item_languages.get(item.id)
+        before = superseded.answers.get(item.id) if superseded is not None else value
         rows.append(
             Row(
                 number=str(item.number),
@@ -139,6 +144,7 @@ def _choice_section(
                 answer="—" if value is None else str(value),
                 answer_note=None if value is None else _anchor(value, language, pack, english),
                 missing=value is None,
+                previous=None if before == value else ("—" if before is None else str(before)),
                 answered_in=(
                     LANGUAGE_NAMES.get(answered_in, answered_in)
                     if answered_in and answered_in != language

@@ -29,6 +29,8 @@ class Row:
     answer: str
     answer_note: Line | None = None
     missing: bool = False
+    # In a correction: the answer in the version it replaces, when it differs.
+    previous: str | None = None
     # Set when this item was answered in a language other than the record's.
     answered_in: str | None = None
 

@@ -31,6 +31,7 @@ def _words() -> dict[str, str]:
         "original": _("Original record"),
         "correction": _("Correction"),
         "corrects": _("Replaces version"),
+        "was": _("was"),
         "correction_reason": _("Reason for the correction"),
         "record_hash": _("Record SHA-256"),
         "textpack_hash": _("Text pack SHA-256"),

@@ -135,7 +135,14 @@ def test_a_correction_shows_its_version_reason_and_staff(
     original = seal_record([2] * 21, language="zh_Hans")
     staff = make_staff("coord.wang")
     correction = make_correction(original, staff, "受试者在纸质问卷上第3题选了4", {"mlhf03": 4})
-    plain = squeeze(pdftotext(_pdf(pipeline, correction)))
+    data = _pdf(pipeline, correction)
+    plain = squeeze(pdftotext(data))
+    # The changed answer says what it was; an unchanged one says nothing more.
+    lines = pypdf_text(data).splitlines()
+    assert "3 4 【演示】第3题：走路和爬楼梯 · 原为 2" in lines
+    assert "[Demo] Question 3: walking and stairs · was 2" in lines
+    assert "2 2 【演示】第2题：白天需要坐下或躺下休息" in lines
+    assert plain.count("原为") == 1
     assert "记录版本" in plain and "2·更正" in plain and "替代版本1" in plain
     assert "更正原因" in plain and "受试者在纸质问卷上第3题选了4" in plain
     assert "研究人员" in plain and "coord.wang" in plain
@@ -303,7 +310,7 @@ def test_an_imputed_score_says_so(
         True,
     )
     plain = squeeze(pdftotext(pipeline.renderer.render(dataclasses.replace(doc, section=section))))
-    assert "情绪维度100–25" in plain
+    assert "情绪维度100–2517–21" in plain
     assert "1个未回答条目已用已回答条目的均值填补。" in plain
 
 
@@ -317,6 +324,7 @@ class _Plain:
     language: str
     scoring_version: str
     textpack_id: str
+    supersedes_id: int | None
 
     @classmethod
     def of(cls, record: object, **changes: object) -> _Plain:
