@@ -164,6 +164,9 @@ class Renderer:
             data = document.write_pdf(
                 pdf_variant=PDF_VARIANT,
                 output_intent=OUTPUT_INTENT,
+                # PDF/A needs a file ID in the trailer: the signature's revision (pyHanko) writes
+                # one. WeasyPrint's own would hash every object, compressing every stream twice.
+                pdf_identifier=False,
                 attachments=attachments or [],
                 finisher=_drop_info_producer,
             )

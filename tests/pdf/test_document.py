@@ -205,6 +205,9 @@ def test_signed_file_stays_pdfa_3b_and_carries_the_record(
     xmp = reader.trailer["/Root"]["/Metadata"].get_object().get_data().decode()
     assert re.search(r'pdfaid:part(="|>)3', xmp) and re.search(r'pdfaid:conformance(="|>)B', xmp)
     assert "/OutputIntents" in reader.trailer["/Root"]
+    # PDF/A: the (last) trailer carries a file identifier, two 16-byte strings.
+    first, second = reader.trailer["/ID"]
+    assert len(first) == 16 and len(second) == 16
     # PDF/A: an Info entry must equal its XMP twin. Signing rewrites XMP's Producer, so the Info
     # dictionary must not carry one of its own.
     info = reader.trailer["/Info"].get_object()

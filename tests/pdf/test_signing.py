@@ -262,3 +262,25 @@ def test_production_refuses_to_make_or_use_a_demo_certificate(tmp_path: Path) ->
     generate_demo_certificate(Path(production.pdf_cert_file))
     with pytest.raises(SigningError, match="refuses the demo"):
         load_signing_key(production)
+
+
+def test_the_signature_space_is_reserved_from_the_certificates(
+    app_ctx: Flask, seal_record: SealRecord, pipeline: RenderAndSign
+) -> None:
+    """The space for the signature comes from the certificate sizes (no dry-run signature): even,
+    as pyHanko needs, big enough for the container, and not much bigger."""
+    key = pipeline.key
+    reserved = key.bytes_reserved
+    assert reserved % 2 == 0
+    record = seal_record()
+    signed = sign_pdf(
+        pipeline.renderer.render(pipeline.prepare(record)),
+        key,
+        record_sha256=record.record_sha256,
+        location="x",
+    )
+    contents = PdfFileReader(io.BytesIO(signed)).embedded_signatures[0].sig_object["/Contents"]
+    assert contents[:2] == b"\x30\x82"  # a DER SEQUENCE with a two-byte length
+    used = 4 + int.from_bytes(contents[2:4], "big")
+    # pyHanko counts the room in hex digits, two per byte of the container.
+    assert len(contents) * 2 == reserved and used <= len(contents) < used + 2048
