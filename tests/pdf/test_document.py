@@ -167,6 +167,18 @@ def test_a_score_lists_the_items_it_sums(numbers: tuple[int, ...], shown: str) -
     assert content.item_ranges(numbers) == shown
 
 
+def test_free_text_prints_as_written_and_cannot_change_the_layout(
+    app_ctx: Flask, seal_record: SealRecord, pipeline: RenderAndSign
+) -> None:
+    """Markup in a reason is text, not HTML; a pasted tab does not jump to another column."""
+    original = seal_record([2] * 21, language="zh_Hans")
+    staff = make_staff("coord.zhou")
+    reason = '纸质问卷<b>第3题</b>\t选了4 & "已核对"'
+    correction = make_correction(original, staff, reason, {"mlhf03": 4})
+    lines = pypdf_text(_pdf(pipeline, correction)).splitlines()
+    assert '更正原因 纸质问卷<b>第3题</b> 选了4 & "已核对"' in lines
+
+
 def test_nothing_about_treatment_allocation_is_printed(
     app_ctx: Flask, seal_record: SealRecord, pipeline: RenderAndSign
 ) -> None:
