@@ -19,7 +19,7 @@ def _words() -> dict[str, str]:
         "to": _("to"),
         "instrument": _("Questionnaire"),
         "textpack": _("Text pack"),
-        "language": _("Language of the record"),
+        "language": _("Record language"),
         "entered_by": _("Entered by"),
         "by_participant": _("The participant"),
         "by_staff": _("Staff user"),
