@@ -44,9 +44,7 @@ def record_document(response: Response, catalog: Catalog, signer: Signer) -> Rec
         raise RecordAltered(
             f"record {response.id}: stored content does not match its sealed SHA-256"
         )
-    superseded = (
-        db.session.get(Response, response.supersedes_id) if response.supersedes_id else None
-    )
+    superseded = _superseded(response)
     instrument = catalog.instrument(response.instrument_id)
     language = response.language
     try:
@@ -129,9 +127,7 @@ def _choice_section(
         None if language.startswith(ENGLISH) else catalog.textpacks.get((instrument.id, ENGLISH))
     )
     # A correction marks each answer that differs from the version it replaces.
-    superseded = (
-        db.session.get(Response, response.supersedes_id) if response.supersedes_id else None
-    )
+    superseded = _superseded(response)
     rows = []
     for item in instrument.items:
         value = response.answers.get(item.id)
@@ -197,6 +193,11 @@ def _choice_section(
             _missing_rule(instrument, response.scoring_version, language),
         ),
     )
+
+
+def _superseded(response: Response) -> Response | None:
+    """The version a correction replaces (None for an original record)."""
+    return db.session.get(Response, response.supersedes_id) if response.supersedes_id else None
 
 
 def _item_text(

@@ -111,6 +111,28 @@ def test_english_record_is_in_english_only(
     assert not re.search(r"[\u4e00-\u9fff]", pdftotext(data)), "Chinese text in an English record"
 
 
+def test_every_page_names_the_record_and_the_scores_stay_on_one_page(
+    app_ctx: Flask, seal_record: SealRecord, pipeline: RenderAndSign
+) -> None:
+    record = seal_record(language="zh_Hans", study_id="PRIME-009")
+    pages = [page.extract_text() for page in PdfReader(io.BytesIO(_pdf(pipeline, record))).pages]
+    assert len(pages) == 2
+    for number, page_text in enumerate(pages, start=1):
+        assert "PRIME-009 · 基线（第0天） · MLHFQ v1" in page_text, number
+        assert f"Record SHA-256 {record.record_sha256}" in page_text, number
+        assert f"第{number}页，共2页 · Page {number} of 2" in page_text, number
+        assert "演示 · DEMO" in page_text, number
+    english = seal_record([5] * 21, language="en", study_id="PRIME-010")
+    pages = [page.extract_text() for page in PdfReader(io.BytesIO(_pdf(pipeline, english))).pages]
+    with_scores = [
+        i
+        for i, page_text in enumerate(pages)
+        for label in ("Total score", "Physical dimension", "Emotional dimension")
+        if label in page_text
+    ]
+    assert len(set(with_scores)) == 1 and len(with_scores) == 3
+
+
 def test_unanswered_item_is_blank_and_its_scores_are_not_computed(
     app_ctx: Flask, seal_record: SealRecord, pipeline: RenderAndSign
 ) -> None:
