@@ -33,7 +33,7 @@ def create_app(overrides: dict[str, Any] | None = None, settings: Settings | Non
 def register_catalog(app: Flask, settings: Settings) -> None:
     from pro_app.questionnaire.catalog import load_catalog
 
-    catalog = load_catalog(settings.textpack_dir)
+    catalog = load_catalog(settings.textpack_dir, settings.instruments_dir)
     if settings.is_production and catalog.demo_packs:
         names = ", ".join(sorted(pack.path.name for pack in catalog.demo_packs))
         raise ConfigError(
@@ -44,11 +44,13 @@ def register_catalog(app: Flask, settings: Settings) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from pro_app import database, i18n
+    from pro_app import database
     from pro_app.extensions import babel, csrf, db, migrate
+    from pro_app.web import i18n, unit_of_work
 
     database.configure_engines()
     db.init_app(app)
+    unit_of_work.init_app(app)
     migrate.init_app(app, db, directory=str(REPO_ROOT / "pro_app" / "migrations"))
     csrf.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=lambda: "UTC")
@@ -74,21 +76,21 @@ def register_cli(app: Flask) -> None:
 
 
 def register_error_pages(app: Flask) -> None:
-    from pro_app import errorpages
+    from pro_app.web import errorpages
 
     errorpages.init_app(app)
 
 
 def register_security(app: Flask) -> None:
-    from pro_app import security
+    from pro_app.web import security
 
     security.init_app(app)
 
 
 def register_templates(app: Flask) -> None:
-    from pro_app import formatting
+    from pro_app.web import templating
 
-    formatting.init_app(app)
+    templating.init_app(app)
 
 
 def register_pdf_worker(app: Flask, settings: Settings) -> None:

@@ -13,11 +13,10 @@ from pro_app import clock
 from pro_app.auth.cli import staff_cli
 from pro_app.errors import DomainError, EnrolmentError
 from pro_app.extensions import db
+from pro_app.languages import LANGUAGES
 from pro_app.models import Role, Sex, Site, Visit
 from pro_app.pdf.cli import pdf_cli
 from pro_app.questionnaire.catalog import catalog
-from pro_app.questionnaire.form_definitions import FormInstrument
-from pro_app.questionnaire.textpacks import LANGUAGES
 from pro_app.services import accounts, audit, enrolment, export, links
 
 CLI_ACTOR = "system:cli"
@@ -191,18 +190,16 @@ def check_instruments() -> None:
         kind = "DEMO wording" if pack.demo else "licensed"
         identity = f"{pack.pack_id} sha256 {pack.sha256[:12]}…"
         click.echo(f"  {instrument_id}/{language}: {identity} {kind}")
-    for instrument in loaded.instruments.values():
-        if not isinstance(instrument, FormInstrument):
-            continue
-        for language in LANGUAGES:
-            scale = instrument.borg.scale
-            found = loaded.scale_pack(scale, language)
-            shown = (
-                f"{found.pack_id} sha256 {found.sha256[:12]}… ({found.scale_version})"
-                if found
-                else "not installed: numbers only"
-            )
-            click.echo(f"  {instrument.id} {scale}/{language}: {shown}")
+    for instrument_id, scales in loaded.scales.items():
+        for scale in scales:
+            for language in LANGUAGES:
+                found = loaded.scale_pack(scale, language)
+                shown = (
+                    f"{found.pack_id} sha256 {found.sha256[:12]}… ({found.scale_version})"
+                    if found
+                    else "not installed: numbers only"
+                )
+                click.echo(f"  {instrument_id} {scale}/{language}: {shown}")
     click.echo(f"schedule {loaded.schedule.version}: {', '.join(loaded.schedule.codes)}")
 
 

@@ -35,6 +35,7 @@ class Settings:
     database_url: str
     secret_key: str
     textpack_dir: Path
+    instruments_dir: Path
     base_url: str
     link_grace_days: int
     idle_minutes: int
@@ -54,6 +55,7 @@ class Settings:
             ),
             secret_key=env.get("PRO_SECRET_KEY") or _secret_key(instance_dir),
             textpack_dir=Path(env.get("PRO_TEXTPACK_DIR", str(instance_dir / "textpacks"))),
+            instruments_dir=Path(env.get("PRO_INSTRUMENTS_DIR", str(REPO_ROOT / "instruments"))),
             base_url=env.get("PRO_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
             link_grace_days=int(env.get("PRO_LINK_GRACE_DAYS", "0")),
             idle_minutes=int(env.get("PRO_IDLE_MINUTES", "15")),

@@ -1,24 +1,27 @@
-"""Dates and times as people read them: 2026年11月25日 / 25 Nov 2026, always with the zone."""
+"""How values read to people: dates and times with the zone written out (2026年11月25日 /
+25 Nov 2026), numbers with their units, durations. Pure formatters shared by pages and PDFs."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
-from urllib.parse import urlencode
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_time
-from flask import Flask, request
 from flask_babel import get_locale, gettext
 from markupsafe import Markup, escape
 
-from pro_app.i18n import LANGUAGE_NAMES, html_lang
+from pro_app.languages import is_chinese
+
+if TYPE_CHECKING:
+    from pro_app.questionnaire.worksheet import WorksheetField
 
 # Babel's generic names are not what a Shanghai clinic says; other zones use Babel's.
 _ZONE_NAMES = {"Asia/Shanghai": {"zh": "北京时间", "en": "China Standard Time"}}
 
 
 def _lang(locale: str | None) -> str:
-    return "zh" if (locale or str(get_locale())).startswith("zh") else "en"
+    return "zh" if is_chinese(locale or str(get_locale())) else "en"
 
 
 def day(value: date, locale: str | None = None) -> str:
@@ -50,30 +53,72 @@ def moment(value: datetime, timezone: str, locale: str | None = None) -> str:
     return f"{day(local.date(), 'en')} {clock_time} {zone_name(timezone, 'en')}"
 
 
+def local_time(value: datetime, timezone: str, locale: str | None = None) -> str:
+    """Date and time in the site's zone, compact (a table heading names the zone once)."""
+    local = value.astimezone(ZoneInfo(timezone))
+    return f"{day(local.date(), locale)} {local:%H:%M:%S}"
+
+
 def utc_moment(value: datetime) -> str:
     return value.astimezone(ZoneInfo("UTC")).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
-def switch_language_url(language: str) -> str:
-    """This page again in another language (answers are on the server, so nothing is lost)."""
-    args = {key: value for key, value in request.args.items() if key != "lang"}
-    args["lang"] = language
-    return f"{request.path}?{urlencode(args)}"
+# --- numbers and worksheet values ---------------------------------------------------------------
 
 
-def init_app(app: Flask) -> None:
-    app.add_template_filter(day, "day")
-    app.add_template_filter(window, "window")
-    app.add_template_filter(moment, "moment")
-    app.add_template_filter(utc_moment, "utc_moment")
+def number(value: Any) -> str:
+    """60.0 reads as 60, 12.5 as 12.5."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
 
-    @app.context_processor
-    def _locale_helpers() -> dict[str, object]:
-        locale = str(get_locale())
-        return {
-            "locale": locale,
-            "html_lang": html_lang(locale),
-            "language_names": LANGUAGE_NAMES,
-            "switch_language_url": switch_language_url,
-            "demo_wording": bool(app.extensions["pro_catalog"].demo_packs),
-        }
+
+def with_unit(value: Any, form_field: WorksheetField, locale: str) -> str:
+    """70 kg, 70公斤, 95%: Chinese units and % follow the number without a space."""
+    unit = form_field.unit(locale)
+    if not unit:
+        return number(value)
+    if unit == "%" or (is_chinese(locale) and not unit.isascii()):
+        return f"{number(value)}{unit}"
+    return f"{number(value)} {unit}"
+
+
+def duration(seconds: int, locale: str) -> str:
+    minutes, rest = divmod(int(seconds), 60)
+    if is_chinese(locale):
+        return f"{minutes}分{rest}秒"
+    return f"{minutes} min {rest} s"
+
+
+def clock_text(seconds: float) -> str:
+    """Time since the start as m:ss, as on the timer."""
+    minutes, rest = divmod(int(seconds), 60)
+    return f"{minutes}:{rest:02d}"
+
+
+def input_text(form_field: WorksheetField, value: Any) -> str:
+    """A saved value as it goes back into its input box."""
+    if value is None:
+        return ""
+    if form_field.type in ("integer", "decimal", "scale"):
+        return number(value)
+    return str(value)
+
+
+def display(form_field: WorksheetField, value: Any, locale: str) -> str:
+    """A saved value as a person reads it on the review page and in the PDF."""
+    if value is None or value == [] or value == "":
+        return ""
+    if form_field.type == "choice":
+        option = form_field.option(value)
+        return option.label(locale) if option else str(value)
+    if form_field.type == "multi":
+        labels = [o.label(locale) for o in form_field.options if o.value in value]
+        return ("、" if is_chinese(locale) else ", ").join(labels)
+    if form_field.type == "date":
+        return day(date.fromisoformat(value), locale)
+    if form_field.type == "duration":
+        return duration(value, locale)
+    if form_field.type in ("integer", "decimal"):
+        return with_unit(value, form_field, locale)
+    return number(value) if form_field.type == "scale" else str(value)

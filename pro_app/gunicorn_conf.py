@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from pro_app.security import RedactTokens
+from pro_app.web.security import RedactTokens
 
 accesslog = "-"
 # %(U)s is the path without the query; the filter below removes tokens from it.

@@ -6,8 +6,9 @@ from typing import Any
 
 from pro_app.models import Response, StaffUser, Visit
 from pro_app.questionnaire.catalog import catalog
-from pro_app.questionnaire.form_definitions import FormInstrument
-from pro_app.services import form_entry, sealing
+from pro_app.questionnaire.kinds.worksheet import confirm_token
+from pro_app.questionnaire.worksheet import Worksheet
+from pro_app.services import sealing, worksheet_entry
 
 # A plausible complete log: 7 laps of 60 m + 12 m = 432 m, nothing unusual.
 GOOD: dict[str, dict[str, Any]] = {
@@ -42,9 +43,9 @@ GOOD: dict[str, dict[str, Any]] = {
 }
 
 
-def sixmwt() -> FormInstrument:
+def sixmwt() -> Worksheet:
     instrument = catalog().instrument("sixmwt")
-    assert isinstance(instrument, FormInstrument)
+    assert isinstance(instrument, Worksheet)
     return instrument
 
 
@@ -65,17 +66,17 @@ def fill_log(
     language: str = "zh_Hans",
     confirm_all: bool = True,
     **overrides: Any,
-) -> dict[str, form_entry.ScreenOutcome]:
+) -> dict[str, worksheet_entry.ScreenOutcome]:
     """Save every screen; with `confirm_all`, say yes to every unusual value, as a person would."""
     instrument = sixmwt()
     outcomes = {}
     for screen_id, raw in screens_with(**overrides).items():
-        outcome = form_entry.save_screen(
+        outcome = worksheet_entry.save_screen(
             visit, instrument, screen_id, raw, language=language, actor=actor, staff=staff
         )
         if confirm_all and outcome.warnings:
-            tokens = [form_entry.confirm_token(w) for w in outcome.warnings]
-            outcome = form_entry.save_screen(
+            tokens = [confirm_token(w) for w in outcome.warnings]
+            outcome = worksheet_entry.save_screen(
                 visit,
                 instrument,
                 screen_id,

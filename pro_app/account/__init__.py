@@ -2,8 +2,8 @@
 
 from flask import Blueprint
 
-from pro_app import errorpages
-from pro_app.auth.access import ALL_ROLES, require_role
+from pro_app.web import errorpages
+from pro_app.web.access import ALL_ROLES, require_role
 
 bp = Blueprint("account", __name__, url_prefix="/staff")
 bp.before_request(require_role(*ALL_ROLES))

@@ -7,7 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, StringField
 from wtforms.validators import EqualTo, InputRequired, Length
 
-from pro_app.i18n import SUPPORTED
+from pro_app.languages import LANGUAGES
 
 
 class PasswordChangeForm(FlaskForm):
@@ -48,4 +48,4 @@ class LanguageForm(FlaskForm):
 
     def chosen(self) -> str | None:
         value = self.language.data
-        return value if value in SUPPORTED else None
+        return value if value in LANGUAGES else None

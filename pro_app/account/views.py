@@ -9,12 +9,12 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from pro_app.account import bp
 from pro_app.account.forms import LanguageForm, PasswordChangeForm, TotpForm
-from pro_app.auth.access import current_staff, current_staff_session, home_for, safe_next
-from pro_app.errors import InputRejected, InvalidSecondFactor
-from pro_app.extensions import db
-from pro_app.forms import attach, has_errors
+from pro_app.errors import InvalidSecondFactor
 from pro_app.models import StaffUser
 from pro_app.services import accounts, roster
+from pro_app.web import unit_of_work
+from pro_app.web.access import current_staff, current_staff_session, home_for, safe_next
+from pro_app.web.forms import attempt, form_page, has_errors
 
 Page = str | tuple[str, int] | WerkzeugResponse
 PENDING_TOTP = "pending_totp_secret"
@@ -47,26 +47,19 @@ def profile() -> Page:
 def change_password() -> Page:
     staff = _me()
     form = PasswordChangeForm()
-    if form.validate_on_submit():
-        row = current_staff_session()
-        try:
-            accounts.change_own_password(
-                staff,
-                form.current_password.data or "",
-                form.password.data or "",
-                keep_session_id=row.id if row else None,
-            )
-        except InputRejected as exc:
-            db.session.rollback()
-            attach(form, exc)
-        else:
-            db.session.commit()
-            flash(_("Your password has been changed."), "ok")
-            return redirect(home_for(staff), 303)
-    failed = form.is_submitted() and has_errors(form)
-    return render_template("account/password.html", form=form, forced=staff.must_change_password), (
-        400 if failed else 200
-    )
+    row = current_staff_session()
+    if form.validate_on_submit() and attempt(
+        form,
+        lambda: accounts.change_own_password(
+            staff,
+            form.current_password.data or "",
+            form.password.data or "",
+            keep_session_id=row.id if row else None,
+        ),
+    ):
+        flash(_("Your password has been changed."), "ok")
+        return redirect(home_for(staff), 303)
+    return form_page("account/password.html", form, forced=staff.must_change_password)
 
 
 @bp.route("/account/two-step", methods=["GET", "POST"])
@@ -85,10 +78,8 @@ def two_step() -> Page:
         try:
             accounts.enable_totp(staff, secret, form.code.data or "")
         except InvalidSecondFactor:
-            db.session.rollback()
             error = _("That code is not right. Check the time on your phone and try the new code.")
         else:
-            db.session.commit()
             session.pop(PENDING_TOTP, None)
             flash(_("Two-step sign-in is on."), "ok")
             return redirect(url_for("account.profile"), 303)
@@ -108,9 +99,9 @@ def two_step_off() -> Page:
         try:
             accounts.disable_totp(staff, form.code.data or "")
         except InvalidSecondFactor:
-            db.session.rollback()
+            # Nothing changed: the refusal only shows as a message on the next page.
+            unit_of_work.discard()
         else:
-            db.session.commit()
             flash(_("Two-step sign-in is off."), "ok")
             return redirect(url_for("account.profile"), 303)
     flash(_("That code is not right. Two-step sign-in is still on."), "error")
@@ -125,5 +116,4 @@ def language() -> Page:
     chosen = form.chosen() if form.validate_on_submit() else None
     if chosen is not None:
         accounts.set_language(staff, chosen)
-        db.session.commit()
     return redirect(target, 303)

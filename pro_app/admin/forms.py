@@ -10,7 +10,7 @@ from wtforms.validators import InputRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from pro_app.auth.labels import ROLE_LABELS
-from pro_app.i18n import LANGUAGE_NAMES
+from pro_app.languages import LANGUAGE_NAMES
 
 
 class CheckboxesField(SelectMultipleField):

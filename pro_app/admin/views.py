@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from werkzeug.wrappers import Response as WerkzeugResponse
 from wtforms.fields.choices import SelectChoice
 
 from pro_app import clock
 from pro_app.admin import bp
 from pro_app.admin.forms import NewStaffForm, SiteForm, StaffForm
-from pro_app.auth.access import current_staff
-from pro_app.errors import InputRejected, SelfLockout
-from pro_app.extensions import db
-from pro_app.forms import attach, has_errors
+from pro_app.errors import SelfLockout
 from pro_app.models import Role, Site, StaffUser
 from pro_app.services import accounts, roster
 from pro_app.services import sites as site_service
+from pro_app.web.access import current_staff
+from pro_app.web.forms import attempt, form_page
 
 Page = str | tuple[str, int] | WerkzeugResponse
 
@@ -59,25 +62,22 @@ def create_staff() -> Page:
         form.active.data = True
         if len(sites) == 1:
             form.sites.data = [sites[0].id]
-    if form.validate_on_submit():
-        password = accounts.temporary_password()
-        try:
-            staff = accounts.create_staff(
+    password = accounts.temporary_password()
+    if form.validate_on_submit() and (
+        done := attempt(
+            form,
+            lambda: accounts.create_staff(
                 username=form.username.data or "",
                 role=Role(form.role.data),
                 sites=_chosen_sites(admin, form.sites.data),
                 password=password,
                 language=form.language.data or "zh_Hans",
                 actor=admin.actor,
-            )
-        except InputRejected as exc:
-            db.session.rollback()
-            attach(form, exc)
-        else:
-            db.session.commit()
-            return _temporary_password_page(staff, password, created=True)
-    failed = form.is_submitted() and has_errors(form)
-    return render_template("admin/staff_new.html", form=form), (400 if failed else 200)
+            ),
+        )
+    ):
+        return _temporary_password_page(done.value, password, created=True)
+    return form_page("admin/staff_new.html", form)
 
 
 def _temporary_password_page(staff: StaffUser, password: str, *, created: bool) -> tuple[str, int]:
@@ -101,30 +101,26 @@ def edit_staff(staff_id: int) -> Page:
         form.active.data = staff.is_active
     if form.validate_on_submit():
         try:
-            accounts.update_staff(
-                staff,
-                role=Role(form.role.data),
-                sites=_chosen_sites(admin, form.sites.data),
-                active=bool(form.active.data),
-                actor=admin.actor,
-                by=admin,
+            saved = attempt(
+                form,
+                lambda: accounts.update_staff(
+                    staff,
+                    role=Role(form.role.data),
+                    sites=_chosen_sites(admin, form.sites.data),
+                    active=bool(form.active.data),
+                    actor=admin.actor,
+                    by=admin,
+                ),
             )
-        except InputRejected as exc:
-            db.session.rollback()
-            attach(form, exc)
         except SelfLockout:
-            db.session.rollback()
+            saved = None
             form.form_errors.append(
                 _("You cannot remove your own administrator role or disable your own account.")
             )
-        else:
-            db.session.commit()
+        if saved:
             flash(_("The account %(username)s is saved.", username=staff.username), "ok")
             return redirect(url_for("admin.staff_list"), 303)
-    failed = form.is_submitted() and has_errors(form)
-    return render_template("admin/staff_edit.html", form=form, staff=staff), (
-        400 if failed else 200
-    )
+    return form_page("admin/staff_edit.html", form, staff=staff)
 
 
 @bp.post("/staff/<int:staff_id>/reset-password")
@@ -133,27 +129,27 @@ def reset_password(staff_id: int) -> Page:
     staff = accounts.staff_for(admin.site_ids, staff_id)
     password = accounts.temporary_password()
     accounts.reset_password(staff, password, actor=admin.actor)
-    db.session.commit()
     return _temporary_password_page(staff, password, created=False)
 
 
 @bp.post("/staff/<int:staff_id>/reset-two-step")
 def reset_totp(staff_id: int) -> Page:
-    admin = _me()
-    staff = accounts.staff_for(admin.site_ids, staff_id)
-    accounts.reset_totp(staff, actor=admin.actor)
-    db.session.commit()
-    flash(_("Two-step sign-in of %(username)s is reset.", username=staff.username), "ok")
-    return redirect(url_for("admin.edit_staff", staff_id=staff.id), 303)
+    return _account_action(
+        staff_id, accounts.reset_totp, _l("Two-step sign-in of %(username)s is reset.")
+    )
 
 
 @bp.post("/staff/<int:staff_id>/unlock")
 def unlock(staff_id: int) -> Page:
+    return _account_action(staff_id, accounts.unlock, _l("%(username)s is unlocked."))
+
+
+def _account_action(staff_id: int, action: Callable[..., None], done: LazyString) -> Page:
+    """A one-button change to an account (no form fields): do it, say so, back to the account."""
     admin = _me()
     staff = accounts.staff_for(admin.site_ids, staff_id)
-    accounts.unlock(staff, actor=admin.actor)
-    db.session.commit()
-    flash(_("%(username)s is unlocked.", username=staff.username), "ok")
+    action(staff, actor=admin.actor)
+    flash(str(done) % {"username": staff.username}, "ok")
     return redirect(url_for("admin.edit_staff", staff_id=staff.id), 303)
 
 
@@ -167,19 +163,14 @@ def edit_site(site_id: int) -> Page:
     admin = _me()
     site = roster.site_for(admin.site_ids, site_id)
     form = SiteForm(obj=site)
-    if form.validate_on_submit():
-        try:
-            site_service.update_site(
-                site,
-                actor=admin.actor,
-                **{key: getattr(form, key).data for key in site_service.EDITABLE},
-            )
-        except InputRejected as exc:
-            db.session.rollback()
-            attach(form, exc)
-        else:
-            db.session.commit()
-            flash(_("Site %(code)s is saved.", code=site.code), "ok")
-            return redirect(url_for("admin.site_list"), 303)
-    failed = form.is_submitted() and has_errors(form)
-    return render_template("admin/site_edit.html", form=form, site=site), (400 if failed else 200)
+    if form.validate_on_submit() and attempt(
+        form,
+        lambda: site_service.update_site(
+            site,
+            actor=admin.actor,
+            **{key: getattr(form, key).data for key in site_service.EDITABLE},
+        ),
+    ):
+        flash(_("Site %(code)s is saved.", code=site.code), "ok")
+        return redirect(url_for("admin.site_list"), 303)
+    return form_page("admin/site_edit.html", form, site=site)

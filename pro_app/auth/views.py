@@ -11,19 +11,20 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from pro_app import clock
 from pro_app.auth import bp
-from pro_app.auth.access import (
+from pro_app.auth.forms import CodeForm, SignInForm
+from pro_app.errors import AccountLocked, InvalidCredentials, InvalidSecondFactor
+from pro_app.extensions import db
+from pro_app.models import StaffUser
+from pro_app.services import signin
+from pro_app.web import unit_of_work
+from pro_app.web.access import (
     begin_session,
     current_staff,
     current_staff_session,
     home_for,
     safe_next,
 )
-from pro_app.auth.forms import CodeForm, SignInForm
-from pro_app.errors import AccountLocked, InvalidCredentials, InvalidSecondFactor
-from pro_app.extensions import db
-from pro_app.forms import has_errors
-from pro_app.models import StaffUser
-from pro_app.services import signin
+from pro_app.web.forms import has_errors
 
 Page = str | tuple[str, int] | WerkzeugResponse
 PENDING_KEY = "staff_pending"
@@ -51,15 +52,14 @@ def login() -> Page:
         try:
             staff = signin.check_password(form.username.data or "", form.password.data or "")
         except InvalidCredentials:
-            db.session.commit()  # the failed attempt is part of the record
+            unit_of_work.keep_changes()  # the failed attempt is part of the record
             error = _("Wrong username or password.")
         except AccountLocked as exc:
-            db.session.commit()
+            unit_of_work.keep_changes()
             error = _locked_message(exc.until)
         else:
             next_url = safe_next(request.args.get("next"))
             if staff.totp_secret:
-                db.session.commit()
                 session.clear()
                 session[PENDING_KEY] = {
                     "id": staff.id,
@@ -68,7 +68,6 @@ def login() -> Page:
                 }
                 return redirect(url_for("auth.second_factor"), 303)
             begin_session(staff, second_factor=False)
-            db.session.commit()
             return redirect(next_url or home_for(staff), 303)
     failed = form.is_submitted() and (error is not None or has_errors(form))
     return render_template(
@@ -109,15 +108,14 @@ def second_factor() -> Page:
         try:
             signin.check_second_factor(staff, form.code.data or "")
         except InvalidSecondFactor:
-            db.session.commit()
+            unit_of_work.keep_changes()
             error = _("That code is not right, or was already used. Enter the current code.")
         except AccountLocked as exc:
-            db.session.commit()
+            unit_of_work.keep_changes()
             session.pop(PENDING_KEY, None)
             error = _locked_message(exc.until)
         else:
             begin_session(staff, second_factor=True)
-            db.session.commit()
             return redirect(next_url or home_for(staff), 303)
     failed = form.is_submitted() and (error is not None or has_errors(form))
     return render_template("auth/code.html", form=form, error=error), (400 if failed else 200)
@@ -128,6 +126,5 @@ def logout() -> Page:
     row = current_staff_session()
     if row is not None:
         signin.sign_out(row)
-        db.session.commit()
     session.clear()
     return redirect(url_for("auth.login", signed_out="1"), 303)

@@ -16,7 +16,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length
 
-from pro_app.i18n import LANGUAGE_NAMES
+from pro_app.languages import LANGUAGE_NAMES
 from pro_app.models import Sex
 
 REASON_HINT = _l("Required. Shown in the audit trail.")

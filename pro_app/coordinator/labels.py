@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from pro_app import formatting
-from pro_app.i18n import LANGUAGE_NAMES
+from pro_app.languages import LANGUAGE_NAMES
 from pro_app.models import ParticipantStatus, Sex
 from pro_app.services.progress import State
 

@@ -18,7 +18,6 @@ from wtforms import Field
 from wtforms.fields.choices import SelectChoice
 
 from pro_app import clock, formatting
-from pro_app.auth.access import current_staff, settings
 from pro_app.coordinator import bp, labels
 from pro_app.coordinator.forms import (
     Day0Form,
@@ -38,12 +37,12 @@ from pro_app.errors import (
     VisitComplete,
     VisitHasNoInstruments,
 )
-from pro_app.extensions import db
-from pro_app.forms import attach, has_errors, message
-from pro_app.models import Participant, ParticipantStatus, Sex, StaffUser, Visit
-from pro_app.patient import session as patient_session
+from pro_app.models import Participant, ParticipantStatus, Sex, Site, StaffUser, Visit
 from pro_app.questionnaire.catalog import catalog
 from pro_app.services import audit, enrolment, links, progress, reasons, roster, staff_entry
+from pro_app.web import unit_of_work, visit_session
+from pro_app.web.access import current_staff, settings
+from pro_app.web.forms import attach, attempt, form_page, message
 
 Page = str | tuple[str, int] | WerkzeugResponse
 
@@ -136,48 +135,42 @@ def enrol() -> Page:
     form.site_id.choices = [SelectChoice(site.id, site.name(_locale())) for site in sites]
     if request.method == "GET" and sites:
         form.site_id.data = sites[0].id
-    chosen_site = next((site for site in sites if site.id == form.site_id.data), None)
+    site = next((site for site in sites if site.id == form.site_id.data), None)
     if form.validate_on_submit():
-        if chosen_site is None:
+        if site is None:
             # With one site the field is hidden, so the message goes above the form.
             form.form_errors.append(_("Choose one of your sites."))
-        else:
-            try:
-                participant = enrolment.enrol(
-                    site=chosen_site,
-                    study_id=form.study_id.data or "",
-                    sex=Sex(form.sex.data),
-                    birth_year=int(form.birth_year.data or 0),
-                    height_cm=int(form.height_cm.data or 0),
-                    preferred_language=form.preferred_language.data or "",
-                    day0=form.day0.data or date.min,
-                    schedule=catalog().schedule,
-                    actor=staff.actor,
-                )
-            except InputRejected as exc:
-                db.session.rollback()
-                attach(form, exc, example=chosen_site.study_id_example)
-            else:
-                db.session.commit()
-                flash(_("%(study_id)s is enrolled.", study_id=participant.study_id), "ok")
-                return redirect(
-                    url_for("coordinator.participant", participant_id=participant.id), 303
-                )
-    elif form.is_submitted() and chosen_site is not None:
+        elif done := attempt(
+            form, lambda: _enrol(form, site, staff), example=site.study_id_example
+        ):
+            flash(_("%(study_id)s is enrolled.", study_id=done.value.study_id), "ok")
+            return redirect(url_for("coordinator.participant", participant_id=done.value.id), 303)
+    elif form.is_submitted() and site is not None:
         # Show every broken rule at once, not only the form's own checks.
         for problem in enrolment.enrolment_problems(
-            chosen_site,
+            site,
             study_id=_clean(form.study_id),
             birth_year=_clean(form.birth_year),
             height_cm=_clean(form.height_cm),
             day0=_clean(form.day0),
         ):
-            attach(form, problem, example=chosen_site.study_id_example)
-    failed = form.is_submitted() and has_errors(form)
-    example_site = chosen_site or (sites[0] if sites else None)
-    return render_template(
-        "coordinator/enrol.html", form=form, sites=sites, example_site=example_site
-    ), (400 if failed else 200)
+            attach(form, problem, example=site.study_id_example)
+    example_site = site or (sites[0] if sites else None)
+    return form_page("coordinator/enrol.html", form, sites=sites, example_site=example_site)
+
+
+def _enrol(form: EnrolForm, site: Site, staff: StaffUser) -> Participant:
+    return enrolment.enrol(
+        site=site,
+        study_id=form.study_id.data or "",
+        sex=Sex(form.sex.data),
+        birth_year=int(form.birth_year.data or 0),
+        height_cm=int(form.height_cm.data or 0),
+        preferred_language=form.preferred_language.data or "",
+        day0=form.day0.data or date.min,
+        schedule=catalog().schedule,
+        actor=staff.actor,
+    )
 
 
 def _clean(field: Field) -> Any:
@@ -223,21 +216,15 @@ def withdraw(participant_id: int) -> Page:
         flash(_("%(study_id)s has already withdrawn.", study_id=participant.study_id), "error")
         return redirect(url_for("coordinator.participant", participant_id=participant.id))
     form = WithdrawForm()
-    if form.validate_on_submit():
-        try:
-            enrolment.withdraw(participant, reason=form.reason.data or "", staff=staff)
-        except InputRejected as exc:
-            db.session.rollback()
-            attach(form, exc)
-        else:
-            db.session.commit()
-            flash(_("%(study_id)s is withdrawn.", study_id=participant.study_id), "ok")
-            return redirect(url_for("coordinator.participant", participant_id=participant.id), 303)
-    failed = form.is_submitted() and has_errors(form)
-    active_links = sum(1 for visit in participant.visits if links.active_link(visit) is not None)
-    return render_template(
-        "coordinator/withdraw.html", form=form, participant=participant, active_links=active_links
-    ), (400 if failed else 200)
+    if form.validate_on_submit() and attempt(
+        form, lambda: enrolment.withdraw(participant, reason=form.reason.data or "", staff=staff)
+    ):
+        flash(_("%(study_id)s is withdrawn.", study_id=participant.study_id), "ok")
+        return redirect(url_for("coordinator.participant", participant_id=participant.id), 303)
+    active_links = len(links.active_links(participant))
+    return form_page(
+        "coordinator/withdraw.html", form, participant=participant, active_links=active_links
+    )
 
 
 @bp.route("/participants/<int:participant_id>/day0", methods=["GET", "POST"])
@@ -247,29 +234,24 @@ def correct_day0(participant_id: int) -> Page:
     form = Day0Form()
     if request.method == "GET":
         form.day0.data = participant.day0
-    if form.validate_on_submit():
-        try:
-            enrolment.correct_day0(
-                participant,
-                form.day0.data or participant.day0,
-                reason=form.reason.data or "",
-                schedule=catalog().schedule,
-                actor=staff.actor,
-            )
-        except InputRejected as exc:
-            db.session.rollback()
-            attach(form, exc)
-        else:
-            db.session.commit()
-            flash(_("Day 0 is corrected; the schedule is recomputed."), "ok")
-            return redirect(url_for("coordinator.participant", participant_id=participant.id), 303)
-    failed = form.is_submitted() and has_errors(form)
-    return render_template(
+    if form.validate_on_submit() and attempt(
+        form,
+        lambda: enrolment.correct_day0(
+            participant,
+            form.day0.data or participant.day0,
+            reason=form.reason.data or "",
+            schedule=catalog().schedule,
+            actor=staff.actor,
+        ),
+    ):
+        flash(_("Day 0 is corrected; the schedule is recomputed."), "ok")
+        return redirect(url_for("coordinator.participant", participant_id=participant.id), 303)
+    return form_page(
         "coordinator/day0.html",
-        form=form,
+        form,
         participant=participant,
         plan=enrolment.plan_day0_correction(participant),
-    ), (400 if failed else 200)
+    )
 
 
 # --- visit links ----------------------------------------------------------------------------
@@ -310,7 +292,9 @@ def _reason_problem(form: ReasonForm | StaffEntryForm) -> InputRejected:
 
 
 def _refused(visit: Visit, action: str, error: DomainError) -> tuple[str, int]:
-    db.session.rollback()
+    """The participant page again, as it was before the request, with the refused action open and
+    its reason beside it."""
+    unit_of_work.discard()
     problem = {
         "visit_id": visit.id,
         "action": action,
@@ -331,7 +315,6 @@ def issue_link(visit_id: int) -> Page:
         )
     except DomainError as exc:
         return _refused(visit, "issue", exc)
-    db.session.commit()
     return _issued_page(visit, token, reissued=False)
 
 
@@ -352,7 +335,6 @@ def reissue_link(visit_id: int) -> Page:
         )
     except DomainError as exc:
         return _refused(visit, "reissue", exc)
-    db.session.commit()
     return _issued_page(visit, token, reissued=True)
 
 
@@ -367,7 +349,6 @@ def revoke_link(visit_id: int) -> Page:
         links.revoke_active(visit, staff=staff, reason=form.reason.data or "")
     except DomainError as exc:
         return _refused(visit, "revoke", exc)
-    db.session.commit()
     flash(_("The link is revoked. It no longer opens the questionnaire."), "ok")
     return redirect(url_for("coordinator.participant", participant_id=visit.participant_id), 303)
 
@@ -438,20 +419,18 @@ def start_staff_entry(visit_id: int) -> Page:
         )
     except DomainError as exc:
         return _refused(visit, "enter", exc)
-    db.session.commit()
-    patient_session.bind_staff_entry(visit, staff, reason, form.language.data or "zh_Hans")
+    visit_session.bind_staff_entry(visit, staff, reason, form.language.data or "zh_Hans")
     return redirect(url_for("patient.visit"), 303)
 
 
 @bp.post("/staff-entry/end")
 def end_staff_entry() -> Page:
     staff = _me()
-    visit_id = patient_session.staff_entry_visit_id()
-    patient_session.end_staff_entry()
+    visit_id = visit_session.staff_entry_visit_id()
+    visit_session.end_staff_entry()
     if visit_id is None:
         return redirect(url_for("coordinator.board"), 303)
     visit = roster.visit_for(staff.site_ids, visit_id)
     staff_entry.end(visit, staff=staff)
-    db.session.commit()
     flash(_("Staff entry has ended."), "ok")
     return redirect(url_for("coordinator.participant", participant_id=visit.participant_id), 303)

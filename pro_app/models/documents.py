@@ -49,4 +49,4 @@ class PdfDocument(Base):
     demo_signature: Mapped[bool]
     created_at: Mapped[datetime]
 
-    response: Mapped[Response] = relationship(lazy="joined")
+    response: Mapped[Response] = relationship()

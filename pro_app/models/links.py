@@ -25,8 +25,4 @@ class VisitLink(Base):
     first_started_at: Mapped[datetime | None]
     last_started_at: Mapped[datetime | None]
 
-    visit: Mapped[Visit] = relationship(lazy="joined")
-
-    @property
-    def is_revoked(self) -> bool:
-        return self.revoked_at is not None
+    visit: Mapped[Visit] = relationship()

@@ -44,10 +44,8 @@ class Participant(Base):
     withdrawal_reason: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime]
 
-    site: Mapped[Site] = relationship(lazy="joined")
-    visits: Mapped[list[Visit]] = relationship(
-        back_populates="participant", order_by="Visit.day", lazy="selectin"
-    )
+    site: Mapped[Site] = relationship()
+    visits: Mapped[list[Visit]] = relationship(back_populates="participant", order_by="Visit.day")
 
 
 class Visit(Base):
@@ -64,4 +62,4 @@ class Visit(Base):
     window_start: Mapped[date]
     window_end: Mapped[date]
 
-    participant: Mapped[Participant] = relationship(back_populates="visits", lazy="joined")
+    participant: Mapped[Participant] = relationship(back_populates="visits")

@@ -9,8 +9,10 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
+from pro_app import records
 from pro_app.models.base import Base, value_enum
 from pro_app.models.participants import Visit
+from pro_app.models.staff import StaffUser
 
 
 class EnteredBy(enum.Enum):
@@ -66,7 +68,27 @@ class Response(Base):
     record_sha256: Mapped[str] = mapped_column(String(64), unique=True)
     receipt_number: Mapped[str] = mapped_column(String(20), unique=True)
 
-    visit: Mapped[Visit] = relationship(lazy="joined")
+    visit: Mapped[Visit] = relationship()
+    # Who entered it, when staff did (the participant otherwise).
+    staff: Mapped[StaffUser | None] = relationship()
+    # The version this one corrects (None for a first version).
+    supersedes: Mapped[Response | None] = relationship(remote_side="Response.id")
+
+    def canonical(self) -> dict[str, Any]:
+        """What this record asserts, in the form its SHA-256 is taken over."""
+        participant = self.visit.participant
+        return records.canonical_record(
+            self,
+            site_code=participant.site.code,
+            study_id=participant.study_id,
+            visit_code=self.visit.code,
+            staff_username=self.staff.username if self.staff else None,
+        )
+
+    @property
+    def hash_holds(self) -> bool:
+        """Whether the stored content still hashes to the SHA-256 it was sealed with."""
+        return records.record_sha256(self.canonical()) == self.record_sha256
 
 
 class ImmutableRecordError(RuntimeError):

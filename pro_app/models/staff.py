@@ -43,7 +43,7 @@ class StaffUser(Base):
     language: Mapped[str] = mapped_column(String(10), default="zh_Hans")
     created_at: Mapped[datetime]
 
-    sites: Mapped[list[Site]] = relationship(secondary=staff_site, lazy="selectin")
+    sites: Mapped[list[Site]] = relationship(secondary=staff_site)
 
     @property
     def site_ids(self) -> set[int]:
@@ -74,4 +74,4 @@ class StaffSession(Base):
     end_reason: Mapped[str | None] = mapped_column(String(20))
     second_factor: Mapped[bool] = mapped_column(default=False)
 
-    staff: Mapped[StaffUser] = relationship(lazy="joined")
+    staff: Mapped[StaffUser] = relationship()

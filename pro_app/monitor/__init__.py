@@ -2,9 +2,9 @@
 
 from flask import Blueprint
 
-from pro_app import errorpages
-from pro_app.auth.access import require_role
 from pro_app.models import Role
+from pro_app.web import errorpages
+from pro_app.web.access import require_role
 
 bp = Blueprint("monitor", __name__, url_prefix="/monitor")
 bp.before_request(require_role(Role.MONITOR))

@@ -10,13 +10,12 @@ from flask import Response, abort, render_template, request, stream_with_context
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 
-from pro_app.auth.access import current_staff
-from pro_app.extensions import db
 from pro_app.models import StaffUser
 from pro_app.monitor import bp
 from pro_app.monitor.labels import PDF_STATES, finding
 from pro_app.questionnaire.catalog import catalog
 from pro_app.services import pdf_copies, roster
+from pro_app.web.access import current_staff
 
 CHUNK = 64 * 1024
 
@@ -55,7 +54,6 @@ def records() -> str:
 def download_pdf(response_id: int) -> Response:
     me = _me()
     stored = pdf_copies.get_pdf(response_id, site_ids=me.site_ids, actor=me.actor)
-    db.session.commit()  # the download's audit event
     return Response(
         stored.chunks(),
         mimetype="application/pdf",
@@ -92,7 +90,6 @@ def _binder(site_code: str, study_id: str | None) -> Response:
     except BaseException:
         spool.close()
         raise
-    db.session.commit()  # the export's audit event
     size = spool.tell()
     spool.seek(0)
     return Response(
@@ -124,7 +121,6 @@ def verify() -> tuple[str, int] | str:
     if not data:
         abort(400)
     verdict = pdf_copies.verify(data, actor=me.actor)
-    db.session.commit()  # the check's audit event
     return render_template(
         "monitor/verify.html",
         form=VerifyForm(formdata=None),

@@ -19,8 +19,8 @@ from sqlalchemy import select
 from pro_app.errors import DomainError
 from pro_app.extensions import db
 from pro_app.models import Job, JobStatus, Site
-from pro_app.pdf import fonts, jobs
-from pro_app.services import pdf_copies
+from pro_app.pdf import fonts
+from pro_app.services import jobs, pdf_copies
 
 CLI_ACTOR = "system:cli"
 

@@ -91,7 +91,7 @@ class Section:
     scores_heading: Line
     scores: tuple[ScoreLine, ...]
     score_notes: tuple[Line, ...] = ()
-    # A log (kind "form"): the worksheet by screen, and the computed values, instead of rows/scores.
+    # A worksheet (kind "worksheet"): the worksheet by screen, and the computed values, instead of rows/scores.
     parts: tuple[Part, ...] = ()
     computed: tuple[FieldGroup, ...] = ()
 

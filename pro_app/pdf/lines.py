@@ -6,9 +6,8 @@ from collections.abc import Callable
 
 from flask_babel import force_locale
 
+from pro_app.languages import ENGLISH, Bilingual
 from pro_app.pdf.document import Line
-
-ENGLISH = "en"
 
 
 def both(language: str, make: Callable[[], str]) -> Line:
@@ -21,6 +20,8 @@ def both(language: str, make: Callable[[], str]) -> Line:
         return Line(text, make())
 
 
-def pair(language: str, zh: str, en: str) -> Line:
+def pair(language: str, text: Bilingual, prefix: str = "") -> Line:
     """A data-file string that comes in both languages (site names, item topics, score labels)."""
-    return Line(en) if language.startswith(ENGLISH) else Line(zh, en)
+    if language.startswith(ENGLISH):
+        return Line(prefix + text.en)
+    return Line(prefix + text.zh, prefix + text.en)

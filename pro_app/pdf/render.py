@@ -28,7 +28,7 @@ from weasyprint.css import ColorProfile
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
-from pro_app.i18n import html_lang
+from pro_app.languages import html_lang
 from pro_app.pdf import fonts
 from pro_app.pdf.document import Line, RecordDocument
 from pro_app.pdf.labels import labels

@@ -24,12 +24,12 @@ from pro_app import clock
 from pro_app.config import Settings
 from pro_app.extensions import db
 from pro_app.models import Job, PdfDocument, Response
-from pro_app.pdf import jobs
 from pro_app.pdf.content import record_document
 from pro_app.pdf.document import RecordDocument
 from pro_app.pdf.render import Renderer
 from pro_app.pdf.sign import SigningKey, load_signing_key, sign_pdf
 from pro_app.questionnaire.catalog import catalog
+from pro_app.services import jobs
 
 log = logging.getLogger("pro_app.pdf")
 

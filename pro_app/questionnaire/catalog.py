@@ -1,26 +1,21 @@
-"""The catalogue: every instrument, its text packs and the visit plan, loaded and validated once."""
+"""The catalogue: every instrument, its language packs and the visit plan, loaded and validated
+once at start-up (a broken file stops the app, naming the file and the fault)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from flask import current_app
 
 from pro_app.config import REPO_ROOT
-from pro_app.questionnaire.definitions import ChoiceInstrument, Instrument, load_instrument
+from pro_app.questionnaire.definitions import Instrument, load_instrument
 from pro_app.questionnaire.errors import DefinitionError
-from pro_app.questionnaire.form_definitions import FormInstrument
+from pro_app.questionnaire.kinds.base import InstrumentKind
+from pro_app.questionnaire.kinds.registry import kind_of
 from pro_app.questionnaire.schedule import Schedule, load_schedule
-from pro_app.questionnaire.textpacks import (
-    LANGUAGES,
-    ScalePack,
-    TextPack,
-    find_scale_pack_file,
-    find_textpack_file,
-    load_scale_pack,
-    load_textpack,
-)
+from pro_app.questionnaire.textpacks import ScalePack, TextPack
 
 INSTRUMENTS_DIR = REPO_ROOT / "instruments"
 
@@ -32,9 +27,14 @@ class Catalog:
     schedule: Schedule
     # Licensed rating-scale wording (Borg CR10) by (scale, language); absent when not installed.
     scale_packs: dict[tuple[str, str], ScalePack] = field(default_factory=dict)
+    # Which rating scales each instrument shows.
+    scales: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def instrument(self, instrument_id: str) -> Instrument:
         return self.instruments[instrument_id]
+
+    def kind(self, instrument_id: str) -> InstrumentKind[Any]:
+        return kind_of(self.instruments[instrument_id])
 
     def textpack(self, instrument_id: str, language: str) -> TextPack:
         return self.textpacks[(instrument_id, language)]
@@ -55,27 +55,21 @@ def load_catalog(textpack_dir: Path, instruments_dir: Path = INSTRUMENTS_DIR) ->
         instruments[instrument.id] = instrument
     if not instruments:
         raise DefinitionError(instruments_dir, "no instrument definitions found")
-    textpacks = {}
-    scale_packs = {}
+    textpacks: dict[tuple[str, str], TextPack] = {}
+    scale_packs: dict[tuple[str, str], ScalePack] = {}
+    scales: dict[str, tuple[str, ...]] = {}
     for instrument in instruments.values():
-        for language in LANGUAGES:
-            if isinstance(instrument, ChoiceInstrument):
-                path = find_textpack_file(
-                    textpack_dir, instrument.path.parent / "textpack-demo", instrument.id, language
-                )
-                textpacks[(instrument.id, language)] = load_textpack(
-                    path, instrument.id, language, instrument.item_ids
-                )
-            elif isinstance(instrument, FormInstrument):
-                borg = instrument.borg
-                found = find_scale_pack_file(textpack_dir, borg.scale, language)
-                if found is not None:
-                    scale_packs[(borg.scale, language)] = load_scale_pack(
-                        found, borg.scale, language, borg.values
-                    )
+        wording = kind_of(instrument).wording(instrument, textpack_dir)
+        textpacks.update(wording.textpacks)
+        scale_packs.update(wording.scale_packs)
+        scales[instrument.id] = wording.scales
     schedule = load_schedule(instruments_dir / "schedule" / "schedule.toml", set(instruments))
     return Catalog(
-        instruments=instruments, textpacks=textpacks, schedule=schedule, scale_packs=scale_packs
+        instruments=instruments,
+        textpacks=textpacks,
+        schedule=schedule,
+        scale_packs=scale_packs,
+        scales=scales,
     )
 
 

@@ -1,4 +1,4 @@
-"""Reading and checking form answers: hard limits refuse a value, soft limits ask for a yes."""
+"""Reading and checking worksheet answers: hard limits refuse a value, soft limits ask for a yes."""
 
 from __future__ import annotations
 
@@ -9,9 +9,12 @@ from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pro_app.questionnaire.form_definitions import BorgScale, FormField, FormInstrument
+from pro_app.questionnaire.kinds.base import CheckContext
+
+if TYPE_CHECKING:
+    from pro_app.questionnaire.worksheet import RatingScale, Worksheet, WorksheetField
 
 # What a browser sends for one field: text, the ticked boxes, or (minutes, seconds).
 RawValue = str | list[str] | tuple[str, str] | None
@@ -22,6 +25,10 @@ SOFT = "soft"
 _INTEGER = re.compile(r"[+-]?\d+")
 _DECIMAL = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
 _TIME = re.compile(r"(\d{1,2}):(\d{2})")
+# Longer than any number or date anyone types; refused before it is parsed.
+_MAX_NUMBER_TEXT = 32
+
+__all__ = ["HARD", "SOFT", "CheckContext", "Finding", "InputError", "RawValue"]
 
 
 class InputError(ValueError):
@@ -49,15 +56,6 @@ class Finding:
         return f"{self.field}:{self.code}"
 
 
-@dataclass(frozen=True)
-class CheckContext:
-    """What the checks need besides the answers: the site's today and the visit window."""
-
-    today: date
-    window_start: date
-    window_end: date
-
-
 def _text(raw: RawValue) -> str:
     if raw is None:
         return ""
@@ -68,17 +66,20 @@ def _text(raw: RawValue) -> str:
 
 
 def _number_text(raw: RawValue) -> str:
-    return _text(raw).replace(",", ".").replace("。", ".").replace(" ", "")
+    text = _text(raw).replace(",", ".").replace("。", ".").replace(" ", "")
+    if len(text) > _MAX_NUMBER_TEXT:
+        raise InputError("not_a_number")
+    return text
 
 
-def parse(form_field: FormField, raw: RawValue, borg: BorgScale) -> Any:
+def parse(form_field: WorksheetField, raw: RawValue, scale: RatingScale | None = None) -> Any:
     """The stored (JSON) value of one field, None when left blank; InputError when unreadable."""
     kind = form_field.type
     if kind == "multi":
         return _parse_multi(form_field, raw)
     if kind == "duration":
         return _parse_duration(raw)
-    text = _number_text(raw) if kind in ("integer", "decimal", "borg") else _text(raw)
+    text = _number_text(raw) if kind in ("integer", "decimal", "scale") else _text(raw)
     if text == "":
         return None
     if kind == "integer":
@@ -87,8 +88,9 @@ def parse(form_field: FormField, raw: RawValue, borg: BorgScale) -> Any:
         return int(text)
     if kind == "decimal":
         return _parse_decimal(form_field, text)
-    if kind == "borg":
-        return _parse_borg(text, borg)
+    if kind == "scale":
+        assert scale is not None, f"{form_field.id} needs its rating scale"
+        return _parse_scale(text, scale)
     if kind == "choice":
         if text not in form_field.option_values:
             raise InputError("unknown_option")
@@ -108,7 +110,7 @@ def parse(form_field: FormField, raw: RawValue, borg: BorgScale) -> Any:
     return text
 
 
-def _parse_decimal(form_field: FormField, text: str) -> float:
+def _parse_decimal(form_field: WorksheetField, text: str) -> float:
     if not _DECIMAL.fullmatch(text):
         raise InputError("not_a_number")
     value = Decimal(text)
@@ -118,17 +120,17 @@ def _parse_decimal(form_field: FormField, text: str) -> float:
     return float(value)
 
 
-def _parse_borg(text: str, borg: BorgScale) -> float:
+def _parse_scale(text: str, scale: RatingScale) -> float:
     try:
         value = float(Decimal(text))
     except InvalidOperation:
         raise InputError("not_on_scale") from None
-    if value not in borg.values:
+    if value not in scale.values:
         raise InputError("not_on_scale")
     return value
 
 
-def _parse_multi(form_field: FormField, raw: RawValue) -> list[str] | None:
+def _parse_multi(form_field: WorksheetField, raw: RawValue) -> list[str] | None:
     if raw is None or raw == "":
         return None
     chosen = [raw] if isinstance(raw, str) else list(raw)
@@ -166,12 +168,12 @@ def _parse_duration(raw: RawValue) -> int | None:
     return int(minutes_text) * 60 + int(seconds_text)
 
 
-def stored(form_field: FormField, value: Any) -> Any:
+def stored(form_field: WorksheetField, value: Any) -> Any:
     """A value read back from the database in its field's type. SQLite's numeric column affinity
     turns a stored 70.0 into 70; the record must not depend on the database engine."""
     if value is None or isinstance(value, bool):
         return value
-    if form_field.type in ("decimal", "borg") and isinstance(value, int | float):
+    if form_field.type in ("decimal", "scale") and isinstance(value, int | float):
         return float(value)
     return value
 
@@ -179,7 +181,7 @@ def stored(form_field: FormField, value: Any) -> Any:
 # --- limits -------------------------------------------------------------------------------------
 
 
-def applies(form_field: FormField, values: Mapping[str, Any]) -> bool:
+def applies(form_field: WorksheetField, values: Mapping[str, Any]) -> bool:
     """Whether a conditional field applies given the other answers (e.g. flow only with oxygen)."""
     if form_field.when is None:
         return True
@@ -193,17 +195,17 @@ def is_blank(value: Any) -> bool:
     return value is None or value == "" or value == []
 
 
-def missing_required(instrument: FormInstrument, values: Mapping[str, Any]) -> list[str]:
+def missing_required(worksheet: Worksheet, values: Mapping[str, Any]) -> list[str]:
     return [
         f.id
-        for f in instrument.fields
+        for f in worksheet.fields
         if f.required and applies(f, values) and is_blank(values.get(f.id))
     ]
 
 
-def field_findings(form_field: FormField, value: Any) -> Iterator[Finding]:
+def field_findings(form_field: WorksheetField, value: Any) -> Iterator[Finding]:
     """Hard and soft range limits of one numeric value, from the instrument file."""
-    if not isinstance(value, int | float) or isinstance(value, bool) or form_field.type == "borg":
+    if not isinstance(value, int | float) or isinstance(value, bool) or form_field.type == "scale":
         return
     lo, hi = form_field.min, form_field.max
     if (lo is not None and value < lo) or (hi is not None and value > hi):
@@ -221,83 +223,63 @@ def field_findings(form_field: FormField, value: Any) -> Iterator[Finding]:
 
 
 def findings(
-    instrument: FormInstrument, values: Mapping[str, Any], context: CheckContext
+    worksheet: Worksheet, values: Mapping[str, Any], context: CheckContext
 ) -> list[Finding]:
-    """Every limit the current answers break: per field, then across fields."""
+    """Every limit the current answers break: per field, then across fields, then the
+    computation's own checks."""
     found: list[Finding] = []
-    for form_field in instrument.fields:
+    for form_field in worksheet.fields:
         value = values.get(form_field.id)
         if not is_blank(value) and applies(form_field, values):
             found.extend(field_findings(form_field, value))
     hard_fields = {f.field for f in found if f.level == HARD}
-    found.extend(f for f in _cross_field(instrument, values, context) if f.field not in hard_fields)
+    across = [*_dates(worksheet, values, context), *_cross_checks(worksheet, values)]
+    found.extend(f for f in across if f.field not in hard_fields)
+    found.extend(
+        f for f in worksheet.computation.findings(values, found) if f.field not in hard_fields
+    )
     return found
 
 
-def _cross_field(
-    instrument: FormInstrument, values: Mapping[str, Any], context: CheckContext
+def _dates(
+    worksheet: Worksheet, values: Mapping[str, Any], context: CheckContext
 ) -> Iterator[Finding]:
-    test_date = values.get("test_date")
-    if isinstance(test_date, str):
-        day = date.fromisoformat(test_date)
-        if day > context.today:
+    for form_field in worksheet.fields:
+        value = values.get(form_field.id)
+        if form_field.type != "date" or not isinstance(value, str):
+            continue
+        day = date.fromisoformat(value)
+        if form_field.not_after_today and day > context.today:
+            yield Finding(form_field.id, HARD, "date_in_future", {"today": context.today}, (value,))
+        elif form_field.within_visit_window and not (
+            context.window_start <= day <= context.window_end
+        ):
             yield Finding(
-                "test_date", HARD, "date_in_future", {"today": context.today}, (test_date,)
-            )
-        elif not context.window_start <= day <= context.window_end:
-            yield Finding(
-                "test_date",
+                form_field.id,
                 SOFT,
                 "date_outside_window",
                 {"start": context.window_start, "end": context.window_end},
-                (test_date,),
+                (value,),
             )
-    systolic, diastolic = values.get("resting_sbp"), values.get("resting_dbp")
-    if systolic is not None and diastolic is not None and diastolic >= systolic:
-        yield Finding(
-            "resting_dbp", HARD, "diastolic_not_below_systolic", {}, (systolic, diastolic)
-        )
-    course, lap = values.get("course_length_m"), values.get("lap_length_m")
-    if course is not None and lap is not None and Decimal(str(lap)) != 2 * Decimal(str(course)):
-        yield Finding(
-            "lap_length_m", SOFT, "lap_not_twice_course", {"expected": 2 * course}, (course, lap)
-        )
-    partial, laps = values.get("partial_lap_m"), values.get("laps")
-    if partial is not None and lap is not None and partial >= lap:
-        yield Finding("partial_lap_m", HARD, "partial_not_below_lap", {"lap": lap}, (partial, lap))
-        return
-    yield from _distance(instrument, laps, lap, partial)
 
 
-def _distance(instrument: FormInstrument, laps: Any, lap: Any, partial: Any) -> Iterator[Finding]:
-    if laps is None or lap is None:
-        return
-    # Checked as soon as laps and lap length are known; the partial lap adds less than one lap.
-    distance = Decimal(str(laps)) * Decimal(str(lap)) + Decimal(str(partial or 0))
-    limits = instrument.computation
-    basis = (laps, lap, partial)
-    if distance > Decimal(str(limits.distance_max_m)):
-        yield Finding(
-            "laps",
-            HARD,
-            "distance_over_max",
-            {"distance": float(distance), "max": limits.distance_max_m},
-            basis,
-        )
-    elif partial is not None and not (
-        limits.distance_soft_min_m <= distance <= limits.distance_soft_max_m
-    ):
-        yield Finding(
-            "laps",
-            SOFT,
-            "distance_unusual",
-            {
-                "distance": float(distance),
-                "soft_min": limits.distance_soft_min_m,
-                "soft_max": limits.distance_soft_max_m,
-            },
-            basis,
-        )
+def _cross_checks(worksheet: Worksheet, values: Mapping[str, Any]) -> Iterator[Finding]:
+    for check in worksheet.checks:
+        value, other = values.get(check.field), values.get(check.other)
+        if value is None or other is None:
+            continue
+        if check.rule == "less_than" and not value < other:
+            yield Finding(check.field, check.level, check.code, {"limit": other}, (value, other))
+        elif check.rule == "multiple_of":
+            expected = Decimal(str(check.factor)) * Decimal(str(other))
+            if Decimal(str(value)) != expected:
+                yield Finding(
+                    check.field,
+                    check.level,
+                    check.code,
+                    {"expected": float(expected)},
+                    (other, value),
+                )
 
 
 def unconfirmed(found: list[Finding], confirmations: Mapping[str, Any]) -> list[Finding]:

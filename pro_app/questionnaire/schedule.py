@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from itertools import pairwise
 from pathlib import Path
 
+from pro_app.languages import Bilingual
 from pro_app.questionnaire import tomlfile
 from pro_app.questionnaire.errors import DefinitionError
 from pro_app.questionnaire.tomlfile import field
@@ -19,11 +20,9 @@ class PlannedVisit:
     days_before: int
     days_after: int
     instruments: tuple[str, ...]
-    name_en: str
-    name_zh: str
-
-    def name(self, locale: str) -> str:
-        return self.name_zh if locale.startswith("zh") else self.name_en
+    # Staff wording (基线（第0天）) and the plain name patients see (首次随访（治疗开始前）).
+    name: Bilingual
+    patient_name: Bilingual
 
     def dates(self, day0: date) -> tuple[date, date, date]:
         """(target, window start, window end) for a participant whose Day 0 is `day0`."""
@@ -67,8 +66,10 @@ def load_schedule(path: Path, known_instruments: set[str]) -> Schedule:
             days_before=field(path, raw, "days_before", int, where),
             days_after=field(path, raw, "days_after", int, where),
             instruments=instruments,
-            name_en=field(path, raw, "name_en", str, where),
-            name_zh=field(path, raw, "name_zh", str, where),
+            name=tomlfile.bilingual(path, raw, "name", where),
+            patient_name=tomlfile.optional_bilingual(
+                path, raw, "patient_name", tomlfile.bilingual(path, raw, "name", where)
+            ),
         )
         if visit.days_before < 0 or visit.days_after < 0:
             raise DefinitionError(path, f"'{where}days_before/days_after' must not be negative")

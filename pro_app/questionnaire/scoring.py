@@ -1,11 +1,13 @@
-"""MLHFQ-style scoring: a pure function of the answers and the instrument definition."""
+"""Choice-questionnaire scoring: a pure function of the answers and the instrument definition."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from pro_app.questionnaire.definitions import ChoiceInstrument, ScoreDefinition
+if TYPE_CHECKING:
+    from pro_app.questionnaire.kinds.choice import ChoiceQuestionnaire, ScoreDefinition
 
 
 @dataclass(frozen=True)
@@ -20,7 +22,7 @@ class ScoreResult:
 
 
 def score(
-    instrument: ChoiceInstrument, answers: Mapping[str, int | None]
+    instrument: ChoiceQuestionnaire, answers: Mapping[str, int | None]
 ) -> dict[str, ScoreResult]:
     """Every score of the instrument. A blank is never 0: it counts as missing."""
     by_number = instrument.item_by_number()
@@ -32,7 +34,7 @@ def score(
 
 
 def _one(
-    instrument: ChoiceInstrument, definition: ScoreDefinition, values: list[int | None]
+    instrument: ChoiceQuestionnaire, definition: ScoreDefinition, values: list[int | None]
 ) -> ScoreResult:
     answered = [v for v in values if v is not None]
     missing = len(values) - len(answered)

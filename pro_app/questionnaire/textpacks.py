@@ -15,8 +15,6 @@ from pro_app.questionnaire import tomlfile
 from pro_app.questionnaire.errors import DefinitionError
 from pro_app.questionnaire.tomlfile import field
 
-LANGUAGES = ("zh_Hans", "en")
-
 
 @dataclass(frozen=True)
 class TextPack:

@@ -6,6 +6,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, TypeVar
 
+from pro_app.languages import Bilingual
 from pro_app.questionnaire.errors import DefinitionError
 
 T = TypeVar("T")
@@ -34,3 +35,34 @@ def field(path: Path, table: dict[str, Any], key: str, kind: type[T], where: str
     if not isinstance(value, kind):
         raise DefinitionError(path, f"'{label}' must be of type {kind.__name__}")
     return value
+
+
+def optional(path: Path, table: dict[str, Any], key: str, kind: type[T], default: T) -> T:
+    """table[key] checked like `field`, or `default` when absent."""
+    return field(path, table, key, kind) if key in table else default
+
+
+def bilingual(path: Path, table: dict[str, Any], key: str, where: str = "") -> Bilingual:
+    """`<key>_zh` and `<key>_en`, both required."""
+    return Bilingual(
+        zh=field(path, table, f"{key}_zh", str, where),
+        en=field(path, table, f"{key}_en", str, where),
+    )
+
+
+def optional_bilingual(
+    path: Path, table: dict[str, Any], key: str, fallback: Bilingual | None = None
+) -> Bilingual:
+    """`<key>_zh` / `<key>_en` where given, else the fallback's (or empty) text."""
+    base = fallback or Bilingual("", "")
+    return Bilingual(
+        zh=str(table.get(f"{key}_zh", base.zh)), en=str(table.get(f"{key}_en", base.en))
+    )
+
+
+def unique(path: Path, values: list[str], what: str) -> None:
+    seen: set[str] = set()
+    for value in values:
+        if value in seen:
+            raise DefinitionError(path, f"duplicate {what} '{value}'")
+        seen.add(value)

@@ -19,7 +19,7 @@ from sqlalchemy import select, update
 from pro_app import clock
 from pro_app.errors import InputRejected, InvalidSecondFactor, NotFoundHere, SelfLockout
 from pro_app.extensions import db
-from pro_app.i18n import SUPPORTED
+from pro_app.languages import LANGUAGES
 from pro_app.models import Role, Site, StaffSession, StaffUser
 from pro_app.services import audit
 
@@ -333,7 +333,7 @@ def _require_sites(sites: Iterable[Site]) -> list[Site]:
 
 
 def _require_language(language: str) -> None:
-    if language not in SUPPORTED:
+    if language not in LANGUAGES:
         raise InputRejected("language", "unknown")
 
 

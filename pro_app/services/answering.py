@@ -1,4 +1,4 @@
-"""Saving answers screen by screen, so nothing typed is lost, and reading progress back."""
+"""Saving answers screen by screen, so nothing typed is lost, and reading the draft back."""
 
 from __future__ import annotations
 
@@ -8,12 +8,14 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from pro_app import clock
-from pro_app.errors import AlreadySubmitted, InstrumentNotInVisit, InvalidAnswer
+from pro_app.errors import AlreadySubmitted, InstrumentNotInVisit
 from pro_app.extensions import db
 from pro_app.models import DraftAnswer, EnteredBy, Response, StaffUser, Visit
-from pro_app.questionnaire.definitions import ChoiceInstrument, Instrument
+from pro_app.questionnaire.definitions import Instrument
+from pro_app.questionnaire.kinds.base import CheckContext, Draft, SavedAnswer
 from pro_app.questionnaire.schedule import Schedule
 from pro_app.services import audit
+from pro_app.services.links import site_today
 
 
 def instruments_of(visit: Visit, schedule: Schedule) -> tuple[str, ...]:
@@ -35,6 +37,17 @@ def sealed_response(visit_id: int, instrument_id: str) -> Response | None:
     )
 
 
+def refuse_if_sealed(visit: Visit, instrument: Instrument) -> None:
+    """AlreadySubmitted when the instrument of this visit is sealed (late save, other device)."""
+    sealed = db.session.scalar(
+        select(Response.id)
+        .where(Response.visit_id == visit.id, Response.instrument_id == instrument.id)
+        .limit(1)
+    )
+    if sealed is not None:
+        raise AlreadySubmitted(sealed)
+
+
 def saved_answers(visit_id: int, instrument_id: str) -> dict[str, DraftAnswer]:
     rows = db.session.scalars(
         select(DraftAnswer).where(
@@ -44,15 +57,23 @@ def saved_answers(visit_id: int, instrument_id: str) -> dict[str, DraftAnswer]:
     return {row.item_id: row for row in rows}
 
 
-def parse_choice(instrument: ChoiceInstrument, item_id: str, raw: str | None) -> int:
-    """A submitted choice as an int in the instrument's range, or InvalidAnswer."""
-    try:
-        value = int(raw or "")
-    except ValueError:
-        raise InvalidAnswer(item_id) from None
-    if value not in instrument.choices or item_id not in instrument.item_ids:
-        raise InvalidAnswer(item_id)
-    return value
+def draft(visit_id: int, instrument_id: str) -> Draft:
+    """The saved answers as plain values, with the username of staff who saved any of them."""
+    rows = db.session.execute(
+        select(DraftAnswer, StaffUser.username)
+        .outerjoin(StaffUser, DraftAnswer.staff_id == StaffUser.id)
+        .where(DraftAnswer.visit_id == visit_id, DraftAnswer.instrument_id == instrument_id)
+    )
+    return {
+        row.item_id: SavedAnswer(row.value, row.language, row.saved_at, username)
+        for row, username in rows
+    }
+
+
+def check_context(visit: Visit) -> CheckContext:
+    return CheckContext(
+        today=site_today(visit), window_start=visit.window_start, window_end=visit.window_end
+    )
 
 
 def save_answer(
@@ -66,8 +87,7 @@ def save_answer(
     staff: StaffUser | None = None,
 ) -> DraftAnswer:
     """Upsert one answer. Two devices saving the same item at once both succeed; the last wins."""
-    if sealed_response(visit.id, instrument.id) is not None:
-        raise AlreadySubmitted(_sealed_id(visit, instrument))
+    refuse_if_sealed(visit, instrument)
     for _attempt in range(2):
         row = db.session.scalar(
             select(DraftAnswer).where(
@@ -110,25 +130,3 @@ def save_answer(
         language=language,
     )
     return row
-
-
-def clear_answer(visit: Visit, instrument: Instrument, item_id: str, *, actor: str) -> None:
-    """The patient chose to skip an item they had answered: the item becomes blank, never 0."""
-    row = saved_answers(visit.id, instrument.id).get(item_id)
-    if row is None or row.value is None:
-        return
-    save_answer(visit, instrument, item_id, None, language=row.language, actor=actor)
-
-
-def first_unanswered(instrument: ChoiceInstrument, answers: dict[str, DraftAnswer]) -> int | None:
-    for item in instrument.items:
-        row = answers.get(item.id)
-        if row is None:
-            return item.number
-    return None
-
-
-def _sealed_id(visit: Visit, instrument: Instrument) -> int:
-    response = sealed_response(visit.id, instrument.id)
-    assert response is not None
-    return response.id

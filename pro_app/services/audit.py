@@ -8,9 +8,9 @@ from typing import Any
 from sqlalchemy import func, select, text
 
 from pro_app import clock
+from pro_app.canonical import sha256_of
 from pro_app.extensions import db
 from pro_app.models import AuditEvent
-from pro_app.services.canonical import sha256_of
 
 GENESIS = "0" * 64
 # Any fixed number: the advisory lock that serialises appends to the chain on PostgreSQL.

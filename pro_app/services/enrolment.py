@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from pro_app import clock
 from pro_app.errors import EnrolmentError, ParticipantWithdrawn
 from pro_app.extensions import db
+from pro_app.languages import LANGUAGES
 from pro_app.models import (
     DraftAnswer,
     Participant,
@@ -25,7 +26,6 @@ from pro_app.models import (
     VisitLink,
 )
 from pro_app.questionnaire.schedule import Schedule
-from pro_app.questionnaire.textpacks import LANGUAGES
 from pro_app.services import audit, links
 from pro_app.services.reasons import require_reason
 
@@ -226,12 +226,9 @@ def withdraw(participant: Participant, *, reason: str, staff: StaffUser) -> list
     reason = require_reason(reason)
     if participant.status is ParticipantStatus.WITHDRAWN:
         raise ParticipantWithdrawn()
-    revoked = []
-    for visit in participant.visits:
-        link = links.active_link(visit)
-        if link is not None:
-            links.revoke(link, actor=staff.actor, staff=staff, reason="participant withdrawn")
-            revoked.append(link)
+    revoked = links.active_links(participant)
+    for link in revoked:
+        links.revoke(link, actor=staff.actor, staff=staff, reason="participant withdrawn")
     participant.status = ParticipantStatus.WITHDRAWN
     participant.withdrawn_at = clock.utcnow()
     participant.withdrawal_reason = reason

@@ -27,7 +27,7 @@ from pro_app.errors import (
     VisitHasNoInstruments,
 )
 from pro_app.extensions import db
-from pro_app.models import ParticipantStatus, Response, StaffUser, Visit, VisitLink
+from pro_app.models import Participant, ParticipantStatus, Response, StaffUser, Visit, VisitLink
 from pro_app.questionnaire.schedule import Schedule
 from pro_app.services import audit
 from pro_app.services.reasons import require_reason
@@ -87,6 +87,17 @@ def revoke(link: VisitLink, *, actor: str, staff: StaffUser | None = None, reaso
         visit_id=link.visit_id,
         link_id=link.id,
         reason=reason,
+    )
+
+
+def active_links(participant: Participant) -> list[VisitLink]:
+    """Every link still active for any visit of the participant, in one query."""
+    return list(
+        db.session.scalars(
+            select(VisitLink)
+            .join(Visit, VisitLink.visit_id == Visit.id)
+            .where(Visit.participant_id == participant.id, VisitLink.revoked_at.is_(None))
+        )
     )
 
 

@@ -25,13 +25,10 @@ from pro_app.models import (
     PdfDocument,
     Response,
     Site,
-    StaffUser,
     Visit,
 )
-from pro_app.pdf import jobs
-from pro_app.services import audit
-from pro_app.services.canonical import sha256_of
-from pro_app.services.sealing import RENDER_PDF, canonical_record, enqueue_render
+from pro_app.services import audit, jobs
+from pro_app.services.jobs import RENDER_PDF, enqueue_render
 
 if TYPE_CHECKING:
     from pro_app.pdf.verify import SignatureReport
@@ -340,10 +337,7 @@ def verify(data: bytes, *, actor: str, trusted_fingerprints: Iterable[str] = ())
             problems.append("no sealed record in the database has the hash this PDF certifies")
     on_file = False
     if response is not None:
-        staff_username = _staff_username(response)
-        if sha256_of(canonical_record(response, response.visit, staff_username)) != (
-            response.record_sha256
-        ):
+        if not response.hash_holds:
             problems.append("the database record no longer matches its sealed hash")
         document = db.session.scalar(
             select(PdfDocument).where(PdfDocument.response_id == response.id)
@@ -389,13 +383,6 @@ def requeue(response_id: int, *, site_ids: Iterable[int], actor: str) -> None:
         enqueue_render(row[0])
         return
     jobs.requeue(job, actor=actor)
-
-
-def _staff_username(response: Response) -> str | None:
-    if response.staff_id is None:
-        return None
-    staff = db.session.get(StaffUser, response.staff_id)
-    return staff.username if staff else None
 
 
 def _sha256(data: bytes) -> str:

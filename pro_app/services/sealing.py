@@ -2,27 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
-
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
-from pro_app import clock
-from pro_app.errors import AlreadySubmitted, InvalidAnswer
+from pro_app import clock, records
+from pro_app.errors import AlreadySubmitted
 from pro_app.extensions import db
-from pro_app.models import DraftAnswer, EnteredBy, Job, JobStatus, Response, StaffUser, Visit
+from pro_app.models import DraftAnswer, EnteredBy, Response, StaffUser, Visit
 from pro_app.questionnaire.catalog import Catalog
-from pro_app.questionnaire.definitions import ChoiceInstrument, Instrument
-from pro_app.questionnaire.form_definitions import FormInstrument
-from pro_app.questionnaire.scoring import score
-from pro_app.services import audit, form_entry
-from pro_app.services.answering import saved_answers, sealed_response
-from pro_app.services.canonical import sha256_of
-from pro_app.services.form_entry import SealedContent
+from pro_app.questionnaire.definitions import Instrument
+from pro_app.questionnaire.kinds.base import Baseline, ParticipantFacts, SealContext
+from pro_app.questionnaire.kinds.registry import kind_of
+from pro_app.services import answering, audit, jobs
 from pro_app.services.reasons import require_reason
-
-RENDER_PDF = "render_pdf"
 
 
 def submit(
@@ -36,27 +28,15 @@ def submit(
     entry_reason: str | None = None,
 ) -> Response:
     """Seal the saved answers; a second submit (double tap, other device) is AlreadySubmitted."""
-    existing = sealed_response(visit.id, instrument.id)
-    if existing is not None:
-        raise AlreadySubmitted(existing.id)
+    answering.refuse_if_sealed(visit, instrument)
     if staff is not None:
         # GCP attribution: whoever enters on a participant's behalf says why, for every instrument.
         entry_reason = require_reason(entry_reason, "entry_reason")
-    drafts = saved_answers(visit.id, instrument.id)
-    if isinstance(instrument, FormInstrument):
-        content = form_entry.sealed_content(
-            visit,
-            instrument,
-            catalog,
-            drafts,
-            language=language,
-            staff=staff,
-            entry_reason=entry_reason,
-        )
-    else:
-        content = _choice_content(instrument, catalog, drafts, language)
-    item_languages = {item_id: row.language for item_id, row in drafts.items()}
-    started = min((row.saved_at for row in drafts.values()), default=None)
+    draft = answering.draft(visit.id, instrument.id)
+    content = kind_of(instrument).seal(
+        instrument, draft, seal_context(visit, instrument, catalog, language)
+    )
+    item_languages = {item_id: saved.language for item_id, saved in draft.items()}
     response = Response(
         visit_id=visit.id,
         instrument_id=instrument.id,
@@ -65,8 +45,7 @@ def submit(
         scoring_version=content.scoring_version,
         textpack_id=content.textpack_id,
         textpack_sha256=content.textpack_sha256,
-        # Only MLHFQ ships demo wording; a missing Borg pack shows numbers, never demo words.
-        textpack_demo=_demo(instrument, catalog, language),
+        textpack_demo=content.textpack_demo,
         language=language,
         languages=sorted(set(item_languages.values()) | {language}),
         answers=content.answers,
@@ -75,19 +54,26 @@ def submit(
         entered_by=EnteredBy.STAFF if staff else EnteredBy.PARTICIPANT,
         staff_id=staff.id if staff else None,
         entry_reason=entry_reason,
-        started_at=started,
+        started_at=min((saved.saved_at for saved in draft.values()), default=None),
         submitted_at=clock.utcnow(),
     )
-    response.record_sha256 = sha256_of(
-        canonical_record(response, visit, staff.username if staff else None)
+    participant = visit.participant
+    response.record_sha256 = records.record_sha256(
+        records.canonical_record(
+            response,
+            site_code=participant.site.code,
+            study_id=participant.study_id,
+            visit_code=visit.code,
+            staff_username=staff.username if staff else None,
+        )
     )
-    response.receipt_number = receipt_number(response.record_sha256)
+    response.receipt_number = records.receipt_number(response.record_sha256)
     try:
         with db.session.begin_nested():
             db.session.add(response)
     except IntegrityError:
         # Another device sealed this visit's instrument between our check and our insert.
-        winner = sealed_response(visit.id, instrument.id)
+        winner = answering.sealed_response(visit.id, instrument.id)
         if winner is None:
             raise
         raise AlreadySubmitted(winner.id) from None
@@ -96,8 +82,7 @@ def submit(
             DraftAnswer.visit_id == visit.id, DraftAnswer.instrument_id == instrument.id
         )
     )
-    enqueue_render(response)
-    participant = visit.participant
+    jobs.enqueue_render(response)
     audit.record(
         "response.submitted",
         actor,
@@ -113,90 +98,41 @@ def submit(
     return response
 
 
-def _choice_content(
-    instrument: ChoiceInstrument, catalog: Catalog, drafts: dict[str, DraftAnswer], language: str
-) -> SealedContent:
-    answers = {
-        item_id: drafts[item_id].value if item_id in drafts else None
-        for item_id in instrument.item_ids
-    }
-    _validate(instrument, answers)
-    pack = catalog.textpack(instrument.id, language)
-    return SealedContent(
-        answers=answers,
-        scores={key: result.as_dict() for key, result in score(instrument, answers).items()},
-        scoring_version=instrument.scoring.version,
-        textpack_id=pack.pack_id,
-        textpack_sha256=pack.sha256,
-    )
-
-
-def _demo(instrument: Instrument, catalog: Catalog, language: str) -> bool:
-    if isinstance(instrument, ChoiceInstrument):
-        return catalog.textpack(instrument.id, language).demo
-    return False
-
-
-def _validate(instrument: ChoiceInstrument, answers: dict[str, Any]) -> None:
-    for item_id, value in answers.items():
-        if value is not None and (isinstance(value, bool) or value not in instrument.choices):
-            raise InvalidAnswer(item_id)
-
-
-def enqueue_render(response: Response) -> Job:
-    """Ask the PDF worker for this record's signed copy; the patient never waits for it."""
-    now = clock.utcnow()
-    job = Job(
-        kind=RENDER_PDF,
-        response_id=response.id,
-        status=JobStatus.PENDING,
-        run_after=now,
-        created_at=now,
-    )
-    db.session.add(job)
-    db.session.flush()
-    return job
-
-
-def canonical_record(
-    response: Response, visit: Visit, staff_username: str | None
-) -> dict[str, Any]:
-    """Everything the record asserts, in the form its SHA-256 is taken over."""
+def seal_context(
+    visit: Visit, instrument: Instrument, catalog: Catalog, language: str
+) -> SealContext:
     participant = visit.participant
-    return {
-        "trial": "NCT04992832",
-        "site": participant.site.code,
-        "study_id": participant.study_id,
-        "visit": visit.code,
-        "instrument": response.instrument_id,
-        "instrument_version": response.instrument_version,
-        "record_version": response.version,
-        "scoring_version": response.scoring_version,
-        "textpack": {
-            "id": response.textpack_id,
-            "sha256": response.textpack_sha256,
-            "demo": response.textpack_demo,
-        },
-        "language": response.language,
-        "languages": response.languages,
-        "answers": response.answers,
-        "item_languages": response.item_languages,
-        "scores": response.scores,
-        "entered_by": response.entered_by.value,
-        "staff": staff_username,
-        "entry_reason": response.entry_reason,
-        "started_at": _iso(response.started_at),
-        "submitted_at": _iso(response.submitted_at),
-        "supersedes_id": response.supersedes_id,
-        "correction_reason": response.correction_reason,
-    }
+    return SealContext(
+        language=language,
+        check=answering.check_context(visit),
+        participant=ParticipantFacts(
+            sex=participant.sex.value,
+            birth_year=participant.birth_year,
+            height_cm=participant.height_cm,
+        ),
+        site_timezone=participant.site.timezone,
+        visit_code=visit.code,
+        baseline=baseline(visit, instrument, catalog),
+        wording=catalog,
+    )
 
 
-def receipt_number(record_sha256: str) -> str:
-    """A short number a patient can read out on the phone, e.g. 3F9A-C21B-77D0."""
-    head = record_sha256[:12].upper()
-    return "-".join(head[i : i + 4] for i in range(0, 12, 4))
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
+def baseline(visit: Visit, instrument: Instrument, catalog: Catalog) -> Baseline:
+    """The first visit of the schedule (Day 0) is the baseline; its latest sealed record counts."""
+    code = catalog.schedule.visits[0].code
+    if visit.code == code:
+        return Baseline(visit_code=code)
+    record = db.session.scalar(
+        select(Response)
+        .join(Visit, Response.visit_id == Visit.id)
+        .where(
+            Visit.participant_id == visit.participant_id,
+            Visit.code == code,
+            Response.instrument_id == instrument.id,
+        )
+        .order_by(Response.version.desc())
+        .limit(1)
+    )
+    if record is None:
+        return Baseline(visit_code=code)
+    return Baseline(visit_code=code, record_id=record.id, scores=record.scores)

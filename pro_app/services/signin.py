@@ -12,7 +12,8 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
 
 from pro_app import clock
 from pro_app.errors import AccountLocked, InvalidCredentials, InvalidSecondFactor
@@ -90,16 +91,20 @@ def start_session(staff: StaffUser, *, second_factor: bool) -> str:
 @dataclass(frozen=True)
 class Resumed:
     session: StaffSession | None
-    # Why a session that existed has just ended ("idle", "max_age", "disabled"), if it did.
+    # Why the session behind the cookie has ended ("idle", "max_age", "disabled"), if it has.
     ended: str | None = None
+    ended_id: int | None = None
+    # Whether its last-seen time is due a write (written at most every TOUCH_SECONDS).
+    touch: bool = False
 
 
 def resume(key: str, idle_minutes: int) -> Resumed:
-    """The open session behind a cookie key, ended now if it idled out; touched otherwise."""
+    """The open session behind a cookie key, or why it has ended. Reads only: ending an idle
+    session (`expire`) and moving its idle clock (`touch`) are the caller's bookkeeping."""
     row = db.session.scalar(
-        select(StaffSession).where(
-            StaffSession.key_sha256 == _hash(key), StaffSession.ended_at.is_(None)
-        )
+        select(StaffSession)
+        .options(joinedload(StaffSession.staff).joinedload(StaffUser.sites))
+        .where(StaffSession.key_sha256 == _hash(key), StaffSession.ended_at.is_(None))
     )
     if row is None:
         return Resumed(None)
@@ -112,19 +117,32 @@ def resume(key: str, idle_minutes: int) -> Resumed:
     elif now - row.started_at > timedelta(hours=MAX_SESSION_HOURS):
         reason = "max_age"
     if reason is not None:
-        _end(row, reason, now)
-        audit.record(
-            "staff.session_expired",
-            row.staff.actor,
-            staff_id=row.staff_id,
-            session_id=row.id,
-            cause=reason,
-        )
-        return Resumed(None, reason)
-    if now - row.last_seen_at >= timedelta(seconds=TOUCH_SECONDS):
-        row.last_seen_at = now
-        db.session.flush()
-    return Resumed(row)
+        return Resumed(None, reason, row.id)
+    return Resumed(row, touch=now - row.last_seen_at >= timedelta(seconds=TOUCH_SECONDS))
+
+
+def expire(session_id: int, reason: str) -> None:
+    """End a session that idled out or outlived its day (or whose account was disabled)."""
+    row = db.session.get(StaffSession, session_id)
+    if row is None or row.ended_at is not None:
+        return
+    _end(row, reason, clock.utcnow())
+    audit.record(
+        "staff.session_expired",
+        row.staff.actor,
+        staff_id=row.staff_id,
+        session_id=row.id,
+        cause=reason,
+    )
+
+
+def touch(session_id: int) -> None:
+    """Move a session's idle clock to now."""
+    db.session.execute(
+        update(StaffSession)
+        .where(StaffSession.id == session_id, StaffSession.ended_at.is_(None))
+        .values(last_seen_at=clock.utcnow())
+    )
 
 
 def sign_out(row: StaffSession) -> None:

@@ -6,9 +6,9 @@ from sqlalchemy import select
 
 from pro_app.errors import InputRejected, VisitComplete, VisitHasNoInstruments
 from pro_app.extensions import db
+from pro_app.languages import LANGUAGES
 from pro_app.models import Response, StaffUser, Visit
 from pro_app.questionnaire.schedule import Schedule
-from pro_app.questionnaire.textpacks import LANGUAGES
 from pro_app.services import audit, links
 from pro_app.services.reasons import require_reason
 

@@ -8,7 +8,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from pro_app.security import RedactTokens, redact
+from pro_app.web.security import RedactTokens, redact
 from tests.actions import Patient
 from tests.factories import issue_token, make_participant
 

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from pro_app.extensions import db
 from pro_app.models import DraftAnswer, Participant, Response, Visit
 from pro_app.questionnaire.catalog import catalog
-from pro_app.services import form_entry
+from pro_app.services import worksheet_entry
 from tests.e2e.conftest import PHONE, screenshot
 from tests.e2e.test_patient_phone import assert_readable
 from tests.factories import TODAY, issue_token, make_participant
@@ -78,7 +78,7 @@ def type_walk_part_elsewhere(app: Flask, study_id: str) -> None:
             select(Participant).where(Participant.study_id == study_id)
         ).one()
         visit = next(v for v in participant.visits if v.code == "d7")
-        form_entry.save_screen(
+        worksheet_entry.save_screen(
             visit,
             catalog().instrument("sixmwt"),
             "walk",

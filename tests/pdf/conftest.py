@@ -10,14 +10,13 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from pro_app import clock
+from pro_app import clock, records
 from pro_app.extensions import db
 from pro_app.models import EnteredBy, Participant, Response, Role, StaffUser
 from pro_app.pdf.worker import RenderAndSign
 from pro_app.questionnaire.catalog import catalog
 from pro_app.questionnaire.scoring import score
-from pro_app.services.canonical import sha256_of
-from pro_app.services.sealing import canonical_record, enqueue_render, receipt_number
+from pro_app.services.jobs import enqueue_render
 from tests.actions import Patient
 from tests.factories import issue_token, make_participant
 
@@ -100,10 +99,9 @@ def make_correction(
         supersedes_id=original.id,
         correction_reason=reason,
     )
-    correction.record_sha256 = sha256_of(
-        canonical_record(correction, original.visit, staff.username)
-    )
-    correction.receipt_number = receipt_number(correction.record_sha256)
+    correction.visit, correction.staff = original.visit, staff
+    correction.record_sha256 = records.record_sha256(correction.canonical())
+    correction.receipt_number = records.receipt_number(correction.record_sha256)
     db.session.add(correction)
     db.session.flush()
     enqueue_render(correction)

@@ -13,10 +13,10 @@ from pypdf import PdfReader
 from sqlalchemy import text
 
 from pro_app.extensions import db
-from pro_app.pdf import content
 from pro_app.pdf.content import RecordAltered, record_document
 from pro_app.pdf.document import Line
 from pro_app.pdf.render import AssetRefused, LocalAssetFetcher, RenderError
+from pro_app.pdf.sections.choice import choice_section, item_ranges
 from pro_app.pdf.worker import RenderAndSign
 from tests.pdf.conftest import SealRecord, make_correction, make_staff
 from tests.pdf.pdftools import embedded_fonts, page_count, pdftotext, pypdf_text, squeeze
@@ -186,7 +186,7 @@ def test_a_correction_shows_its_version_reason_and_staff(
     ],
 )
 def test_a_score_lists_the_items_it_sums(numbers: tuple[int, ...], shown: str) -> None:
-    assert content.item_ranges(numbers) == shown
+    assert item_ranges(numbers) == shown
 
 
 def test_free_text_prints_as_written_and_cannot_change_the_layout(
@@ -340,7 +340,7 @@ def test_an_imputed_score_says_so(
     doc = pipeline.prepare(record)
     imputed = {"value": 10.0, "missing": 1, "imputed": True}
     scores = {**record.scores, "emotional": imputed}
-    section = content._choice_section(
+    section = choice_section(
         pipeline.catalog.instrument("mlhfq"),
         _Plain.of(record, scores=scores),  # type: ignore[arg-type]
         pipeline.catalog,
@@ -361,7 +361,7 @@ class _Plain:
     language: str
     scoring_version: str
     textpack_id: str
-    supersedes_id: int | None
+    supersedes: object | None
 
     @classmethod
     def of(cls, record: object, **changes: object) -> _Plain:

@@ -15,11 +15,10 @@ from pro_app import clock
 from pro_app.errors import PdfNotReady
 from pro_app.extensions import db
 from pro_app.models import AuditEvent, Job, JobStatus, PdfDocument, Response
-from pro_app.pdf import jobs
 from pro_app.pdf.document import TEMPLATE_VERSION, RecordDocument
 from pro_app.pdf.worker import RenderAndSign, SignedPdf, Worker
-from pro_app.services import pdf_copies
-from pro_app.services.sealing import enqueue_render
+from pro_app.services import jobs, pdf_copies
+from pro_app.services.jobs import enqueue_render
 from tests.pdf.conftest import SealRecord
 
 

@@ -23,10 +23,9 @@ from sqlalchemy import func, select, text
 from pro_app import create_app
 from pro_app.extensions import db
 from pro_app.models import Job, JobStatus, PdfDocument, Response
-from pro_app.pdf import jobs
 from pro_app.pdf.worker import SignedPdf, Worker, stop_background_worker
 from pro_app.questionnaire.catalog import catalog
-from pro_app.services import answering, sealing
+from pro_app.services import answering, jobs, sealing
 from tests.conftest import empty_database, make_settings
 from tests.factories import make_participant, visit_of
 

@@ -16,8 +16,8 @@ from pro_app.extensions import db
 from pro_app.models import Job, JobStatus, PdfDocument, Response, StaffUser
 from pro_app.pdf.worker import RenderAndSign, Worker
 from pro_app.questionnaire.catalog import catalog
-from pro_app.questionnaire.walktest import read_timer
-from pro_app.services import form_entry, pdf_copies, sealing
+from pro_app.questionnaire.computations.six_minute_walk import read_timer
+from pro_app.services import pdf_copies, sealing, worksheet_entry
 from tests.factories import TODAY, make_participant, visit_of
 from tests.pdf.conftest import make_staff
 from tests.pdf.pdftools import (
@@ -152,16 +152,16 @@ def _staff_entered_with_timer(staff: StaffUser) -> Response:
         },
         360,
     )
-    form_entry.save_timer(
+    worksheet_entry.save_timer(
         visit,
         sixmwt(),
         result,
-        started_from=form_entry.walk_version(visit, sixmwt()),
+        started_from=worksheet_entry.timer_version(visit, sixmwt()),
         language="en",
         actor=actor,
         staff=staff,
     )
-    form_entry.save_screen(
+    worksheet_entry.save_screen(
         visit,
         sixmwt(),
         "walk",

@@ -7,10 +7,12 @@ import dataclasses
 import pytest
 
 from pro_app.questionnaire.catalog import INSTRUMENTS_DIR
-from pro_app.questionnaire.definitions import ChoiceInstrument, load_choice_instrument
+from pro_app.questionnaire.definitions import load_instrument
+from pro_app.questionnaire.kinds.choice import ChoiceQuestionnaire
 from pro_app.questionnaire.scoring import score
 
-MLHFQ = load_choice_instrument(INSTRUMENTS_DIR / "mlhfq" / "instrument.toml")
+MLHFQ = load_instrument(INSTRUMENTS_DIR / "mlhfq" / "instrument.toml")
+assert isinstance(MLHFQ, ChoiceQuestionnaire)
 PHYSICAL = {2, 3, 4, 5, 6, 7, 12, 13}
 EMOTIONAL = {17, 18, 19, 20, 21}
 
@@ -83,7 +85,7 @@ def test_mean_imputation_can_be_switched_on_as_data() -> None:
     imputing = dataclasses.replace(
         MLHFQ, scoring=dataclasses.replace(MLHFQ.scoring, missing_rule="mean_impute", max_missing=1)
     )
-    assert isinstance(imputing, ChoiceInstrument)
+    assert isinstance(imputing, ChoiceQuestionnaire)
     emotional = score(imputing, answers(n17=4, n18=4, n19=4, n20=4, n21=None))["emotional"]
     assert (emotional.value, emotional.missing, emotional.imputed) == (20, 1, True)
     two_missing = score(imputing, answers(n20=None, n21=None))["emotional"]

@@ -9,9 +9,11 @@ import pytest
 from flask.testing import FlaskCliRunner
 
 from pro_app.questionnaire.catalog import INSTRUMENTS_DIR, load_catalog
-from pro_app.questionnaire.definitions import ChoiceInstrument, load_instrument
+from pro_app.questionnaire.computations.six_minute_walk import SixMinuteWalk
+from pro_app.questionnaire.definitions import load_instrument
 from pro_app.questionnaire.errors import DefinitionError
-from pro_app.questionnaire.form_definitions import FormInstrument
+from pro_app.questionnaire.kinds.choice import ChoiceQuestionnaire
+from pro_app.questionnaire.worksheet import Worksheet
 
 SIXMWT_FILE = INSTRUMENTS_DIR / "sixmwt" / "instrument.toml"
 
@@ -53,28 +55,32 @@ WORKSHEET = {
 
 def test_the_loader_dispatches_on_kind(tmp_path: Path) -> None:
     catalog = load_catalog(tmp_path)
-    assert isinstance(catalog.instrument("mlhfq"), ChoiceInstrument)
+    assert isinstance(catalog.instrument("mlhfq"), ChoiceQuestionnaire)
     sixmwt = catalog.instrument("sixmwt")
-    assert isinstance(sixmwt, FormInstrument)
-    assert isinstance(load_instrument(SIXMWT_FILE), FormInstrument)
+    assert isinstance(sixmwt, Worksheet)
+    assert isinstance(load_instrument(SIXMWT_FILE), Worksheet)
 
 
 def test_the_committed_6mwt_file() -> None:
     sixmwt = load_instrument(SIXMWT_FILE)
-    assert isinstance(sixmwt, FormInstrument)
+    assert isinstance(sixmwt, Worksheet)
     assert set(sixmwt.item_ids) == WORKSHEET
     assert [s.id for s in sixmwt.screens] == ["before", "walk", "after"]
     assert {f.screen for f in sixmwt.fields if f.id.startswith("end_")} == {"after"}
     assert {sixmwt.field(f).screen for f in ("laps", "partial_lap_m", "stopped_early")} == {"walk"}
-    assert sixmwt.borg.values == tuple(v / 2 for v in range(21))
-    assert [p.at_s for p in sixmwt.walk.phrases] == [60, 120, 180, 240, 300, 345, 360]
-    assert sixmwt.walk.phrases[0].en == "You are doing well. You have 5 minutes to go."
-    assert sixmwt.walk.phrases[-1].en == "Stop!"
-    assert (sixmwt.cdisc_ftcat, sixmwt.cdisc_distance_testcd) == ("SIX MINUTE WALK", "SIXMW106")
-    assert "not a Chinese reference" in sixmwt.reference.label_en
-    assert "非中国人群" in sixmwt.reference.label_zh
-    assert (sixmwt.reference.min_age, sixmwt.reference.max_age) == (40, 80)
-    every_label = " ".join(f.label_en + f.patient_en for f in sixmwt.fields)
+    assert sixmwt.administered_by == "assessor" and sixmwt.kind == "worksheet"
+    assert sixmwt.scale("borg_cr10").values == tuple(v / 2 for v in range(21))
+    walk = sixmwt.computation
+    assert isinstance(walk, SixMinuteWalk) and walk.timer is not None
+    assert walk.timer.screen == "walk"
+    assert [p.at_s for p in walk.timer.phrases] == [60, 120, 180, 240, 300, 345, 360]
+    assert walk.timer.phrases[0].text.en == "You are doing well. You have 5 minutes to go."
+    assert walk.timer.phrases[-1].text.en == "Stop!"
+    assert (sixmwt.cdisc_category, walk.cdisc_distance_testcd) == ("SIX MINUTE WALK", "SIXMW106")
+    assert "not a Chinese reference" in walk.reference.label.en
+    assert "非中国人群" in walk.reference.label.zh
+    assert (walk.reference.min_age, walk.reference.max_age) == (40, 80)
+    every_label = " ".join(f.label.en + f.patient_label.en for f in sixmwt.fields)
     assert "Borg" in every_label and "nothing at all" not in every_label.lower()
 
 
@@ -109,7 +115,17 @@ def _edit(path: Path, old: str, new: str) -> None:
 @pytest.mark.parametrize(
     ("old", "new", "fault"),
     [
-        ('kind = "form"', 'kind = "grid"', "'kind' must be one of"),
+        ('kind = "worksheet"', 'kind = "grid"', "'kind' must be one of"),
+        ('administered_by = "assessor"', 'administered_by = "nurse"', "'administered_by' must be"),
+        ('method = "six_minute_walk"', 'method = "walk"', "'computation.method' must be one of"),
+        ('screen = "walk"', 'screen = "corridor"', "'computation.timer.screen' names no screen"),
+        ('rule = "multiple_of"', 'rule = "ratio"', "'checks[2].rule' must be one of"),
+        ('other = "resting_sbp"', 'other = "stop_reason"', "must name numeric fields"),
+        (
+            'scale = "borg_cr10"\nlabel_en = "Borg dyspnoea before',
+            'scale = "borg"\nlabel_en = "Borg dyspnoea before',
+            "'fields[17] (baseline_dyspnoea).scale' must name one",
+        ),
         ("height_cm = 7.57", "height_cm = 7.75", "expects 553.5 m, the equation gives"),
         ("constant = 667.0", "constant = 676.0", "expects 520.4 m"),
         (
@@ -125,14 +141,14 @@ def _edit(path: Path, old: str, new: str) -> None:
         ('fields = ["end_hr",', 'fields = ["end_pulse", "end_hr",', "unknown field 'end_pulse'"),
         ('fields = ["assessor"]', 'fields = ["comments"]', "field 'assessor' is in no screen"),
         ('id = "laps"', 'id = "weight_kg"', "duplicate field id 'weight_kg'"),
-        ("at_s = 120", "at_s = 30", "'walk.phrases' must be in time order"),
+        ("at_s = 120", "at_s = 30", "'computation.timer.phrases' must be in time order"),
         ("at_s = 360", "at_s = 350", "end with the stop at duration_s"),
         (
             'when = { field = "supplemental_o2", value = "yes" }',
             'when = { field = "supplemental_o2", value = "maybe" }',
             "not an option",
         ),
-        ('type = "borg"', 'type = "slider"', "'fields[17] (baseline_dyspnoea).type' must be one"),
+        ('type = "scale"', 'type = "slider"', "'fields[17] (baseline_dyspnoea).type' must be one"),
         ("max_length = 100\n", "", "'fields[31] (assessor).max_length' is required"),
         ('label_en = "Completed laps"\n', "", "missing 'fields[19] (laps).label_en'"),
         (
@@ -146,7 +162,7 @@ def _edit(path: Path, old: str, new: str) -> None:
             "'fields[28] (symptoms).exclusive' must name an option",
         ),
         ("step = 0.5", "step = 0.3", "whole number of steps"),
-        ("lln_below = 153.0\n", "", "missing 'reference.male.lln_below'"),
+        ("lln_below = 153.0\n", "", "missing 'computation.reference.male.lln_below'"),
     ],
 )
 def test_a_broken_6mwt_file_names_file_and_fault(
@@ -163,8 +179,8 @@ def test_a_broken_6mwt_file_names_file_and_fault(
 def test_a_missing_worked_check_is_refused(broken: Path, tmp_path: Path) -> None:
     path = broken / "sixmwt" / "instrument.toml"
     text = path.read_text()
-    female_check = text.index('[[reference.checks]]\nsex = "female"')
-    path.write_text(text[:female_check] + text[text.index("# --- screens") :])
+    female_check = text.index('[[computation.reference.checks]]\nsex = "female"')
+    path.write_text(text[:female_check] + text[text.index("[computation.timer]") :])
     with pytest.raises(DefinitionError, match="a worked check for each sex"):
         load_catalog(tmp_path, broken)
 

@@ -9,7 +9,6 @@ import pytest
 
 from pro_app.questionnaire.catalog import INSTRUMENTS_DIR
 from pro_app.questionnaire.definitions import load_instrument
-from pro_app.questionnaire.form_definitions import FormInstrument
 from pro_app.questionnaire.formcheck import (
     HARD,
     SOFT,
@@ -23,9 +22,10 @@ from pro_app.questionnaire.formcheck import (
     parse,
     unconfirmed,
 )
+from pro_app.questionnaire.worksheet import Worksheet
 
 SIXMWT = load_instrument(INSTRUMENTS_DIR / "sixmwt" / "instrument.toml")
-assert isinstance(SIXMWT, FormInstrument)
+assert isinstance(SIXMWT, Worksheet)
 
 # field: (hard min, hard max, soft min, soft max). The file must say exactly this.
 LIMITS: dict[str, tuple[float, float, float | None, float | None]] = {
@@ -144,7 +144,7 @@ def test_between_the_usual_and_the_hard_limit_asks(field_id: str, value: float) 
     ],
 )
 def test_typed_values_are_read(field_id: str, raw: Any, expected: Any) -> None:
-    assert parse(SIXMWT.field(field_id), raw, SIXMWT.borg) == expected
+    assert parse(SIXMWT.field(field_id), raw, SIXMWT.scale("borg_cr10")) == expected
 
 
 @pytest.mark.parametrize(
@@ -175,7 +175,7 @@ def test_typed_values_are_read(field_id: str, raw: Any, expected: Any) -> None:
 )
 def test_unreadable_values_are_refused_with_their_fault(field_id: str, raw: Any, code: str) -> None:
     with pytest.raises(InputError) as caught:
-        parse(SIXMWT.field(field_id), raw, SIXMWT.borg)
+        parse(SIXMWT.field(field_id), raw, SIXMWT.scale("borg_cr10"))
     assert caught.value.code == code
 
 

@@ -8,28 +8,29 @@ from datetime import date
 import pytest
 
 from pro_app.questionnaire.catalog import INSTRUMENTS_DIR
-from pro_app.questionnaire.definitions import load_instrument
-from pro_app.questionnaire.form_definitions import FormInstrument
-from pro_app.questionnaire.walktest import (
+from pro_app.questionnaire.computations.six_minute_walk import (
     AGE_OUTSIDE_RANGE,
     COMPUTED_KEYS,
     MISSING_INPUT,
     NO_BASELINE_RECORD,
     THIS_IS_BASELINE,
-    Baseline,
-    Participant,
+    SixMinuteWalk,
     TimerResultInvalid,
     age_at_test,
     change_from_baseline,
-    compute,
     read_timer,
     reference_values,
     total_distance,
 )
+from pro_app.questionnaire.definitions import load_instrument
+from pro_app.questionnaire.kinds.base import Baseline, ParticipantFacts
+from pro_app.questionnaire.worksheet import Worksheet
 
 SIXMWT = load_instrument(INSTRUMENTS_DIR / "sixmwt" / "instrument.toml")
-assert isinstance(SIXMWT, FormInstrument)
-EQUATION = SIXMWT.reference
+assert isinstance(SIXMWT, Worksheet)
+WALK = SIXMWT.computation
+assert isinstance(WALK, SixMinuteWalk)
+EQUATION = WALK.reference
 
 
 @pytest.mark.parametrize(
@@ -119,11 +120,11 @@ def test_age_is_the_year_of_the_test_minus_the_birth_year() -> None:
 
 
 def test_change_from_baseline() -> None:
-    baseline = Baseline(visit_code="baseline", record_id=4, distance_m=380.5)
+    baseline = Baseline(visit_code="baseline", record_id=4, scores={"distance_m": 380.5})
     assert change_from_baseline(432.0, "d43", baseline) == (51.5, None)
     assert change_from_baseline(350.0, "d91", baseline) == (-30.5, None)
     assert change_from_baseline(432.0, "baseline", baseline) == (None, THIS_IS_BASELINE)
-    none_sealed = Baseline(visit_code="baseline", record_id=None, distance_m=None)
+    none_sealed = Baseline(visit_code="baseline")
     assert change_from_baseline(432.0, "d7", none_sealed) == (None, NO_BASELINE_RECORD)
     assert change_from_baseline(None, "d7", baseline) == (None, MISSING_INPUT)
 
@@ -136,12 +137,11 @@ def test_compute_gives_every_value_under_its_export_name() -> None:
         "test_date": "2026-11-25",
         "weight_kg": 70.0,
     }
-    result = compute(
-        SIXMWT,
+    result = WALK.compute(
         values,
-        Participant(sex="male", birth_year=1966, height_cm=170),
+        ParticipantFacts(sex="male", birth_year=1966, height_cm=170),
         "d43",
-        Baseline("baseline", 9, 400.0),
+        Baseline("baseline", 9, {"distance_m": 400.0}),
     )
     assert tuple(result) == COMPUTED_KEYS
     assert result["distance_m"] == 432.0 and result["age_years"] == 60
@@ -165,12 +165,11 @@ def test_compute_for_a_participant_outside_the_reference_ages() -> None:
         "test_date": "2026-11-25",
         "weight_kg": 60.0,
     }
-    result = compute(
-        SIXMWT,
+    result = WALK.compute(
         values,
-        Participant(sex="female", birth_year=1990, height_cm=160),
+        ParticipantFacts(sex="female", birth_year=1990, height_cm=160),
         "baseline",
-        Baseline("baseline", None, None),
+        Baseline("baseline"),
     )
     assert result["age_years"] == 36 and result["reference_applicable"] is False
     assert result["reference_note"] == AGE_OUTSIDE_RANGE and result["predicted_m"] is None

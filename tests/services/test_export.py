@@ -48,10 +48,12 @@ def test_csv_export_has_a_column_per_field_and_computed_value(app_ctx: Flask) ->
     rows = list(csv.DictReader(io.StringIO(export.as_csv(catalog()))))
     header = list(rows[0])
     mlhfq_items = [f"mlhfq.mlhf{n:02d}" for n in range(1, 22)]
-    # The questionnaire's columns keep their order; the walk log's follow in each group.
+    # Each instrument's columns come together, in the order of its file: items, then scores.
     assert header[21:42] == mlhfq_items
-    assert header[42 : 42 + len(sixmwt().item_ids)] == [f"sixmwt.{f}" for f in sixmwt().item_ids]
-    assert header.index("mlhfq.score.emotional.missing") < header.index("sixmwt.distance_m")
+    walk_fields = [f"sixmwt.{f}" for f in sixmwt().item_ids]
+    start = header.index(walk_fields[0])
+    assert header[start : start + len(walk_fields)] == walk_fields
+    assert header.index("mlhfq.score.emotional.missing") < start < header.index("sixmwt.distance_m")
     mlhfq_row, walk_row = rows
     assert mlhfq_row["mlhfq.score.total"] == "21" and mlhfq_row["sixmwt.distance_m"] == ""
     assert walk_row["sixmwt.laps"] == "7" and walk_row["sixmwt.weight_kg"] == "70.0"
@@ -60,7 +62,7 @@ def test_csv_export_has_a_column_per_field_and_computed_value(app_ctx: Flask) ->
     assert walk_row["sixmwt.distance_m"] == "432.0" and walk_row["sixmwt.lln_m"] == "400.5"
     assert walk_row["sixmwt.reference_equation"] == "enright_sherrill_1998"
     assert walk_row["sixmwt.change_note"] == "this_is_the_baseline_visit"
-    assert walk_row["sixmwt.borg_scale_version"].startswith("Borg CR10")
+    assert walk_row["sixmwt.borg_cr10_version"].startswith("Borg CR10")
     assert walk_row["sixmwt.timer_used"] == "False"
     assert walk_row["mlhfq.mlhf01"] == ""
 

@@ -6,12 +6,13 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from pro_app.canonical import sha256_of
 from pro_app.errors import AlreadySubmitted, InvalidAnswer
 from pro_app.extensions import db
 from pro_app.models import ImmutableRecordError, Response
 from pro_app.questionnaire.catalog import catalog
+from pro_app.questionnaire.kinds.choice import parse_answer
 from pro_app.services import answering, sealing
-from pro_app.services.canonical import sha256_of
 from tests.factories import make_participant, visit_of
 
 
@@ -27,7 +28,7 @@ def _answered_visit(value: int = 2):  # type: ignore[no-untyped-def]
 def test_record_hash_is_the_hash_of_its_canonical_form() -> None:
     visit, mlhfq = _answered_visit()
     record = sealing.submit(visit, mlhfq, catalog(), language="zh_Hans", actor="test")
-    assert record.record_sha256 == sha256_of(sealing.canonical_record(record, visit, None))
+    assert record.record_sha256 == sha256_of(record.canonical())
     assert record.receipt_number == "-".join(
         record.record_sha256[i : i + 4].upper() for i in (0, 4, 8)
     )
@@ -82,7 +83,7 @@ def test_a_tampered_draft_value_is_refused_at_submit() -> None:
 @pytest.mark.parametrize("raw", ["6", "-1", "", None, "1.0", "True", "五"])
 def test_parse_choice_refuses_what_is_not_0_to_5(raw: str | None) -> None:
     with pytest.raises(InvalidAnswer):
-        answering.parse_choice(catalog().instrument("mlhfq"), "mlhf01", raw)
+        parse_answer(catalog().instrument("mlhfq"), "mlhf01", raw)
 
 
 @pytest.mark.parametrize("reason", [None, "", "  "])

@@ -12,6 +12,7 @@ Inside its views, `current_staff()` is the signed-in user (never None there) and
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -19,9 +20,9 @@ from flask import abort, current_app, g, redirect, request, session, url_for
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from pro_app.config import Settings
-from pro_app.extensions import db
 from pro_app.models import Role, StaffSession, StaffUser
 from pro_app.services import signin
+from pro_app.web import unit_of_work
 
 SESSION_KEY = "staff_session"
 ALL_ROLES = tuple(Role)
@@ -37,7 +38,8 @@ def settings() -> Settings:
 
 
 def current_staff() -> StaffUser | None:
-    """The signed-in staff user of this request, or None. Idle sessions end here."""
+    """The signed-in staff user of this request, or None. Reading it never writes: ending an idle
+    session and moving the idle clock run in their own transaction after the request's."""
     if "staff" in g:
         staff: StaffUser | None = g.staff
         return staff
@@ -46,15 +48,16 @@ def current_staff() -> StaffUser | None:
     key = session.get(SESSION_KEY)
     if isinstance(key, str):
         resumed = signin.resume(key, settings().idle_minutes)
-        # Last-seen and expiry are bookkeeping of the session itself, committed at once so a
-        # page that changes nothing still moves the idle clock.
-        db.session.commit()
         if resumed.session is None:
             session.pop(SESSION_KEY, None)
             g.staff_session_ended = resumed.ended
+            if resumed.ended is not None and resumed.ended_id is not None:
+                unit_of_work.afterwards(partial(signin.expire, resumed.ended_id, resumed.ended))
         else:
             g.staff = resumed.session.staff
             g.staff_session = resumed.session
+            if resumed.touch:
+                unit_of_work.afterwards(partial(signin.touch, resumed.session.id))
     signed_in: StaffUser | None = g.staff
     return signed_in
 

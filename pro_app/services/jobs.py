@@ -1,6 +1,7 @@
-"""The database-backed queue of "render this record" jobs: claim, finish, fail with backoff, requeue.
+"""The database-backed queue of "render this record's signed PDF" jobs: enqueue (when a record is
+sealed), claim, finish, fail with backoff, requeue. The one owner of the `job` table.
 
-These functions flush but never commit; the worker (pro_app/pdf/worker.py) owns the transactions.
+These functions flush but never commit; the worker (pro_app/pdf/worker.py) owns its transactions.
 On PostgreSQL a claim is `SELECT ... FOR UPDATE SKIP LOCKED`, so any number of workers can poll at
 once and never take the same job; on SQLite every transaction begins IMMEDIATE (pro_app/database.py),
 which serialises claims. A job whose worker died is taken again once its lease has run out.
@@ -16,7 +17,8 @@ from pro_app import clock
 from pro_app.extensions import db
 from pro_app.models import Job, JobStatus, PdfDocument, Response
 from pro_app.services import audit
-from pro_app.services.sealing import RENDER_PDF, enqueue_render
+
+RENDER_PDF = "render_pdf"
 
 MAX_ATTEMPTS = 6
 FIRST_RETRY = timedelta(seconds=30)
@@ -24,6 +26,21 @@ MAX_RETRY = timedelta(hours=6)
 # A running job untouched this long belonged to a worker that died; another may take it.
 LEASE = timedelta(minutes=10)
 WORKER_ACTOR = "system:pdf-worker"
+
+
+def enqueue_render(response: Response) -> Job:
+    """Ask the PDF worker for this record's signed copy; the patient never waits for it."""
+    now = clock.utcnow()
+    job = Job(
+        kind=RENDER_PDF,
+        response_id=response.id,
+        status=JobStatus.PENDING,
+        run_after=now,
+        created_at=now,
+    )
+    db.session.add(job)
+    db.session.flush()
+    return job
 
 
 def backoff(attempts: int) -> timedelta:

@@ -11,7 +11,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from pro_app import errors, formatting
-from pro_app.i18n import SUPPORTED
+from pro_app.languages import LANGUAGES
 
 
 def _message(error: Exception) -> tuple[str, str]:
@@ -71,7 +71,7 @@ def _staff_message(error: Exception, status: int) -> tuple[str, str]:
 def _bilingual(error: Exception) -> list[tuple[str, str, str]]:
     """The message in every language, Chinese first: we may not know the reader's language yet."""
     messages = []
-    for language in SUPPORTED:
+    for language in LANGUAGES:
         with force_locale(language):
             title, text = _message(error)
         messages.append((language, title, text))

@@ -1,24 +1,22 @@
-"""A page's language: a staff member's own; else chosen, participant's, browser's."""
+"""A page's language: a staff member's own; else chosen, the participant's, the browser's."""
 
 from __future__ import annotations
 
 from flask import Flask, g, request, session
 
-SUPPORTED = ("zh_Hans", "en")
-DEFAULT = "zh_Hans"
-LANGUAGE_NAMES = {"zh_Hans": "中文", "en": "English"}
+from pro_app.languages import DEFAULT, LANGUAGES
 
 
 def select_locale() -> str:
     staff_language = g.get("staff_language")
-    if staff_language in SUPPORTED:
+    if staff_language in LANGUAGES:
         # Set by the staff areas' guard: a signed-in user's remembered choice wins there.
         return str(staff_language)
     chosen = session.get("lang")
-    if chosen in SUPPORTED:
+    if chosen in LANGUAGES:
         return str(chosen)
     preferred = g.get("preferred_language")
-    if preferred in SUPPORTED:
+    if preferred in LANGUAGES:
         return str(preferred)
     return browser_language()
 
@@ -30,15 +28,10 @@ def browser_language() -> str:
     return "en" if best == "en" else "zh_Hans"
 
 
-def html_lang(locale: str) -> str:
-    """The BCP 47 tag for <html lang>: zh-Hans makes fonts pick Simplified glyph forms."""
-    return "zh-Hans" if locale.startswith("zh") else "en"
-
-
 def _remember_language_choice() -> None:
     """`?lang=` on any page switches language for this browser; answers live on the server."""
     chosen = request.args.get("lang")
-    if chosen in SUPPORTED:
+    if chosen in LANGUAGES:
         session["lang"] = chosen
 
 

@@ -1,10 +1,11 @@
-"""The patient's browser session: bound to one visit link, never the source of truth for progress.
+"""Which visit this browser is answering: bound to one visit link, never the source of truth.
 
 The cookie only says which link was started here. Answers and progress live in the database, so a
 browser that loses its cookies (WeChat's in-app browser does) resumes by reopening the link.
 
 A signed-in coordinator can instead bind their browser to a visit in staff-entry mode: the same
-screens, but every answer and the sealed record name the staff member and the reason.
+screens, but every answer and the sealed record name the staff member and the reason. The desk
+binds (`bind_staff_entry`), the patient screens read (`current`): both go through this module.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ from typing import Any
 
 from flask import current_app, g, request, session
 from flask_babel import get_locale
+from sqlalchemy.orm import joinedload
 
-from pro_app.auth.access import current_staff
 from pro_app.config import Settings
 from pro_app.errors import PatientSessionMissing, StaffEntryEnded
 from pro_app.extensions import db
@@ -25,6 +26,7 @@ from pro_app.models import Participant, Response, Role, StaffUser, Visit, VisitL
 from pro_app.questionnaire.catalog import catalog
 from pro_app.questionnaire.definitions import Instrument
 from pro_app.services import links, sealing
+from pro_app.web.access import current_staff
 
 _KEY = "patient_link"
 _STAFF_ENTRY = "staff_entry"
@@ -43,6 +45,10 @@ class PatientContext:
         if self.staff is not None:
             return self.staff.actor
         return f"participant:{self.participant.study_id}"
+
+    @property
+    def by_staff(self) -> bool:
+        return self.staff is not None
 
     def seal(self, instrument: Instrument, language: str) -> Response:
         """Seal this visit's instrument, attributed to whoever is entering (patient or staff)."""
@@ -67,18 +73,34 @@ def bind(link: VisitLink) -> None:
     session[_KEY] = link.id
 
 
+def _link(link_id: int) -> VisitLink | None:
+    return db.session.get(
+        VisitLink,
+        link_id,
+        options=[
+            joinedload(VisitLink.visit).joinedload(Visit.participant).joinedload(Participant.site)
+        ],
+    )
+
+
 def current() -> PatientContext:
     """The started visit of this browser, checked on every request (revocation is immediate)."""
+    if "patient_context" in g:
+        cached: PatientContext = g.patient_context
+        return cached
     entry = session.get(_STAFF_ENTRY)
     if isinstance(entry, dict):
-        return _staff_entry(entry)
-    link_id = session.get(_KEY)
-    link = db.session.get(VisitLink, link_id) if isinstance(link_id, int) else None
-    if link is None:
-        raise PatientSessionMissing()
-    g.preferred_language = link.visit.participant.preferred_language
-    links.check_usable(link, settings().link_grace_days)
-    return PatientContext(link=link, visit=link.visit, participant=link.visit.participant)
+        ctx = _staff_entry(entry)
+    else:
+        link_id = session.get(_KEY)
+        link = _link(link_id) if isinstance(link_id, int) else None
+        if link is None:
+            raise PatientSessionMissing()
+        g.preferred_language = link.visit.participant.preferred_language
+        links.check_usable(link, settings().link_grace_days)
+        ctx = PatientContext(link=link, visit=link.visit, participant=link.visit.participant)
+    g.patient_context = ctx
+    return ctx
 
 
 def start_token(link: VisitLink) -> str:
@@ -88,7 +110,7 @@ def start_token(link: VisitLink) -> str:
 
 
 def start_token_valid(link: VisitLink, submitted: str | None) -> bool:
-    return hmac.compare_digest(start_token(link), submitted or "")
+    return hmac.compare_digest(start_token(link).encode(), (submitted or "").encode())
 
 
 # --- staff entry ----------------------------------------------------------------------------
@@ -137,7 +159,13 @@ def staff_entry_banner() -> dict[str, Any] | None:
 def _staff_entry(entry: dict[str, Any]) -> PatientContext:
     staff = current_staff()
     visit_id = entry.get("visit_id")
-    visit = db.session.get(Visit, visit_id) if isinstance(visit_id, int) else None
+    visit = (
+        db.session.get(
+            Visit, visit_id, options=[joinedload(Visit.participant).joinedload(Participant.site)]
+        )
+        if isinstance(visit_id, int)
+        else None
+    )
     if (
         staff is None
         or staff.id != entry.get("staff_id")

@@ -1,82 +1,24 @@
-"""How form answers, limits and faults read on patient pages, in the page's language."""
+"""How a worksheet's refused and unusual values read on its screens, in the page's language."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from flask_babel import gettext as _
 
 from pro_app import formatting
-from pro_app.questionnaire.form_definitions import FormField, FormInstrument
+from pro_app.formatting import clock_text, number, with_unit
 from pro_app.questionnaire.formcheck import Finding
+from pro_app.questionnaire.worksheet import Worksheet, WorksheetField
 
 
-def number(value: Any) -> str:
-    """60.0 reads as 60, 12.5 as 12.5."""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
-def with_unit(value: Any, form_field: FormField, locale: str) -> str:
-    """70 kg, 70公斤, 95%: Chinese units and % follow the number without a space."""
-    unit = form_field.unit(locale)
-    if not unit:
-        return number(value)
-    if unit == "%" or (locale.startswith("zh") and not unit.isascii()):
-        return f"{number(value)}{unit}"
-    return f"{number(value)} {unit}"
-
-
-def duration(seconds: int, locale: str) -> str:
-    minutes, rest = divmod(int(seconds), 60)
-    if locale.startswith("zh"):
-        return f"{minutes}分{rest}秒"
-    return f"{minutes} min {rest} s"
-
-
-def clock_text(seconds: float) -> str:
-    """Time since the start as m:ss, as on the timer."""
-    minutes, rest = divmod(int(seconds), 60)
-    return f"{minutes}:{rest:02d}"
-
-
-def input_text(form_field: FormField, value: Any) -> str:
-    """A saved value as it goes back into its input box."""
-    if value is None:
-        return ""
-    if form_field.type in ("integer", "decimal", "borg"):
-        return number(value)
-    return str(value)
-
-
-def display(form_field: FormField, value: Any, locale: str) -> str:
-    """A saved value as a person reads it on the review page."""
-    if value is None or value == [] or value == "":
-        return ""
-    if form_field.type == "choice":
-        option = form_field.option(value)
-        return option.label(locale) if option else str(value)
-    if form_field.type == "multi":
-        labels = [o.label(locale) for o in form_field.options if o.value in value]
-        return ("、" if locale.startswith("zh") else ", ").join(labels)
-    if form_field.type == "date":
-        return formatting.day(date.fromisoformat(value), locale)
-    if form_field.type == "duration":
-        return duration(value, locale)
-    if form_field.type in ("integer", "decimal"):
-        return with_unit(value, form_field, locale)
-    return number(value) if form_field.type == "borg" else str(value)
-
-
-def _range(low: Any, high: Any, form_field: FormField, locale: str) -> str:
+def _range(low: Any, high: Any, form_field: WorksheetField, locale: str) -> str:
     if form_field.type == "duration":
         return f"{clock_text(low)}–{clock_text(high)}"
     return f"{number(low)}–{with_unit(high, form_field, locale)}"
 
 
-def message(instrument: FormInstrument, finding: Finding, locale: str) -> str:
+def message(instrument: Worksheet, finding: Finding, locale: str) -> str:
     """The sentence shown next to a refused or unusual value."""
     form_field = instrument.field(finding.field)
     p = finding.params
@@ -119,7 +61,7 @@ def message(instrument: FormInstrument, finding: Finding, locale: str) -> str:
     if code == "partial_not_below_lap":
         return _(
             "The final partial lap must be shorter than one lap (%(lap)s).",
-            lap=with_unit(p["lap"], form_field, locale),
+            lap=with_unit(p["limit"], form_field, locale),
         )
     if code == "distance_over_max":
         return _(
@@ -131,7 +73,7 @@ def message(instrument: FormInstrument, finding: Finding, locale: str) -> str:
     return _soft_message(form_field, finding, locale)
 
 
-def _soft_message(form_field: FormField, finding: Finding, locale: str) -> str:
+def _soft_message(form_field: WorksheetField, finding: Finding, locale: str) -> str:
     p = finding.params
     code = finding.code
     if code == "unusual_value":

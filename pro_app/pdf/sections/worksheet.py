@@ -1,5 +1,6 @@
-"""The PDF section of a log (a form instrument, e.g. the 6MWT): the worksheet grouped as on the form,
-the walk timer's raw data, then the computed values with the reason for every empty one.
+"""The PDF section of a worksheet (the 6MWT log): the fields grouped as on the form, a timer's raw
+data, the rating scales shown, then the computed values of its computation (one group builder per
+computation method, e.g. pdf/sections/six_minute_walk.py) with the reason for every empty one.
 
 Reads only the sealed record (`answers`, `scores`) and the instrument file; labels come from the
 instrument's own bilingual wording or through gettext, in the record's language with English
@@ -9,29 +10,32 @@ alongside (like the questionnaire section).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from pro_app.i18n import LANGUAGE_NAMES
+from pro_app.formatting import clock_text, display
+from pro_app.languages import ENGLISH, LANGUAGE_NAMES
 from pro_app.models import Response
-from pro_app.patient.formtext import clock_text, display, number
 from pro_app.pdf.document import FieldGroup, FieldLine, Line, Part, Section
-from pro_app.pdf.lines import ENGLISH, both, pair
-from pro_app.questionnaire import walktest
+from pro_app.pdf.lines import both, pair
+from pro_app.pdf.sections.six_minute_walk import DASH, six_minute_walk_groups
 from pro_app.questionnaire.catalog import Catalog
-from pro_app.questionnaire.form_definitions import FormField, FormInstrument
 from pro_app.questionnaire.formcheck import applies, is_blank
+from pro_app.questionnaire.worksheet import RatingScale, Worksheet, WorksheetField
 
-DASH = "—"
+# The computed-value groups of each computation method.
+COMPUTED_GROUPS: dict[str, Callable[..., tuple[FieldGroup, ...]]] = {
+    "six_minute_walk": six_minute_walk_groups,
+}
 
 
-def form_section(
-    instrument: FormInstrument, response: Response, catalog: Catalog, wording_available: bool
+def worksheet_section(
+    instrument: Worksheet, response: Response, catalog: Catalog, wording_available: bool
 ) -> Section:
-    """Worksheet by screen (before the walk / the walk / after the walk), then computed values."""
+    """The worksheet by screen (before the walk / the walk / after the walk), then the values."""
     language = response.language
     answers: Mapping[str, Any] = response.answers
     worksheet: Mapping[str, Any] = answers.get("worksheet") or {}
@@ -40,7 +44,7 @@ def form_section(
     for screen in instrument.screens:
         groups = [
             FieldGroup(
-                title=pair(language, section.title_zh, section.title_en),
+                title=pair(language, section.title),
                 fields=tuple(
                     _field_line(
                         instrument.field(field_id),
@@ -53,15 +57,11 @@ def form_section(
             )
             for section in screen.sections
         ]
-        if screen.id == "walk":
+        if instrument.timer is not None and screen.id == instrument.timer.screen:
             groups.append(_timer_group(answers.get("timer"), worksheet, language))
         parts.append(
             Part(
-                heading=pair(
-                    language,
-                    f"{screen.number} {screen.title_zh}",
-                    f"{screen.number} {screen.title_en}",
-                ),
+                heading=pair(language, screen.title, prefix=f"{screen.number} "),
                 groups=tuple(groups),
             )
         )
@@ -80,8 +80,8 @@ def form_section(
     if saved_by is not None:
         notes.append(saved_by)
     return Section(
-        kind="form",
-        heading=pair(language, instrument.title_zh, instrument.title_en),
+        kind="worksheet",
+        heading=pair(language, instrument.title),
         notes=tuple(notes),
         answer_heading=both(language, lambda: _("Worksheet")),
         rows=(),
@@ -99,9 +99,13 @@ def form_section(
         ),
         parts=tuple(parts),
         computed=(
-            _distance_group(worksheet, scores, catalog, language),
-            _reference_group(instrument, scores, language),
-            _borg_group(instrument, answers.get("borg_scale") or {}, language),
+            *COMPUTED_GROUPS[instrument.computation.method](
+                instrument, worksheet, scores, catalog, language
+            ),
+            *(
+                _scale_group(scale, (answers.get("scales") or {}).get(scale.id) or {}, language)
+                for scale in instrument.scales
+            ),
         ),
     )
 
@@ -109,7 +113,7 @@ def form_section(
 # --- the worksheet ------------------------------------------------------------------------------
 
 
-def _value(form_field: FormField, value: Any, language: str) -> Line:
+def _value(form_field: WorksheetField, value: Any, language: str) -> Line:
     text = display(form_field, value, language)
     if language.startswith(ENGLISH) or form_field.type == "text":
         return Line(text)
@@ -118,12 +122,12 @@ def _value(form_field: FormField, value: Any, language: str) -> Line:
 
 
 def _field_line(
-    form_field: FormField,
+    form_field: WorksheetField,
     worksheet: Mapping[str, Any],
     confirmed: tuple[str, ...],
     language: str,
 ) -> FieldLine:
-    label = pair(language, form_field.label_zh, form_field.label_en)
+    label = pair(language, form_field.label)
     value = worksheet.get(form_field.id)
     if is_blank(value) and not applies(form_field, worksheet):
         return FieldLine(label, both(language, lambda: _("Not applicable")), "not_applicable")
@@ -244,193 +248,20 @@ def _timer_group(
     return FieldGroup(title, fields)
 
 
-# --- computed values ----------------------------------------------------------------------------
+# --- rating scales ------------------------------------------------------------------------------
 
 
-def _metres(value: Any) -> str:
-    return f"{number(value)} m"
-
-
-def _distance_group(
-    worksheet: Mapping[str, Any], scores: Mapping[str, Any], catalog: Catalog, language: str
-) -> FieldGroup:
-    distance = scores.get("distance_m")
-    laps, lap, partial = (worksheet.get(k) for k in ("laps", "lap_length_m", "partial_lap_m"))
-    if distance is None:
-        total = FieldLine(
-            both(language, lambda: _("6-minute walk distance")),
-            Line(DASH),
-            "blank",
-            (both(language, lambda: _("Not computed: laps, lap length or partial lap missing.")),),
-        )
-    else:
-        total = FieldLine(
-            both(language, lambda: _("6-minute walk distance")),
-            Line(_metres(distance)),
-            main=True,
-            notes=(
-                both(
-                    language,
-                    lambda: _(
-                        "%(laps)s laps × %(lap)s m + %(partial)s m",
-                        laps=number(laps),
-                        lap=number(lap),
-                        partial=number(partial),
-                    ),
-                ),
-            ),
-        )
-    return FieldGroup(
-        both(language, lambda: _("Distance")),
-        (total, _change_line(scores, catalog, language)),
-    )
-
-
-def _visit_name(code: str, catalog: Catalog, language: str) -> Line:
-    try:
-        planned = catalog.schedule.visit(code)
-    except KeyError:
-        return Line(code)
-    return pair(language, planned.name_zh, planned.name_en)
-
-
-def _change_line(scores: Mapping[str, Any], catalog: Catalog, language: str) -> FieldLine:
-    label = both(language, lambda: _("Change from baseline"))
-    change = scores.get("change_from_baseline_m")
-    why = scores.get("change_note")
-    baseline = _visit_name(str(scores.get("baseline_visit") or ""), catalog, language)
-    if change is not None:
-        sign = "+" if change > 0 else ""
-        note = both(
-            language,
-            lambda: _(
-                "Baseline: %(distance)s m, record %(record)s",
-                distance=number(scores.get("baseline_distance_m")),
-                record=scores.get("baseline_record_id"),
-            ),
-        )
-        return FieldLine(
-            label, Line(f"{sign}{number(change)} m"), notes=(note, baseline), main=True
-        )
-    if why == walktest.THIS_IS_BASELINE:
-        reason = both(language, lambda: _("None: this is the baseline visit."))
-    elif why == walktest.NO_BASELINE_RECORD:
-        reason = both(
-            language,
-            lambda: _("None: no sealed baseline 6MWT record when this record was sealed."),
-        )
-    else:
-        reason = both(
-            language, lambda: _("None: the distance of this or the baseline test is missing.")
-        )
-    return FieldLine(label, Line(DASH), "blank", (reason,))
-
-
-def _reference_group(
-    instrument: FormInstrument, scores: Mapping[str, Any], language: str
-) -> FieldGroup:
-    title = both(
-        language, lambda: _("Reference values for non-Chinese adults (Enright & Sherrill 1998)")
-    )
-    equation = instrument.reference
-    sex = scores.get("sex")
-    inputs = FieldLine(
-        both(language, lambda: _("Used: sex, age, height, weight")),
-        _inputs(scores, language),
-        notes=(
-            both(
-                language,
-                lambda: _(
-                    "Age = year of the test date minus birth year (only the birth year is collected)."
-                ),
-            ),
-        ),
-    )
-    source = pair(language, equation.label_zh, equation.label_en)
-    if not scores.get("reference_applicable"):
-        if scores.get("reference_note") == walktest.AGE_OUTSIDE_RANGE:
-            reason = both(
-                language,
-                lambda: _(
-                    "Age %(age)s is outside the ages of the equation (%(low)s–%(high)s years).",
-                    age=scores.get("age_years"),
-                    low=equation.min_age,
-                    high=equation.max_age,
-                ),
-            )
-        else:
-            reason = both(language, lambda: _("A value the equation needs is missing."))
-        na = FieldLine(
-            both(language, lambda: _("Predicted distance")),
-            both(language, lambda: _("Not applicable")),
-            "not_applicable",
-            (reason, source),
-        )
-        return FieldGroup(title, (inputs, na))
-    below = scores.get("below_lln")
-    lln_notes: tuple[Line, ...] = ()
-    if below is True:
-        lln_notes = (both(language, lambda: _("The distance is below the lower limit of normal.")),)
-    elif below is False:
-        lln_notes = (
-            both(language, lambda: _("The distance is not below the lower limit of normal.")),
-        )
-    lln_below = equation.for_sex(str(sex)).lln_below
-    percent = scores.get("percent_predicted")
-    fields = (
-        inputs,
-        FieldLine(
-            both(language, lambda: _("Predicted distance")),
-            Line(_metres(scores.get("predicted_m"))),
-            notes=(source,),
-            main=True,
-        ),
-        FieldLine(
-            both(
-                language,
-                lambda: _("Lower limit of normal (predicted minus %(m)s m)", m=number(lln_below)),
-            ),
-            Line(_metres(scores.get("lln_m"))),
-            notes=lln_notes,
-            flag=below is True,
-            main=True,
-        ),
-        FieldLine(
-            both(language, lambda: _("Percent of predicted")),
-            Line(f"{number(percent)}%") if percent is not None else Line(DASH),
-            state="answered" if percent is not None else "blank",
-            main=True,
-        ),
-    )
-    return FieldGroup(title, fields)
-
-
-def _inputs(scores: Mapping[str, Any], language: str) -> Line:
-    def text() -> str:
-        sex = {"male": _("Male"), "female": _("Female")}.get(str(scores.get("sex")), DASH)
-        age, height, weight = (scores.get(k) for k in ("age_years", "height_cm", "weight_kg"))
-        return _(
-            "%(sex)s, %(age)s years, %(height)s cm, %(weight)s kg",
-            sex=sex,
-            age=DASH if age is None else age,
-            height=DASH if height is None else number(height),
-            weight=DASH if weight is None else number(weight),
-        )
-
-    return both(language, text)
-
-
-def _borg_group(instrument: FormInstrument, borg: Mapping[str, Any], language: str) -> FieldGroup:
-    wording: Mapping[str, Any] = borg.get("wording") or {}
+def _scale_group(scale: RatingScale, shown: Mapping[str, Any], language: str) -> FieldGroup:
+    wording: Mapping[str, Any] = shown.get("wording") or {}
     shown_lines = [_wording_line(used, wording[used], language) for used in sorted(wording)]
     first, rest = (shown_lines[0], tuple(shown_lines[1:])) if shown_lines else (Line(DASH), ())
     return FieldGroup(
-        both(language, lambda: _("Borg scale")),
+        pair(language, scale.title),
         (
             FieldLine(
                 both(language, lambda: _("Scale and version")),
                 _scale_version(
-                    str(borg.get("version") or borg.get("name") or DASH), instrument, language
+                    str(shown.get("version") or shown.get("name") or DASH), scale, language
                 ),
             ),
             FieldLine(both(language, lambda: _("Scale wording shown")), first, notes=rest),
@@ -438,10 +269,10 @@ def _borg_group(instrument: FormInstrument, borg: Mapping[str, Any], language: s
     )
 
 
-def _scale_version(stored: str, instrument: FormInstrument, language: str) -> Line:
+def _scale_version(stored: str, scale: RatingScale, language: str) -> Line:
     """The sealed scale version; the built-in one (no site pack) is described in the record's
     language too, with the stored English text alongside."""
-    if stored != instrument.borg.version_without_pack or language.startswith(ENGLISH):
+    if stored != scale.version_without_pack or language.startswith(ENGLISH):
         return Line(stored)
     with force_locale(language):
         described = _(

@@ -1,0 +1,111 @@
+"""The patient screens of a choice questionnaire (the MLHFQ): one item per screen."""
+
+from __future__ import annotations
+
+from flask import abort, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from pro_app.errors import InvalidAnswer
+from pro_app.patient import bp, flows
+from pro_app.patient.flows import Page
+from pro_app.patient.views import language, open_instrument, shown_language
+from pro_app.questionnaire.catalog import catalog
+from pro_app.questionnaire.kinds.base import Progress
+from pro_app.questionnaire.kinds.choice import ChoiceKind, ChoiceQuestionnaire, parse_answer
+from pro_app.services import answering
+from pro_app.web.visit_session import PatientContext
+
+
+class ChoiceFlow:
+    def screen_url(self, instrument: ChoiceQuestionnaire, screen_id: str) -> str:
+        return url_for("patient.item", instrument_id=instrument.id, number=int(screen_id))
+
+    def intro(
+        self, ctx: PatientContext, instrument: ChoiceQuestionnaire, progress: Progress
+    ) -> Page:
+        return render_template(
+            "patient/choice/intro.html",
+            instrument=instrument,
+            pack=catalog().textpack(instrument.id, language()),
+        )
+
+    def review(self, ctx: PatientContext, instrument: ChoiceQuestionnaire) -> Page:
+        saved = answering.draft(ctx.visit.id, instrument.id)
+        answers = {item_id: row.value for item_id, row in saved.items()}
+        return render_template(
+            "patient/choice/review.html",
+            instrument=instrument,
+            pack=catalog().textpack(instrument.id, language()),
+            answers=answers,
+            unanswered=sum(1 for item in instrument.items if answers.get(item.id) is None),
+        )
+
+    def confirm(
+        self, ctx: PatientContext, instrument: ChoiceQuestionnaire, progress: Progress
+    ) -> Page:
+        return render_template(
+            "patient/choice/confirm.html",
+            instrument=instrument,
+            unanswered=progress.total - progress.answered,
+        )
+
+    def progress_text(self, progress: Progress) -> str:
+        return _("%(done)s of %(total)s answered", done=progress.answered, total=progress.total)
+
+
+flows.register(ChoiceKind.name, ChoiceFlow())
+
+
+def _after_item(
+    instrument: ChoiceQuestionnaire, number: int, action: str, from_review: bool
+) -> str:
+    if action == "back":
+        if number == 1:
+            return url_for("patient.intro", instrument_id=instrument.id)
+        return url_for("patient.item", instrument_id=instrument.id, number=number - 1)
+    if from_review or number == len(instrument.items):
+        return url_for("patient.review", instrument_id=instrument.id)
+    return url_for("patient.item", instrument_id=instrument.id, number=number + 1)
+
+
+@bp.route("/visit/<instrument_id>/q/<int:number>", methods=["GET", "POST"])
+def item(instrument_id: str, number: int) -> Page:
+    ctx, opened = open_instrument(instrument_id)
+    instrument: ChoiceQuestionnaire = flows.of_kind(opened, ChoiceKind.name)
+    if not 1 <= number <= len(instrument.items):
+        abort(404)
+    item = instrument.item(number)
+    from_review = request.values.get("from") == "review"
+    error = None
+    if request.method == "POST":
+        action = request.form.get("action", "next")
+        raw = request.form.get("answer")
+        try:
+            if action == "skip" or raw is not None:
+                value = None if action == "skip" else parse_answer(instrument, item.id, raw)
+                answering.save_answer(
+                    ctx.visit,
+                    instrument,
+                    item.id,
+                    value,
+                    language=shown_language(),
+                    actor=ctx.actor,
+                    staff=ctx.staff,
+                )
+            elif action == "next":
+                raise InvalidAnswer(item.id)
+        except InvalidAnswer:
+            error = _("Please choose one answer. If this question does not apply to you, choose 0.")
+        else:
+            return redirect(_after_item(instrument, number, action, from_review), 303)
+    saved = answering.draft(ctx.visit.id, instrument.id).get(item.id)
+    return render_template(
+        "patient/choice/item.html",
+        instrument=instrument,
+        item=item,
+        number=number,
+        pack=catalog().textpack(instrument.id, language()),
+        saved=saved,
+        from_review=from_review,
+        error=error,
+    ), (400 if error else 200)

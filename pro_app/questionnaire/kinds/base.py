@@ -1,0 +1,168 @@
+"""The interface every instrument kind provides, and the plain values that cross it.
+
+A kind (a choice questionnaire, an assessor's worksheet, ...) is registered once in
+`pro_app.questionnaire.kinds.registry`; the rest of the application asks the registry, never
+`isinstance`. Layers above the domain attach their own part of a kind by its name: the patient
+screens (`pro_app.patient.flows`) and the PDF section (`pro_app.pdf.sections`); a start-up check
+refuses a kind that lacks one.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar
+
+from pro_app.languages import Bilingual
+from pro_app.questionnaire.definitions import Instrument
+
+if TYPE_CHECKING:
+    from pro_app.questionnaire.textpacks import ScalePack, TextPack
+
+I = TypeVar("I", bound=Instrument)  # noqa: E741
+
+
+@dataclass(frozen=True)
+class SavedAnswer:
+    """One saved (not yet sealed) answer: its value, the page language, when, and by whom."""
+
+    value: Any
+    language: str
+    saved_at: datetime
+    # The staff user who saved it on the participant's behalf; None when the participant did.
+    staff: str | None = None
+
+
+Draft = Mapping[str, SavedAnswer]
+
+
+@dataclass(frozen=True)
+class CheckContext:
+    """What checks need besides the answers: the site's today and the visit window."""
+
+    today: date
+    window_start: date
+    window_end: date
+
+
+@dataclass(frozen=True)
+class ParticipantFacts:
+    """What a computation may know about the participant (never a name, never the arm)."""
+
+    sex: str
+    birth_year: int
+    height_cm: float
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """The baseline visit of the schedule, and this instrument's latest sealed record there."""
+
+    visit_code: str
+    record_id: int | None = None
+    scores: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Wording:
+    """The language packs a kind needs, found in the site's folder (or the committed demo)."""
+
+    textpacks: dict[tuple[str, str], TextPack] = field(default_factory=dict)
+    scale_packs: dict[tuple[str, str], ScalePack] = field(default_factory=dict)
+    # The licensed rating scales the instrument shows, whose packs may or may not be installed.
+    scales: tuple[str, ...] = ()
+
+
+class WordingSource(Protocol):
+    """Where a kind looks packs up when sealing (the catalogue is one)."""
+
+    def textpack(self, instrument_id: str, language: str) -> TextPack: ...
+
+    def scale_pack(self, scale: str, language: str) -> ScalePack | None: ...
+
+
+@dataclass(frozen=True)
+class SealContext:
+    """Everything sealing needs besides the saved answers."""
+
+    language: str
+    check: CheckContext
+    participant: ParticipantFacts
+    site_timezone: str
+    visit_code: str
+    baseline: Baseline
+    wording: WordingSource
+
+
+@dataclass(frozen=True)
+class SealedContent:
+    """The kind-specific part of a sealed record; sealing adds identity, hash and audit."""
+
+    answers: dict[str, Any]
+    scores: dict[str, Any]
+    scoring_version: str
+    textpack_id: str
+    textpack_sha256: str
+    textpack_demo: bool
+
+
+@dataclass(frozen=True)
+class Progress:
+    """How far a visit's instrument is: for the visit page, the schedule and "continue"."""
+
+    answered: int
+    total: int
+    started: bool
+    # The first screen that still needs something; None when everything is ready for review.
+    next_screen: str | None
+    complete: bool
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of the flat export: its name, what it holds, its type and unit, its codes."""
+
+    name: str
+    label: Bilingual
+    datatype: str  # "integer", "decimal", "text", "date", "time", "boolean", "list"
+    unit: str = ""
+    codes: tuple[tuple[str, str], ...] = ()
+
+
+class InstrumentKind(ABC, Generic[I]):
+    """What a kind of instrument provides, once. Pure functions of plain values."""
+
+    name: ClassVar[str]
+
+    @abstractmethod
+    def load(self, path: Path, data: dict[str, Any]) -> I:
+        """Build and check a definition from its parsed file; faults name the file and key."""
+
+    @abstractmethod
+    def wording(self, definition: I, textpack_dir: Path) -> Wording:
+        """The language packs this instrument shows, from the site's folder (or its demo)."""
+
+    @abstractmethod
+    def screen_ids(self, definition: I) -> tuple[str, ...]:
+        """The patient screens in order (item numbers, worksheet parts...)."""
+
+    @abstractmethod
+    def progress(self, definition: I, draft: Draft, check: CheckContext) -> Progress:
+        """What is answered, what is left, and where to continue."""
+
+    @abstractmethod
+    def seal(self, definition: I, draft: Draft, context: SealContext) -> SealedContent:
+        """Validate the whole draft and compute its scores or values; raise if it cannot seal."""
+
+    @abstractmethod
+    def export_columns(self, definition: I) -> tuple[Column, ...]:
+        """The columns of one record of this instrument in a flat export, coded values."""
+
+    @abstractmethod
+    def export_cells(
+        self, definition: I, answers: Mapping[str, Any], scores: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """A sealed record's values by column name (None for a blank)."""

@@ -1,0 +1,264 @@
+"""The worksheet kind (the 6MWT log): typed fields on a few screens, checked as they are saved,
+sealed with the values its computation derives. Usually administered by an assessor."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pro_app.errors import RecordIncomplete
+from pro_app.languages import LANGUAGES, Bilingual
+from pro_app.questionnaire import formcheck
+from pro_app.questionnaire.formcheck import HARD, Finding
+from pro_app.questionnaire.kinds.base import (
+    CheckContext,
+    Column,
+    Draft,
+    InstrumentKind,
+    Progress,
+    SealContext,
+    SealedContent,
+    Wording,
+)
+from pro_app.questionnaire.textpacks import find_scale_pack_file, load_scale_pack
+from pro_app.questionnaire.worksheet import Screen, Worksheet, load_worksheet
+
+# Draft rows besides the fields: confirmed unusual values, and a timer's raw result.
+CONFIRMATIONS = "confirmations"
+TIMER = "timer"
+
+_DATATYPES = {
+    "date": "date",
+    "time": "time",
+    "integer": "integer",
+    "decimal": "decimal",
+    "choice": "text",
+    "multi": "list",
+    "text": "text",
+    "duration": "integer",
+    "scale": "decimal",
+}
+
+
+@dataclass(frozen=True)
+class WorksheetState:
+    """The saved answers of a worksheet and everything still standing between them and a seal."""
+
+    values: dict[str, Any]
+    confirmations: dict[str, Any]
+    timer: dict[str, Any] | None
+    findings: list[Finding]
+    missing: list[str]
+    started: bool
+
+    @property
+    def refused(self) -> list[Finding]:
+        return [f for f in self.findings if f.level == HARD]
+
+    @property
+    def unconfirmed(self) -> list[Finding]:
+        return formcheck.unconfirmed(self.findings, self.confirmations)
+
+    @property
+    def complete(self) -> bool:
+        return not self.missing and not self.refused and not self.unconfirmed
+
+    def problems_on(self, screen: Screen) -> bool:
+        on_screen = set(screen.field_ids)
+        return any(f in on_screen for f in self.missing) or any(
+            f.field in on_screen for f in self.refused + self.unconfirmed
+        )
+
+
+def state(worksheet: Worksheet, draft: Draft, check: CheckContext) -> WorksheetState:
+    values = {
+        f.id: formcheck.stored(f, draft[f.id].value) if f.id in draft else None
+        for f in worksheet.fields
+    }
+    confirmations = draft[CONFIRMATIONS].value if CONFIRMATIONS in draft else {}
+    timer = draft[TIMER].value if TIMER in draft else None
+    return WorksheetState(
+        values=values,
+        confirmations=dict(confirmations or {}),
+        timer=timer,
+        findings=formcheck.findings(worksheet, values, check),
+        missing=formcheck.missing_required(worksheet, values),
+        started=bool(draft),
+    )
+
+
+def first_screen_to_finish(worksheet: Worksheet, current: WorksheetState) -> Screen | None:
+    for screen in worksheet.screens:
+        if current.problems_on(screen):
+            return screen
+    return None
+
+
+def confirm_token(finding: Finding) -> str:
+    """What the "yes, this is correct" box posts: the finding and the exact values it is about."""
+    return f"{finding.key}|{json.dumps(list(finding.basis))}"
+
+
+class WorksheetKind(InstrumentKind[Worksheet]):
+    name = "worksheet"
+
+    def load(self, path: Path, data: dict[str, Any]) -> Worksheet:
+        return load_worksheet(path, data, self.name)
+
+    def wording(self, definition: Worksheet, textpack_dir: Path) -> Wording:
+        """Rating-scale wording is licensed: only a site-installed pack shows it."""
+        packs = {}
+        for scale in definition.scales:
+            for language in LANGUAGES:
+                found = find_scale_pack_file(textpack_dir, scale.id, language)
+                if found is not None:
+                    packs[(scale.id, language)] = load_scale_pack(
+                        found, scale.id, language, scale.values
+                    )
+        return Wording(scale_packs=packs, scales=tuple(scale.id for scale in definition.scales))
+
+    def screen_ids(self, definition: Worksheet) -> tuple[str, ...]:
+        return tuple(screen.id for screen in definition.screens)
+
+    def progress(self, definition: Worksheet, draft: Draft, check: CheckContext) -> Progress:
+        current = state(definition, draft, check)
+        applying = [f for f in definition.fields if formcheck.applies(f, current.values)]
+        screen = first_screen_to_finish(definition, current)
+        return Progress(
+            answered=sum(1 for f in applying if not formcheck.is_blank(current.values[f.id])),
+            total=len(applying),
+            started=current.started,
+            next_screen=screen.id if screen else None,
+            complete=current.complete,
+        )
+
+    def seal(self, definition: Worksheet, draft: Draft, context: SealContext) -> SealedContent:
+        """Check the whole worksheet and compute its values; refuse an incomplete one."""
+        current = state(definition, draft, context.check)
+        if not current.complete:
+            raise RecordIncomplete(
+                missing=current.missing,
+                refused=[f.key for f in current.refused],
+                unconfirmed=[f.key for f in current.unconfirmed],
+            )
+        scores = definition.computation.compute(
+            current.values, context.participant, context.visit_code, context.baseline
+        )
+        answers = {
+            "worksheet": current.values,
+            "confirmed_warnings": formcheck.confirmed(current.findings, current.confirmations),
+            "timer": current.timer,
+            "scales": _scales_record(definition, draft, context),
+            "entered_by": _entered_by(definition, draft),
+            "site_timezone": context.site_timezone,
+        }
+        # The wording of the first rating scale shown is what identifies the record's text pack.
+        shown = [
+            pack
+            for scale in definition.scales
+            if (pack := context.wording.scale_pack(scale.id, context.language)) is not None
+        ]
+        return SealedContent(
+            answers=answers,
+            scores=scores,
+            scoring_version=definition.computation.version,
+            textpack_id=shown[0].pack_id if shown else "none",
+            textpack_sha256=shown[0].sha256 if shown else "",
+            # A missing scale pack shows numbers, never demo words.
+            textpack_demo=False,
+        )
+
+    def export_columns(self, definition: Worksheet) -> tuple[Column, ...]:
+        prefix = definition.id
+        fields = tuple(
+            Column(
+                f"{prefix}.{f.id}",
+                f.label,
+                _DATATYPES[f.type],
+                unit=f.unit.en,
+                codes=tuple((o.value, o.label.en) for o in f.options),
+            )
+            for f in definition.fields
+        )
+        computed = tuple(
+            Column(f"{prefix}.{c.name}", c.label, c.datatype, c.unit)
+            for c in definition.computation.columns()
+        )
+        record = (
+            *(
+                Column(
+                    f"{prefix}.{scale.id}_version",
+                    Bilingual(f"{scale.name}量表版本", f"{scale.name} scale version"),
+                    "text",
+                )
+                for scale in definition.scales
+            ),
+            Column(f"{prefix}.timer_used", Bilingual("是否使用计时器", "Timer used"), "boolean"),
+            Column(
+                f"{prefix}.confirmed_warnings",
+                Bilingual("录入时确认的提示", "Warnings confirmed at entry"),
+                "list",
+            ),
+        )
+        return fields + computed + record
+
+    def export_cells(
+        self, definition: Worksheet, answers: Mapping[str, Any], scores: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        prefix = definition.id
+        worksheet = answers.get("worksheet") or {}
+        cells: dict[str, Any] = {f"{prefix}.{f.id}": worksheet.get(f.id) for f in definition.fields}
+        for column in definition.computation.columns():
+            cells[f"{prefix}.{column.name}"] = scores.get(column.name)
+        scales = answers.get("scales") or {}
+        for scale in definition.scales:
+            cells[f"{prefix}.{scale.id}_version"] = (scales.get(scale.id) or {}).get("version")
+        cells[f"{prefix}.timer_used"] = answers.get("timer") is not None
+        cells[f"{prefix}.confirmed_warnings"] = sorted(answers.get("confirmed_warnings") or {})
+        return cells
+
+
+def _scales_record(
+    definition: Worksheet, draft: Draft, context: SealContext
+) -> dict[str, dict[str, Any]]:
+    """Per rating scale: which version and wording were shown, per language of its answers."""
+    record = {}
+    for scale in definition.scales:
+        answered = {
+            draft[f.id].language
+            for f in definition.scale_fields()
+            if f.scale == scale.id and f.id in draft
+        }
+        wording = {}
+        for used in sorted(answered | {context.language}):
+            pack = context.wording.scale_pack(scale.id, used)
+            wording[used] = (
+                {
+                    "pack_id": pack.pack_id,
+                    "sha256": pack.sha256,
+                    "scale_version": pack.scale_version,
+                }
+                if pack
+                else None
+            )
+        shown = context.wording.scale_pack(scale.id, context.language)
+        record[scale.id] = {
+            "scale": scale.id,
+            "name": scale.name,
+            "version": shown.scale_version if shown else scale.version_without_pack,
+            "wording": wording,
+        }
+    return record
+
+
+def _entered_by(definition: Worksheet, draft: Draft) -> dict[str, str]:
+    """Who saved each field last: the participant, or a named staff user."""
+    result = {}
+    for item_id in (*definition.item_ids, TIMER):
+        saved = draft.get(item_id)
+        if saved is not None:
+            result[item_id] = f"staff:{saved.staff}" if saved.staff else "participant"
+    return result
