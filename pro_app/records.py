@@ -39,6 +39,8 @@ class SealedFields(Protocol):
     submitted_at: datetime
     supersedes_id: int | None
     correction_reason: str | None
+    correction_reason_code: str | None
+    voided: bool
 
     @property
     def entered_by(self) -> _Coded: ...
@@ -52,8 +54,9 @@ def canonical_record(
     visit_code: str,
     staff_username: str | None,
 ) -> dict[str, Any]:
-    """Everything the record asserts, in the form its SHA-256 is taken over."""
-    return {
+    """Everything the record asserts, in the form its SHA-256 is taken over. Keys that came with
+    corrections are present only when set, so every earlier record keeps its hash."""
+    canonical = {
         "trial": TRIAL_ID,
         "site": site_code,
         "study_id": study_id,
@@ -80,6 +83,11 @@ def canonical_record(
         "supersedes_id": record.supersedes_id,
         "correction_reason": record.correction_reason,
     }
+    if record.correction_reason_code:
+        canonical["correction_reason_code"] = record.correction_reason_code
+    if record.voided:
+        canonical["voided"] = True
+    return canonical
 
 
 def record_sha256(canonical: dict[str, Any]) -> str:

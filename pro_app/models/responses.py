@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint, event
+from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint, event, false
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from pro_app import records
@@ -65,6 +65,12 @@ class Response(Base):
     submitted_at: Mapped[datetime]
     supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("response.id"))
     correction_reason: Mapped[str | None] = mapped_column(String(500))
+    # A correction of a participant's own answers names a reason from a fixed list (instrument
+    # data), besides the free text; staff-entered values need the free text only.
+    correction_reason_code: Mapped[str | None] = mapped_column(String(40))
+    # A version that voids the record (entered for the wrong visit or participant): the slot is
+    # empty again and can be filled anew. Nothing is ever deleted.
+    voided: Mapped[bool] = mapped_column(default=False, server_default=false())
     record_sha256: Mapped[str] = mapped_column(String(64), unique=True)
     receipt_number: Mapped[str] = mapped_column(String(20), unique=True)
 
