@@ -24,6 +24,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports --no-cache
 
 # Installs what is missing; on a laptop without root it says what to install instead.
 system-deps:
@@ -46,6 +47,8 @@ translations: $(STAMP)
 i18n: $(STAMP)
 	$(VENV)/bin/pybabel -q extract -F translations/babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
 	  --project=PRIME-PRO --copyright-holder="PRIME-PRO" -o translations/messages.pot pro_app templates
+	$(VENV)/bin/pybabel -q update -N --width=100 -i translations/messages.pot -d translations
+	$(PY) translations/fill_english.py
 	$(VENV)/bin/pybabel -q update -N --width=100 -i translations/messages.pot -d translations
 	$(VENV)/bin/pybabel -q compile -d translations
 

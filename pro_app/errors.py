@@ -1,91 +1,114 @@
-"""Domain errors with names. Services raise them; pro_app/errorpages.py turns them into pages."""
+"""Domain errors with names, codes and parameters. Services raise them; the message catalogue of
+each audience (pro_app/web/messages/) turns a code and its parameters into words, and
+pro_app/web/errorpages.py into pages. A user can cause every one of them: never a 500."""
 
 from __future__ import annotations
 
+import math
 from datetime import date, datetime
+from typing import Any, ClassVar
+
+from pro_app import clock
 
 
 class DomainError(Exception):
-    """Base of every error a user can cause; never a 500."""
+    """Base of every error a user can cause. `code` names it in the message catalogues;
+    `params` are the values its message needs (limits, dates), never words."""
 
-    status = 400
+    status: ClassVar[int] = 400
+    code: str = "error"
+
+    def __init__(self, **params: Any) -> None:
+        super().__init__(params)
+        self.params = params
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.params}" if self.params else self.code
 
 
 class LinkUnknown(DomainError):
     status = 404
+    code = "link.unknown"
 
 
 class LinkRevoked(DomainError):
     status = 410
+    code = "link.revoked"
 
 
 class LinkExpired(DomainError):
     """The visit window (plus grace) has closed."""
 
     status = 410
+    code = "link.expired"
 
     def __init__(self, window_end: date) -> None:
-        super().__init__(window_end)
+        super().__init__(date=window_end)
         self.window_end = window_end
 
 
 class LinkNotYetOpen(DomainError):
     status = 403
+    code = "link.not_yet_open"
 
     def __init__(self, window_start: date) -> None:
-        super().__init__(window_start)
+        super().__init__(date=window_start)
         self.window_start = window_start
 
 
 class ParticipantWithdrawn(DomainError):
     status = 410
+    code = "participant.withdrawn"
 
 
 class PatientSessionMissing(DomainError):
     """A clean patient URL was opened without a started visit (cookie lost or never set)."""
 
     status = 401
+    code = "session.missing"
 
 
 class AlreadySubmitted(DomainError):
     status = 409
+    code = "record.already_submitted"
 
     def __init__(self, response_id: int) -> None:
-        super().__init__(response_id)
+        super().__init__()
         self.response_id = response_id
 
 
 class InvalidAnswer(DomainError):
-    status = 400
+    code = "answer.invalid"
 
     def __init__(self, item_id: str) -> None:
-        super().__init__(item_id)
+        super().__init__()
         self.item_id = item_id
 
 
 class InstrumentNotInVisit(DomainError):
     status = 404
+    code = "not_found"
 
 
 class InputRejected(DomainError):
-    """A value a person typed was refused; `field` names the form field, `code` the rule broken."""
+    """A value a person typed was refused: `field` names the form field, `rule` the rule broken;
+    its code is "field.rule" (e.g. "reason.too_long") and `params` hold the limits."""
 
-    status = 400
-
-    def __init__(self, field: str, code: str) -> None:
-        super().__init__(field, code)
+    def __init__(self, field: str, rule: str, **params: Any) -> None:
+        super().__init__(**params)
         self.field = field
-        self.code = code
+        self.rule = rule
+        self.code = f"{field}.{rule}"
 
 
 class RecordIncomplete(DomainError):
-    """A form cannot be sealed yet: required fields are blank, values break a hard limit, or an
-    unusual value has not been confirmed. Each list names field ids (or finding keys)."""
+    """A worksheet cannot be sealed yet: required fields are blank, values break a hard limit, or
+    an unusual value has not been confirmed. Each list names field ids (or finding keys)."""
 
-    status = 400
+    code = "record.incomplete"
 
     def __init__(self, missing: list[str], refused: list[str], unconfirmed: list[str]) -> None:
-        super().__init__(missing, refused, unconfirmed)
+        super().__init__()
         self.missing = missing
         self.refused = refused
         self.unconfirmed = unconfirmed
@@ -95,6 +118,7 @@ class TimerConflict(DomainError):
     """The walk part changed on another device after this timing began: replacing it needs a yes."""
 
     status = 409
+    code = "timer.conflict"
 
 
 class EnrolmentError(InputRejected):
@@ -102,39 +126,48 @@ class EnrolmentError(InputRejected):
 
 
 class ReasonRequired(InputRejected):
-    """A change that needs a written reason (revoke, reissue, withdrawal, correction) had none."""
-
-    def __init__(self, field: str = "reason", code: str = "required") -> None:
-        super().__init__(field, code)
+    """A change that needs a written reason (revoke, reissue, withdrawal, correction) had none
+    (or one too long to store)."""
 
 
 class NotFoundHere(DomainError):
     """Unknown, or at a site this user does not work at: the two look the same on purpose."""
 
     status = 404
+    code = "not_found"
 
 
 class RecordNotFound(DomainError):
     """No sealed record with that id at a site the user may see (never says which of the two)."""
 
     status = 404
+    code = "not_found"
+
+
+class SiteNotFound(DomainError):
+    status = 404
+    code = "not_found"
 
 
 class InvalidCredentials(DomainError):
     """Wrong username or password (deliberately not saying which)."""
 
     status = 401
+    code = "signin.invalid"
 
 
 class InvalidSecondFactor(DomainError):
     status = 401
+    code = "signin.bad_code"
 
 
 class AccountLocked(DomainError):
     status = 423
+    code = "signin.locked"
 
     def __init__(self, until: datetime) -> None:
-        super().__init__(until)
+        minutes = max(1, math.ceil((until - clock.utcnow()).total_seconds() / 60))
+        super().__init__(until=until, minutes=minutes)
         self.until = until
 
 
@@ -142,44 +175,47 @@ class LinkAlreadyIssued(DomainError):
     """The visit already has an active link: replace it by reissuing, with a reason."""
 
     status = 409
+    code = "link.already_issued"
 
 
 class NoActiveLink(DomainError):
     status = 409
+    code = "link.none_active"
 
 
 class VisitHasNoInstruments(DomainError):
     status = 409
+    code = "visit.no_instruments"
 
 
 class VisitComplete(DomainError):
     """Every instrument of the visit is already submitted."""
 
     status = 409
+    code = "visit.complete"
 
 
 class StaffEntryEnded(DomainError):
     """Staff entry was requested but the staff sign-in is gone (signed out, idle, no access)."""
 
     status = 401
+    code = "staff_entry.ended"
 
 
 class SelfLockout(DomainError):
     """An admin tried to remove their own admin role or disable their own account."""
 
     status = 409
+    code = "account.self_lockout"
 
 
 class PdfNotReady(DomainError):
     """The record is sealed but its signed PDF is not stored yet (queued, retrying or failed)."""
 
     status = 409
+    code = "pdf.not_ready"
 
     def __init__(self, response_id: int, status: str) -> None:
-        super().__init__(response_id, status)
+        super().__init__(state=status)
         self.response_id = response_id
         self.pdf_status = status
-
-
-class SiteNotFound(DomainError):
-    status = 404

@@ -15,6 +15,7 @@ from pro_app.services import accounts, roster
 from pro_app.web import unit_of_work
 from pro_app.web.access import current_staff, current_staff_session, home_for, safe_next
 from pro_app.web.forms import attempt, form_page, has_errors
+from pro_app.web.messages.staff import STAFF
 
 Page = str | tuple[str, int] | WerkzeugResponse
 PENDING_TOTP = "pending_totp_secret"
@@ -78,7 +79,7 @@ def two_step() -> Page:
         try:
             accounts.enable_totp(staff, secret, form.code.data or "")
         except InvalidSecondFactor:
-            error = _("That code is not right. Check the time on your phone and try the new code.")
+            error = STAFF.text("totp.setup_code")
         else:
             session.pop(PENDING_TOTP, None)
             flash(_("Two-step sign-in is on."), "ok")
@@ -104,7 +105,7 @@ def two_step_off() -> Page:
         else:
             flash(_("Two-step sign-in is off."), "ok")
             return redirect(url_for("account.profile"), 303)
-    flash(_("That code is not right. Two-step sign-in is still on."), "error")
+    flash(STAFF.text("totp.still_on"), "error")
     return redirect(url_for("account.profile"), 303)
 
 

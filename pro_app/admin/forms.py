@@ -9,8 +9,8 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from pro_app.auth.labels import ROLE_LABELS
 from pro_app.languages import LANGUAGE_NAMES
+from pro_app.web.messages.staff import ROLES
 
 
 class CheckboxesField(SelectMultipleField):
@@ -19,7 +19,7 @@ class CheckboxesField(SelectMultipleField):
 
 
 def _roles() -> list[SelectChoice]:
-    return [SelectChoice(role.value, label) for role, label in ROLE_LABELS.items()]
+    return [SelectChoice(role.value, label) for role, label in ROLES.items()]
 
 
 class StaffForm(FlaskForm):

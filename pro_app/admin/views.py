@@ -21,6 +21,7 @@ from pro_app.services import accounts, roster
 from pro_app.services import sites as site_service
 from pro_app.web.access import current_staff
 from pro_app.web.forms import attempt, form_page
+from pro_app.web.messages.staff import STAFF
 
 Page = str | tuple[str, int] | WerkzeugResponse
 
@@ -112,11 +113,9 @@ def edit_staff(staff_id: int) -> Page:
                     by=admin,
                 ),
             )
-        except SelfLockout:
+        except SelfLockout as refusal:
             saved = None
-            form.form_errors.append(
-                _("You cannot remove your own administrator role or disable your own account.")
-            )
+            form.form_errors.append(STAFF.text(refusal.code))
         if saved:
             flash(_("The account %(username)s is saved.", username=staff.username), "ok")
             return redirect(url_for("admin.staff_list"), 303)

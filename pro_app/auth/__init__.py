@@ -8,8 +8,8 @@ bp = Blueprint("auth", __name__, url_prefix="/staff")
 errorpages.staff_pages(bp)
 
 from pro_app.auth import views  # noqa: E402,F401  (routes register on import)
-from pro_app.auth.labels import role_name  # noqa: E402
 from pro_app.web.access import current_staff  # noqa: E402
+from pro_app.web.messages.staff import role_name  # noqa: E402
 
 # Staff templates ask for these; patient pages never do, so they cost nothing there.
 bp.add_app_template_global(current_staff, "current_staff")

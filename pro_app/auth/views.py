@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import math
 from datetime import datetime
 
 from flask import redirect, render_template, request, session, url_for
-from flask_babel import gettext as _
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from pro_app import clock
@@ -25,20 +23,12 @@ from pro_app.web.access import (
     safe_next,
 )
 from pro_app.web.forms import has_errors
+from pro_app.web.messages.staff import STAFF
 
 Page = str | tuple[str, int] | WerkzeugResponse
 PENDING_KEY = "staff_pending"
 # The code step must follow the password step promptly.
 PENDING_SECONDS = 300
-
-
-def _locked_message(until: datetime) -> str:
-    minutes = max(1, math.ceil((until - clock.utcnow()).total_seconds() / 60))
-    return _(
-        "Too many failed sign-ins: this account is locked. Try again in %(minutes)s minutes, "
-        "or ask an administrator to unlock it.",
-        minutes=minutes,
-    )
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -51,12 +41,9 @@ def login() -> Page:
     if form.validate_on_submit():
         try:
             staff = signin.check_password(form.username.data or "", form.password.data or "")
-        except InvalidCredentials:
+        except (InvalidCredentials, AccountLocked) as refusal:
             unit_of_work.keep_changes()  # the failed attempt is part of the record
-            error = _("Wrong username or password.")
-        except AccountLocked as exc:
-            unit_of_work.keep_changes()
-            error = _locked_message(exc.until)
+            error = STAFF.text(refusal.code, refusal.params)
         else:
             next_url = safe_next(request.args.get("next"))
             if staff.totp_secret:
@@ -107,13 +94,13 @@ def second_factor() -> Page:
     if form.validate_on_submit():
         try:
             signin.check_second_factor(staff, form.code.data or "")
-        except InvalidSecondFactor:
+        except InvalidSecondFactor as refusal:
             unit_of_work.keep_changes()
-            error = _("That code is not right, or was already used. Enter the current code.")
-        except AccountLocked as exc:
+            error = STAFF.text(refusal.code)
+        except AccountLocked as refusal:
             unit_of_work.keep_changes()
             session.pop(PENDING_KEY, None)
-            error = _locked_message(exc.until)
+            error = STAFF.text(refusal.code, refusal.params)
         else:
             begin_session(staff, second_factor=True)
             return redirect(next_url or home_for(staff), 303)

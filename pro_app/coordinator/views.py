@@ -29,20 +29,14 @@ from pro_app.coordinator.forms import (
 from pro_app.errors import (
     DomainError,
     InputRejected,
-    LinkAlreadyIssued,
-    LinkExpired,
-    LinkNotYetOpen,
-    NoActiveLink,
-    ParticipantWithdrawn,
-    VisitComplete,
-    VisitHasNoInstruments,
 )
 from pro_app.models import Participant, ParticipantStatus, Sex, Site, StaffUser, Visit
 from pro_app.questionnaire.catalog import catalog
 from pro_app.services import audit, enrolment, links, progress, reasons, roster, staff_entry
 from pro_app.web import unit_of_work, visit_session
 from pro_app.web.access import current_staff, settings
-from pro_app.web.forms import attach, attempt, form_page, message
+from pro_app.web.forms import attach, attempt, form_page
+from pro_app.web.messages.staff import STAFF
 
 Page = str | tuple[str, int] | WerkzeugResponse
 
@@ -257,38 +251,12 @@ def correct_day0(participant_id: int) -> Page:
 # --- visit links ----------------------------------------------------------------------------
 
 
-def _refusal(error: DomainError, visit: Visit) -> str:
-    """A refusal about a visit, in the coordinator's words."""
-    if isinstance(error, LinkAlreadyIssued):
-        return _(
-            "This visit already has an active link. To replace it, use Reissue and give a reason."
-        )
-    if isinstance(error, NoActiveLink):
-        return _("This visit has no active link.")
-    if isinstance(error, VisitComplete):
-        return _("Every questionnaire of this visit is already submitted.")
-    if isinstance(error, VisitHasNoInstruments):
-        return _("There is no questionnaire at this visit.")
-    if isinstance(error, LinkExpired):
-        return _(
-            "The window of this visit closed on %(date)s.", date=formatting.day(error.window_end)
-        )
-    if isinstance(error, LinkNotYetOpen):
-        return _(
-            "The window of this visit opens on %(date)s. Staff entry is possible from then.",
-            date=formatting.day(error.window_start),
-        )
-    if isinstance(error, ParticipantWithdrawn):
-        return _("This participant has withdrawn: no new links or entries.")
-    if isinstance(error, InputRejected):
-        return message(error.field, error.code)
-    return _("This cannot be done now.")
-
-
 def _reason_problem(form: ReasonForm | StaffEntryForm) -> InputRejected:
     """Why the form's reason was refused, in the words the services use."""
     too_long = len(form.reason.data or "") > reasons.MAX_LENGTH
-    return InputRejected("reason", "too_long" if too_long else "required")
+    if too_long:
+        return InputRejected("reason", "too_long", max=reasons.MAX_LENGTH)
+    return InputRejected("reason", "required", min=reasons.MIN_LENGTH)
 
 
 def _refused(visit: Visit, action: str, error: DomainError) -> tuple[str, int]:
@@ -299,7 +267,7 @@ def _refused(visit: Visit, action: str, error: DomainError) -> tuple[str, int]:
         "visit_id": visit.id,
         "action": action,
         "field": error.field if isinstance(error, InputRejected) else None,
-        "message": _refusal(error, visit),
+        "message": STAFF.text(error.code, error.params),
         "reason": request.form.get("reason", ""),
     }
     return _participant_page(visit.participant, status=error.status, problem=problem)
@@ -311,7 +279,7 @@ def issue_link(visit_id: int) -> Page:
     visit = roster.visit_for(staff.site_ids, visit_id)
     try:
         _link, token = links.issue_first(
-            visit, staff=staff, schedule=catalog().schedule, grace_days=_grace()
+            visit, actor=staff.actor, staff=staff, schedule=catalog().schedule, grace_days=_grace()
         )
     except DomainError as exc:
         return _refused(visit, "issue", exc)
@@ -328,6 +296,7 @@ def reissue_link(visit_id: int) -> Page:
     try:
         _link, token = links.reissue(
             visit,
+            actor=staff.actor,
             staff=staff,
             reason=form.reason.data or "",
             schedule=catalog().schedule,
@@ -346,7 +315,7 @@ def revoke_link(visit_id: int) -> Page:
     if not form.validate_on_submit():
         return _refused(visit, "revoke", _reason_problem(form))
     try:
-        links.revoke_active(visit, staff=staff, reason=form.reason.data or "")
+        links.revoke_active(visit, actor=staff.actor, staff=staff, reason=form.reason.data or "")
     except DomainError as exc:
         return _refused(visit, "revoke", exc)
     flash(_("The link is revoked. It no longer opens the questionnaire."), "ok")

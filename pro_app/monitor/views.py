@@ -12,10 +12,10 @@ from flask_wtf.file import FileField, FileRequired
 
 from pro_app.models import StaffUser
 from pro_app.monitor import bp
-from pro_app.monitor.labels import PDF_STATES, finding
 from pro_app.questionnaire.catalog import catalog
 from pro_app.services import pdf_copies, roster
 from pro_app.web.access import current_staff
+from pro_app.web.messages.monitor import MONITOR, pdf_state
 
 CHUNK = 64 * 1024
 
@@ -44,7 +44,7 @@ def records() -> str:
         q=study_id,
         sites=sites,
         zones={site.code: site.timezone for site in sites},
-        states=PDF_STATES,
+        pdf_state=pdf_state,
         catalog=catalog(),
         nav="records",
     )
@@ -125,7 +125,7 @@ def verify() -> tuple[str, int] | str:
         "monitor/verify.html",
         form=VerifyForm(formdata=None),
         verdict=verdict,
-        findings=[finding(problem) for problem in verdict.problems],
+        findings=[MONITOR.text(problem.code, problem.params) for problem in verdict.problems],
         filename=form.pdf.data.filename,
         nav="verify",
     )

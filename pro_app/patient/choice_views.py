@@ -13,6 +13,7 @@ from pro_app.questionnaire.catalog import catalog
 from pro_app.questionnaire.kinds.base import Progress
 from pro_app.questionnaire.kinds.choice import ChoiceKind, ChoiceQuestionnaire, parse_answer
 from pro_app.services import answering
+from pro_app.web.messages.patient import PATIENT
 from pro_app.web.visit_session import PatientContext
 
 
@@ -94,8 +95,8 @@ def item(instrument_id: str, number: int) -> Page:
                 )
             elif action == "next":
                 raise InvalidAnswer(item.id)
-        except InvalidAnswer:
-            error = _("Please choose one answer. If this question does not apply to you, choose 0.")
+        except InvalidAnswer as refusal:
+            error = PATIENT.text(refusal.code)
         else:
             return redirect(_after_item(instrument, number, action, from_review), 303)
     saved = answering.draft(ctx.visit.id, instrument.id).get(item.id)

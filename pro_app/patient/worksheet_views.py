@@ -13,7 +13,7 @@ from werkzeug.datastructures import MultiDict
 from pro_app import formatting
 from pro_app.errors import TimerConflict
 from pro_app.languages import LANGUAGES, speech_lang
-from pro_app.patient import bp, flows, worksheet_text
+from pro_app.patient import bp, flows
 from pro_app.patient.flows import Page
 from pro_app.patient.views import language, open_instrument
 from pro_app.questionnaire.catalog import catalog
@@ -24,6 +24,7 @@ from pro_app.questionnaire.kinds.worksheet import WorksheetKind, confirm_token
 from pro_app.questionnaire.worksheet import Screen, Worksheet
 from pro_app.services import answering, worksheet_entry
 from pro_app.web import unit_of_work
+from pro_app.web.messages.patient import finding_text
 from pro_app.web.visit_session import PatientContext
 
 
@@ -54,9 +55,7 @@ class WorksheetFlow:
             values=current.values,
             missing=set(current.missing),
             problems=problems,
-            messages={
-                fid: worksheet_text.message(instrument, f, locale) for fid, f in problems.items()
-            },
+            messages={fid: finding_text(instrument, f, locale) for fid, f in problems.items()},
             complete=current.complete,
         )
 
@@ -165,8 +164,7 @@ def _render_screen(
         if finding.field in on_screen:
             errors.setdefault(finding.field, finding)
     messages = {
-        fid: worksheet_text.message(instrument, f, locale)
-        for fid, f in {**errors, **warnings}.items()
+        fid: finding_text(instrument, f, locale) for fid, f in {**errors, **warnings}.items()
     }
     timer = instrument.timer
     page = render_template(
@@ -254,10 +252,7 @@ def walk_timer(instrument_id: str) -> Page:
             locale = language()
             return jsonify(
                 ok=False,
-                errors={
-                    k: worksheet_text.message(instrument, f, locale)
-                    for k, f in outcome.errors.items()
-                },
+                errors={k: finding_text(instrument, f, locale) for k, f in outcome.errors.items()},
             ), 400
         return jsonify(ok=True, next=timer_url)
     current = worksheet_entry.state(ctx.visit, instrument)

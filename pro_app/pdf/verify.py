@@ -17,6 +17,7 @@ from pyhanko.sign.validation.settings import KeyUsageConstraints
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 
+from pro_app.pdf.problems import Problem
 from pro_app.pdf.sign import (
     REASON_PREFIX,
     fingerprint,
@@ -32,7 +33,7 @@ RECORD_ATTACHMENT = "record.json"
 class SignatureReport:
     """What the file itself proves. `problems` is empty when the signature holds."""
 
-    problems: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
     signer_subject: str | None = None
     signer_fingerprint: str | None = None
     demo_signature: bool = False
@@ -54,10 +55,10 @@ def check_signature(data: bytes) -> SignatureReport:
         reader = PdfFileReader(io.BytesIO(data), strict=False)
         signatures = reader.embedded_regular_signatures
     except Exception as exc:  # a damaged file can fail in many places inside the parser
-        report.problems.append(f"not a readable PDF ({type(exc).__name__}: {exc})")
+        report.problems.append(Problem("pdf.unreadable", detail=f"{type(exc).__name__}: {exc}"))
         return report
     if len(signatures) != 1:
-        report.problems.append(f"expected exactly one signature, found {len(signatures)}")
+        report.problems.append(Problem("signature.count", {"found": len(signatures)}))
         if not signatures:
             return report
     embedded = signatures[0]
@@ -77,18 +78,19 @@ def check_signature(data: bytes) -> SignatureReport:
             )
         )
     except Exception as exc:
-        report.problems.append(f"the signature cannot be validated ({type(exc).__name__}: {exc})")
+        detail = f"{type(exc).__name__}: {exc}"
+        report.problems.append(Problem("signature.unreadable", detail=detail))
         return report
     if not status.intact:
-        report.problems.append("the signed content was changed after signing (digest mismatch)")
+        report.problems.append(Problem("signature.digest_mismatch"))
     if not status.valid:
-        report.problems.append("the signature value is not valid for the signed content")
+        report.problems.append(Problem("signature.invalid"))
     if status.coverage != SignatureCoverageLevel.ENTIRE_FILE:
-        report.problems.append("the file has content that the signature does not cover")
+        report.problems.append(Problem("signature.partial_coverage"))
     if status.timestamp_validity is not None:
         report.timestamped = True
         if not (status.timestamp_validity.valid and status.timestamp_validity.intact):
-            report.problems.append("the signature's timestamp is not valid")
+            report.problems.append(Problem("signature.timestamp_invalid"))
     report.signed_at = (
         status.timestamp_validity.timestamp
         if status.timestamp_validity
@@ -98,14 +100,14 @@ def check_signature(data: bytes) -> SignatureReport:
     if reason.startswith(REASON_PREFIX):
         report.record_sha256 = reason.removeprefix(REASON_PREFIX).strip().lower()
     else:
-        report.problems.append("the signature does not name a PRIME-PRO record")
+        report.problems.append(Problem("signature.no_record"))
     report.attached_record = _attachment(reader, RECORD_ATTACHMENT)
     if report.attached_record is None:
-        report.problems.append("the record (record.json) is not attached")
+        report.problems.append(Problem("record.not_attached"))
     elif report.record_sha256 and (
         hashlib.sha256(report.attached_record).hexdigest() != report.record_sha256
     ):
-        report.problems.append("the attached record.json does not match the signed record hash")
+        report.problems.append(Problem("record.attachment_mismatch"))
     return report
 
 

@@ -61,9 +61,9 @@ def rehash_if_needed(staff: StaffUser, password: str) -> None:
 def check_password_policy(password: str, username: str) -> None:
     """NIST SP 800-63B style: long rather than complicated; refuse the obvious."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise InputRejected("password", "too_short")
+        raise InputRejected("password", "too_short", min=MIN_PASSWORD_LENGTH)
     if len(password) > MAX_PASSWORD_LENGTH:
-        raise InputRejected("password", "too_long")
+        raise InputRejected("password", "too_long", max=MAX_PASSWORD_LENGTH)
     if username.lower() in password.lower():
         raise InputRejected("password", "contains_username")
     if len(set(password)) < 5:

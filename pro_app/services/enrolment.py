@@ -136,15 +136,17 @@ def enrolment_problems(
         # Only the year of birth is kept, so age is counted in calendar years at Day 0.
         age_at_day0 = (day0 or today).year - birth_year
         if not MIN_AGE <= age_at_day0 <= MAX_AGE:
-            problems.append(EnrolmentError("birth_year", "age"))
+            problems.append(EnrolmentError("birth_year", "age", min=MIN_AGE, max=MAX_AGE))
     if height_cm is not None and not MIN_HEIGHT_CM <= height_cm <= MAX_HEIGHT_CM:
-        problems.append(EnrolmentError("height_cm", "range"))
+        problems.append(EnrolmentError("height_cm", "range", min=MIN_HEIGHT_CM, max=MAX_HEIGHT_CM))
     if preferred_language is not None and preferred_language not in LANGUAGES:
         problems.append(EnrolmentError("preferred_language", "unknown"))
     earliest = today - timedelta(days=DAY0_MAX_PAST_DAYS)
     latest = today + timedelta(days=DAY0_MAX_FUTURE_DAYS)
     if day0 is not None and not earliest <= day0 <= latest:
-        problems.append(EnrolmentError("day0", "range"))
+        problems.append(
+            EnrolmentError("day0", "range", past=DAY0_MAX_PAST_DAYS, future=DAY0_MAX_FUTURE_DAYS)
+        )
     return problems
 
 

@@ -140,37 +140,50 @@ def closes_on(visit: Visit, grace_days: int) -> date:
     return visit.window_end + timedelta(days=grace_days)
 
 
-# --- the coordinator's verbs: stricter than `issue`, which the CLI and demo also use ----------
+# --- the verbs of the desk and the CLI: the same rules for both --------------------------------
 
 
 def issue_first(
-    visit: Visit, *, staff: StaffUser, schedule: Schedule, grace_days: int
+    visit: Visit,
+    *,
+    actor: str,
+    staff: StaffUser | None = None,
+    schedule: Schedule,
+    grace_days: int,
 ) -> tuple[VisitLink, str]:
     """The visit's first (or next, after a revoke) link. An active one must be reissued instead."""
     _require_collectable(visit, schedule, grace_days)
     if active_link(visit) is not None:
         raise LinkAlreadyIssued()
-    return issue(visit, actor=staff.actor, staff=staff)
+    return issue(visit, actor=actor, staff=staff)
 
 
 def reissue(
-    visit: Visit, *, staff: StaffUser, reason: str, schedule: Schedule, grace_days: int
+    visit: Visit,
+    *,
+    actor: str,
+    staff: StaffUser | None = None,
+    reason: str,
+    schedule: Schedule,
+    grace_days: int,
 ) -> tuple[VisitLink, str]:
     """A new link that revokes the active one, with the reason why (lost phone, wrong person...)."""
     reason = require_reason(reason)
     _require_collectable(visit, schedule, grace_days)
     if active_link(visit) is None:
         raise NoActiveLink()
-    return issue(visit, actor=staff.actor, staff=staff, reason=reason)
+    return issue(visit, actor=actor, staff=staff, reason=reason)
 
 
-def revoke_active(visit: Visit, *, staff: StaffUser, reason: str) -> VisitLink:
+def revoke_active(
+    visit: Visit, *, actor: str, staff: StaffUser | None = None, reason: str
+) -> VisitLink:
     """Revoke the visit's link without a replacement."""
     reason = require_reason(reason)
     link = active_link(visit)
     if link is None:
         raise NoActiveLink()
-    revoke(link, actor=staff.actor, staff=staff, reason=reason)
+    revoke(link, actor=actor, staff=staff, reason=reason)
     return link
 
 

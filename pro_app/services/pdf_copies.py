@@ -27,6 +27,7 @@ from pro_app.models import (
     Site,
     Visit,
 )
+from pro_app.pdf.problems import Problem
 from pro_app.services import audit, jobs
 from pro_app.services.jobs import RENDER_PDF, enqueue_render
 
@@ -97,7 +98,7 @@ class Verification:
     """The verdict on an uploaded or given PDF: `ok` only if every check passed."""
 
     signature: SignatureReport
-    problems: tuple[str, ...]
+    problems: tuple[Problem, ...]
     response_id: int | None
     study_id: str | None
     visit: str | None
@@ -327,24 +328,24 @@ def verify(data: bytes, *, actor: str, trusted_fingerprints: Iterable[str] = ())
     )
     known_signer = report.signer_fingerprint in known
     if report.signer_fingerprint and not known_signer:
-        problems.append("the signing certificate is not one this trial database has used")
+        problems.append(Problem("signer.unknown"))
     response = None
     if report.record_sha256:
         response = db.session.scalar(
             select(Response).where(Response.record_sha256 == report.record_sha256)
         )
         if response is None:
-            problems.append("no sealed record in the database has the hash this PDF certifies")
+            problems.append(Problem("record.unknown_hash"))
     on_file = False
     if response is not None:
         if not response.hash_holds:
-            problems.append("the database record no longer matches its sealed hash")
+            problems.append(Problem("record.altered"))
         document = db.session.scalar(
             select(PdfDocument).where(PdfDocument.response_id == response.id)
         )
         on_file = document is not None and document.sha256 == _sha256(data)
         if document is not None and not on_file:
-            problems.append("this file is not the signed copy stored for that record")
+            problems.append(Problem("pdf.not_on_file"))
     participant = response.visit.participant if response else None
     audit.record(
         "pdf.verified",

@@ -12,7 +12,7 @@ def require_reason(reason: str | None, field: str = "reason") -> str:
     """The trimmed reason, or ReasonRequired naming the field (a blank or an 'x' is no reason)."""
     text = " ".join((reason or "").split())
     if len(text) < MIN_LENGTH:
-        raise ReasonRequired(field, "required")
+        raise ReasonRequired(field, "required", min=MIN_LENGTH)
     if len(text) > MAX_LENGTH:
-        raise ReasonRequired(field, "too_long")
+        raise ReasonRequired(field, "too_long", max=MAX_LENGTH)
     return text

@@ -93,8 +93,8 @@ def test_the_form_asks_for_nothing_identifying(desk: StaffBrowser) -> None:
         ({"sex": "other"}, "sex", ""),
         ({"preferred_language": "fr"}, "preferred_language", ""),
         ({"day0": "25/11/2026"}, "day0", "请按YYYY-MM-DD格式输入日期。"),
-        ({"day0": "2025-11-01"}, "day0", "第0天须介于今天前1年至今天后90天之间。"),
-        ({"day0": "2027-03-01"}, "day0", "第0天须介于今天前1年至今天后90天之间。"),
+        ({"day0": "2025-11-01"}, "day0", "第0天须介于今天前365天至今天后90天之间。"),
+        ({"day0": "2027-03-01"}, "day0", "第0天须介于今天前365天至今天后90天之间。"),
     ],
 )
 def test_bad_input_is_explained_beside_the_field_and_changes_nothing(

@@ -102,7 +102,7 @@ def test_a_changed_byte_in_the_metadata_fails_verification(
     signed.write_bytes(data.replace(b"/Location (Site SEH", b"/Location (Site SEX"))
     result = runner.invoke(args=["pdf", "verify", str(signed)])
     assert result.exit_code != 0
-    assert "changed after signing" in result.output
+    assert "changed after it was signed" in result.output
 
 
 def test_bytes_appended_after_signing_fail_verification(
@@ -132,7 +132,7 @@ def test_a_pdf_for_a_record_hash_not_in_the_database_fails(
     assert check_signature(path.read_bytes()).ok  # a valid signature by our own key...
     result = runner.invoke(args=["pdf", "verify", str(path)])
     assert result.exit_code != 0  # ...over a record hash the database does not hold
-    assert "no sealed record in the database has the hash" in result.output
+    assert "No sealed record in the database has the hash" in result.output
 
 
 def test_a_database_record_changed_after_sealing_fails(
@@ -146,7 +146,7 @@ def test_a_database_record_changed_after_sealing_fails(
     db.session.expire_all()
     result = runner.invoke(args=["pdf", "verify", str(signed)])
     assert result.exit_code != 0
-    assert "database record no longer matches its sealed hash" in result.output
+    assert "record in the database no longer matches its sealed hash" in result.output
 
 
 def test_a_pdf_signed_by_an_unknown_certificate_fails(
@@ -163,8 +163,7 @@ def test_a_pdf_signed_by_an_unknown_certificate_fails(
     forged = sign_pdf(unsigned, stranger, record_sha256=record.record_sha256, location="elsewhere")
     result = pdf_copies.verify(forged, actor="test")
     assert not result.ok
-    assert "not one this trial database has used" in " ".join(result.problems)
-    assert "not the signed copy stored for that record" in " ".join(result.problems)
+    assert {problem.code for problem in result.problems} >= {"signer.unknown", "pdf.not_on_file"}
 
 
 def test_verify_is_audited(signed: Path) -> None:

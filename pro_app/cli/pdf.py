@@ -14,15 +14,16 @@ from pathlib import Path
 import click
 from flask import current_app
 from flask.cli import AppGroup
+from flask_babel import force_locale
 from sqlalchemy import select
 
+from pro_app.cli.common import CLI_ACTOR, refusal
 from pro_app.errors import DomainError
 from pro_app.extensions import db
 from pro_app.models import Job, JobStatus, Site
 from pro_app.pdf import fonts
 from pro_app.services import jobs, pdf_copies
-
-CLI_ACTOR = "system:cli"
+from pro_app.web.messages.monitor import MONITOR
 
 pdf_cli = AppGroup("pdf", help="Signed PDF copies of sealed records.")
 
@@ -139,8 +140,10 @@ def verify(file: Path) -> None:
         )
         return
     click.echo(f"NOT VERIFIED: {file.name}", err=True)
-    for problem in result.problems:
-        click.echo(f"  - {problem}", err=True)
+    with force_locale("en"):
+        for problem in result.problems:
+            detail = f" ({problem.detail})" if problem.detail else ""
+            click.echo(f"  - {MONITOR.text(problem.code, problem.params)}{detail}", err=True)
     sys.exit(1)
 
 
@@ -163,7 +166,7 @@ def binder(site_code: str, study_id: str | None, output: Path) -> None:
             )
     except DomainError as exc:
         partial.unlink(missing_ok=True)
-        click.echo(f"Error: {type(exc).__name__} ({site_code} {study_id or ''})".rstrip(), err=True)
+        click.echo(f"Error: {refusal(exc)}", err=True)
         sys.exit(1)
     partial.replace(output)
     db.session.commit()

@@ -13,21 +13,15 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
+from pro_app.cli.common import CLI_ACTOR, fail, refused
 from pro_app.errors import InputRejected, SelfLockout
 from pro_app.extensions import db
 from pro_app.models import Role, Site, StaffUser
 from pro_app.services import accounts
 
-CLI_ACTOR = "system:cli"
-
 staff_cli = AppGroup("staff", help="Manage staff accounts.")
 
 ROLES = click.Choice([role.value for role in Role])
-
-
-def _fail(message: str) -> None:
-    click.echo(f"Error: {message}", err=True)
-    sys.exit(1)
 
 
 def read_password(confirm: bool = True) -> str:
@@ -42,7 +36,7 @@ def read_password(confirm: bool = True) -> str:
 def _account(username: str) -> StaffUser:
     staff = accounts.find_by_username(username)
     if staff is None:
-        _fail(f"no staff account {username!r}")
+        fail(f"no staff account {username!r}")
     assert staff is not None
     return staff
 
@@ -51,21 +45,8 @@ def _sites(codes: tuple[str, ...]) -> list[Site]:
     found = list(db.session.scalars(select(Site).where(Site.code.in_(codes))))
     missing = sorted(set(codes) - {site.code for site in found})
     if missing:
-        _fail(f"no site with code {', '.join(missing)}")
+        fail(f"no site with code {', '.join(missing)}")
     return found
-
-
-def _refused(exc: InputRejected) -> None:
-    hints = {
-        ("username", "format"): "3-64 characters: a-z, 0-9, '.', '-', '_'",
-        ("username", "taken"): "that username exists",
-        ("password", "too_short"): f"at least {accounts.MIN_PASSWORD_LENGTH} characters",
-        ("password", "too_long"): f"at most {accounts.MAX_PASSWORD_LENGTH} characters",
-        ("password", "contains_username"): "the password must not contain the username",
-        ("password", "too_simple"): "use more different characters",
-        ("sites", "required"): "give at least one --site",
-    }
-    _fail(f"{exc.field}: {hints.get((exc.field, exc.code), exc.code)}")
 
 
 @staff_cli.command("create")
@@ -89,7 +70,7 @@ def create(username: str, role: str, site_codes: tuple[str, ...], language: str)
             actor=CLI_ACTOR,
         )
     except InputRejected as exc:
-        _refused(exc)
+        refused(exc)
         return
     db.session.commit()
     click.echo(
@@ -125,7 +106,7 @@ def reset_password(username: str) -> None:
     try:
         accounts.reset_password(staff, password, actor=CLI_ACTOR)
     except InputRejected as exc:
-        _refused(exc)
+        refused(exc)
         return
     db.session.commit()
     click.echo(f"password of {staff.username} reset; it must be changed at next sign-in")
@@ -139,7 +120,7 @@ def set_role(username: str, role: str) -> None:
     try:
         accounts.set_role(staff, Role(role), actor=CLI_ACTOR)
     except SelfLockout:  # pragma: no cover - the command line acts as nobody
-        _fail("refused")
+        fail("refused")
     db.session.commit()
     click.echo(f"{staff.username} is now {staff.role.value}")
 

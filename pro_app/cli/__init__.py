@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from datetime import date
 
 import click
@@ -10,16 +9,15 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from pro_app import clock
-from pro_app.auth.cli import staff_cli
+from pro_app.cli.common import CLI_ACTOR, fail, refused
+from pro_app.cli.pdf import pdf_cli
+from pro_app.cli.staff import staff_cli
 from pro_app.errors import DomainError, EnrolmentError
 from pro_app.extensions import db
 from pro_app.languages import LANGUAGES
 from pro_app.models import Role, Sex, Site, Visit
-from pro_app.pdf.cli import pdf_cli
 from pro_app.questionnaire.catalog import catalog
 from pro_app.services import accounts, audit, enrolment, export, links
-
-CLI_ACTOR = "system:cli"
 
 participants_cli = AppGroup("participants", help="Enrol participants.")
 links_cli = AppGroup("links", help="Issue and revoke visit links.")
@@ -33,9 +31,9 @@ def link_url(token: str) -> str:
     return f"{current_app.config['PRO_SETTINGS'].base_url}/s/{token}"
 
 
-def _fail(message: str) -> None:
-    click.echo(f"Error: {message}", err=True)
-    sys.exit(1)
+def _grace_days() -> int:
+    grace: int = current_app.config["PRO_SETTINGS"].link_grace_days
+    return grace
 
 
 @sites_cli.command("create")
@@ -91,7 +89,7 @@ def enrol_participant(
     """Enrol a participant (study id only: no name, phone or ID number) and lay out the visits."""
     site = db.session.scalar(db.select(Site).where(Site.code == site_code))
     if site is None:
-        _fail(f"no site with code {site_code}")
+        fail(f"no site with code {site_code}")
         return
     assert hasattr(day0, "date")
     try:
@@ -107,7 +105,7 @@ def enrol_participant(
             actor=CLI_ACTOR,
         )
     except EnrolmentError as exc:
-        _fail(f"{exc.field}: {exc.code}")
+        refused(exc)
         return
     db.session.commit()
     click.echo(f"enrolled {participant.study_id} at {site.code}")
@@ -119,14 +117,23 @@ def enrol_participant(
 @links_cli.command("issue")
 @click.argument("study_id")
 @click.argument("visit_code")
-@click.option("--reason", default="", help="Why, when this replaces an earlier link.")
+@click.option("--reason", default="", help="Why: required when this replaces an active link.")
 def issue_link(study_id: str, visit_code: str, reason: str) -> None:
-    """Issue (or reissue) the link for a visit and print it. It is shown only this once."""
+    """Issue the link for a visit and print it (it is shown only this once). A visit that already
+    has an active link is reissued, which needs --reason; the rules are those of the desk."""
     visit = _visit(study_id, visit_code)
+    schedule, grace = catalog().schedule, _grace_days()
     try:
-        _link, token = links.issue(visit, actor=CLI_ACTOR, reason=reason)
+        if links.active_link(visit) is None:
+            _link, token = links.issue_first(
+                visit, actor=CLI_ACTOR, schedule=schedule, grace_days=grace
+            )
+        else:
+            _link, token = links.reissue(
+                visit, actor=CLI_ACTOR, reason=reason, schedule=schedule, grace_days=grace
+            )
     except DomainError as exc:
-        _fail(type(exc).__name__)
+        refused(exc)
         return
     db.session.commit()
     click.echo(link_url(token))
@@ -135,14 +142,15 @@ def issue_link(study_id: str, visit_code: str, reason: str) -> None:
 @links_cli.command("revoke")
 @click.argument("study_id")
 @click.argument("visit_code")
-@click.option("--reason", required=True)
+@click.option("--reason", required=True, help="Why (recorded in the audit trail).")
 def revoke_link(study_id: str, visit_code: str, reason: str) -> None:
+    """Revoke the active link of a visit, without a replacement."""
     visit = _visit(study_id, visit_code)
-    link = links.active_link(visit)
-    if link is None:
-        _fail("no active link for that visit")
+    try:
+        links.revoke_active(visit, actor=CLI_ACTOR, reason=reason)
+    except DomainError as exc:
+        refused(exc)
         return
-    links.revoke(link, actor=CLI_ACTOR, reason=reason)
     db.session.commit()
     click.echo("revoked")
 
@@ -150,11 +158,11 @@ def revoke_link(study_id: str, visit_code: str, reason: str) -> None:
 def _visit(study_id: str, visit_code: str) -> Visit:
     participant = enrolment.find_participant(study_id)
     if participant is None:
-        _fail(f"no participant {study_id}")
+        fail(f"no participant {study_id}")
     assert participant is not None
     visit = enrolment.find_visit(participant, visit_code)
     if visit is None:
-        _fail(f"no visit {visit_code}; visits are {', '.join(catalog().schedule.codes)}")
+        fail(f"no visit {visit_code}; visits are {', '.join(catalog().schedule.codes)}")
     assert visit is not None
     return visit
 
@@ -177,7 +185,7 @@ def verify_audit() -> None:
     if report.ok:
         click.echo(f"audit trail intact: {report.events} events")
         return
-    _fail(f"audit trail broken at event {report.first_bad_id}: {report.fault}")
+    fail(f"audit trail broken at event {report.first_bad_id}: {report.fault}")
 
 
 @instruments_cli.command("check")
