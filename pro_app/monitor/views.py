@@ -33,14 +33,17 @@ def _me() -> StaffUser:
 @bp.get("/")
 def records() -> str:
     me = _me()
-    study_id = request.args.get("q", "").strip().upper()
-    rows = pdf_copies.list_records(me.site_ids)
-    if study_id:
-        rows = [row for row in rows if study_id in row.study_id]
+    study_id = request.args.get("q", "")[:40].strip().upper()
+    try:
+        page_number = int(request.args.get("page", "1"))
+    except ValueError:
+        page_number = 1
+    page = pdf_copies.records_page(me.site_ids, study_id=study_id, page=page_number)
     sites = roster.sites_of(me.site_ids)
     return render_template(
         "monitor/records.html",
-        rows=rows,
+        rows=page.items,
+        page=page,
         q=study_id,
         sites=sites,
         zones={site.code: site.timezone for site in sites},

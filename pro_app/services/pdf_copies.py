@@ -7,14 +7,15 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import math
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import IO, TYPE_CHECKING
 
-from sqlalchemy import Select, select
-from sqlalchemy.orm import undefer
+from sqlalchemy import Row, Select, func, select
+from sqlalchemy.orm import contains_eager, undefer
 
 from pro_app.errors import PdfNotReady, RecordNotFound, SiteNotFound
 from pro_app.extensions import db
@@ -28,13 +29,14 @@ from pro_app.models import (
     Visit,
 )
 from pro_app.pdf.problems import Problem
-from pro_app.services import audit, jobs
+from pro_app.services import audit, jobs, roster
 from pro_app.services.jobs import RENDER_PDF, enqueue_render
 
 if TYPE_CHECKING:
     from pro_app.pdf.verify import SignatureReport
 
 CHUNK = 64 * 1024
+PER_PAGE = 50
 MANIFEST_NAME = "manifest.csv"
 MANIFEST_COLUMNS = [
     "file",
@@ -118,8 +120,12 @@ def _records_query(site_ids: Iterable[int]) -> Select[Response, str, str]:
         .join(Visit, Response.visit_id == Visit.id)
         .join(Participant, Visit.participant_id == Participant.id)
         .join(Site, Participant.site_id == Site.id)
+        .options(contains_eager(Response.visit))
         .where(Site.id.in_(list(site_ids)))
     )
+
+
+_ORDER = (Participant.study_id, Visit.day, Response.instrument_id, Response.version)
 
 
 def list_records(
@@ -129,9 +135,36 @@ def list_records(
     query = _records_query(site_ids)
     if participant_id is not None:
         query = query.where(Participant.id == participant_id)
+    return _statuses(db.session.execute(query.order_by(*_ORDER)).all())
+
+
+@dataclass(frozen=True)
+class RecordPage:
+    items: list[RecordPdfStatus]
+    total: int
+    page: int
+    pages: int
+
+
+def records_page(
+    site_ids: Iterable[int], *, study_id: str = "", page: int = 1, per_page: int = PER_PAGE
+) -> RecordPage:
+    """One page of the sealed records of these sites, optionally of study ids containing
+    `study_id`; filtered, counted and paged by the database."""
+    query = _records_query(site_ids)
+    if study_id.strip():
+        query = query.where(roster.study_id_contains(study_id))
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    pages = max(1, math.ceil(total / per_page))
+    page = min(max(1, page), pages)
     rows = db.session.execute(
-        query.order_by(Participant.study_id, Visit.day, Response.instrument_id, Response.version)
+        query.order_by(*_ORDER).offset((page - 1) * per_page).limit(per_page)
     ).all()
+    return RecordPage(items=_statuses(rows), total=total, page=page, pages=pages)
+
+
+def _statuses(rows: Sequence[Row[Response, str, str]]) -> list[RecordPdfStatus]:
+    """The PDF state of each record row, with two more queries in all."""
     ids = [response.id for response, _study, _site in rows]
     documents = {
         doc.response_id: doc

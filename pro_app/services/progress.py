@@ -8,16 +8,15 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.orm import contains_eager, selectinload
 
 from pro_app import clock
 from pro_app.extensions import db
 from pro_app.models import (
     DraftAnswer,
-    EnteredBy,
     Participant,
     ParticipantStatus,
     Response,
-    StaffUser,
     Visit,
     VisitLink,
 )
@@ -133,7 +132,7 @@ class VisitProgress:
 def progress_of(
     visits: list[Visit], schedule: Schedule, grace_days: int
 ) -> dict[int, VisitProgress]:
-    """Progress for many visits with four queries in all, whatever their number."""
+    """Progress for many visits with five queries in all, whatever their number."""
     if not visits:
         return {}
     ids = [visit.id for visit in visits]
@@ -146,17 +145,15 @@ def progress_of(
         all_links[link.visit_id].append(link)
     sealed: dict[tuple[int, str], Response] = {}
     for response in db.session.scalars(
-        select(Response).where(Response.visit_id.in_(ids)).order_by(Response.version)
+        select(Response)
+        .options(selectinload(Response.staff))
+        .where(Response.visit_id.in_(ids))
+        .order_by(Response.version)
     ):
         sealed[(response.visit_id, response.instrument_id)] = response
     drafts: dict[tuple[int, str], list[DraftAnswer]] = defaultdict(list)
     for row in db.session.scalars(select(DraftAnswer).where(DraftAnswer.visit_id.in_(ids))):
         drafts[(row.visit_id, row.instrument_id)].append(row)
-    staff_ids = {r.staff_id for r in sealed.values() if r.staff_id is not None}
-    usernames: dict[int, str] = {}
-    if staff_ids:
-        query = select(StaffUser.id, StaffUser.username).where(StaffUser.id.in_(staff_ids))
-        usernames = {staff_id: username for staff_id, username in db.session.execute(query)}
     result = {}
     for visit in visits:
         participant = visit.participant
@@ -186,10 +183,8 @@ def progress_of(
                     last_saved_at=max((row.saved_at for row in rows), default=None),
                     response=record,
                     entered_by_staff=(
-                        usernames.get(record.staff_id)
-                        if record is not None
-                        and record.entered_by is EnteredBy.STAFF
-                        and record.staff_id is not None
+                        record.staff.username
+                        if record is not None and record.staff is not None
                         else None
                     ),
                 )
@@ -245,6 +240,7 @@ def due_board(site_ids: set[int], schedule: Schedule, grace_days: int) -> Board:
         db.session.scalars(
             select(Visit)
             .join(Participant, Visit.participant_id == Participant.id)
+            .options(contains_eager(Visit.participant).joinedload(Participant.site))
             .where(
                 Participant.site_id.in_(site_ids),
                 Participant.status == ParticipantStatus.ACTIVE,

@@ -5,7 +5,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.orm import joinedload, selectinload
 
 from pro_app.errors import NotFoundHere
 from pro_app.extensions import db
@@ -50,6 +51,12 @@ def visit_for(site_ids: set[int], visit_id: int) -> Visit:
     return visit
 
 
+def study_id_contains(text: str) -> ColumnElement[bool]:
+    """Study ids containing `text`, whatever its case; % and _ in it are taken literally."""
+    escaped = text.strip().upper().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return func.upper(Participant.study_id).like(f"%{escaped}%", escape="\\")
+
+
 @dataclass(frozen=True)
 class ParticipantPage:
     items: list[Participant]
@@ -68,10 +75,8 @@ def search(
 ) -> ParticipantPage:
     """Participants at these sites, by study id, optionally one status, a page at a time."""
     query = select(Participant).where(Participant.site_id.in_(site_ids or {-1}))
-    text = text.strip().upper()
-    if text:
-        escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        query = query.where(func.upper(Participant.study_id).like(f"%{escaped}%", escape="\\"))
+    if text.strip():
+        query = query.where(study_id_contains(text))
     if status is not None:
         query = query.where(Participant.status == status)
     total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
@@ -79,7 +84,10 @@ def search(
     page = min(max(1, page), pages)
     items = list(
         db.session.scalars(
-            query.order_by(Participant.study_id).offset((page - 1) * per_page).limit(per_page)
+            query.options(selectinload(Participant.visits), joinedload(Participant.site))
+            .order_by(Participant.study_id)
+            .offset((page - 1) * per_page)
+            .limit(per_page)
         ).unique()
     )
     return ParticipantPage(items=items, total=total, page=page, pages=pages)

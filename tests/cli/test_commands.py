@@ -6,14 +6,18 @@ import csv
 import io
 import json
 import re
+from datetime import timedelta
 
 from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import func, select
 
 from pro_app.extensions import db
 from pro_app.models import Participant, Site, VisitLink
+from pro_app.questionnaire.catalog import catalog
+from pro_app.services import answering, sealing
 from tests.actions import Patient
-from tests.factories import issue_token, make_participant, make_site
+from tests.factories import TODAY, issue_token, make_participant, make_site, visit_of
+from tests.walklog import seal_log
 
 LINK = re.compile(r"http://localhost/s/([A-Za-z0-9_\-]{32,})")
 
@@ -84,6 +88,37 @@ def test_issue_prints_a_working_link_once(runner: FlaskCliRunner, client: FlaskC
     assert client.get(f"/s/{match.group(1)}").status_code == 410
     new = LINK.search(second.output)
     assert new and client.get(f"/s/{new.group(1)}").status_code == 200
+
+
+def test_the_cli_keeps_the_rules_of_the_desk(runner: FlaskCliRunner) -> None:
+    """No revoke without a reason, no reissue without one, no link for a closed or complete
+    visit: the same refusals, from the same service verbs, as on the coordinator's desk."""
+    participant = make_participant("PRIME-012", day0=TODAY - timedelta(days=30))
+    issue_token(participant, "d43")
+    blank = runner.invoke(args=["links", "revoke", "PRIME-012", "d43", "--reason", " "])
+    assert blank.exit_code == 1 and "Please give a reason (at least 3 characters)" in blank.output
+    reissue = runner.invoke(args=["links", "issue", "PRIME-012", "d43"])
+    assert reissue.exit_code == 1 and "(reason.required)" in reissue.output
+    closed = runner.invoke(args=["links", "issue", "PRIME-012", "baseline"])
+    assert closed.exit_code == 1 and "closed on 26 Oct 2026" in closed.output
+    nothing = runner.invoke(args=["links", "revoke", "PRIME-012", "d7", "--reason", "lost"])
+    assert nothing.exit_code == 1 and "has no active link" in nothing.output
+    done = make_participant("PRIME-013")
+    seal_log(visit_of(done))
+    mlhfq = catalog().instrument("mlhfq")
+    visit = visit_of(done)
+    for item_id in mlhfq.item_ids:
+        answering.save_answer(visit, mlhfq, item_id, 1, language="en", actor="test")
+    sealing.submit(visit, mlhfq, catalog(), language="en", actor="test")
+    db.session.commit()
+    complete = runner.invoke(args=["links", "issue", "PRIME-013", "baseline"])
+    assert complete.exit_code == 1 and "already submitted" in complete.output
+    assert (
+        db.session.scalar(
+            select(func.count()).select_from(VisitLink).where(VisitLink.revoked_at.is_not(None))
+        )
+        == 0
+    )
 
 
 def test_issue_for_an_unknown_visit_says_which_exist(runner: FlaskCliRunner) -> None:

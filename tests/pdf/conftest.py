@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from pro_app import clock, records
 from pro_app.extensions import db
-from pro_app.models import EnteredBy, Participant, Response, Role, StaffUser
+from pro_app.models import EnteredBy, Participant, Response, StaffUser
 from pro_app.pdf.worker import RenderAndSign
 from pro_app.questionnaire.catalog import catalog
 from pro_app.questionnaire.scoring import score
@@ -57,18 +57,6 @@ def seal_record(client: FlaskClient) -> SealRecord:
         ).first()
 
     return seal
-
-
-def make_staff(username: str = "coord.li") -> StaffUser:
-    staff = StaffUser(
-        username=username,
-        password_hash="not-a-real-hash",
-        role=Role.COORDINATOR,
-        created_at=clock.utcnow(),
-    )
-    db.session.add(staff)
-    db.session.flush()
-    return staff
 
 
 def make_correction(

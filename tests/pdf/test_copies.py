@@ -19,8 +19,8 @@ from pro_app.extensions import db
 from pro_app.models import AuditEvent, PdfDocument
 from pro_app.pdf.worker import RenderAndSign, Worker
 from pro_app.services import pdf_copies
-from tests.factories import make_participant, make_site
-from tests.pdf.conftest import SealRecord, make_correction, make_staff
+from tests.factories import make_participant, make_site, make_staff
+from tests.pdf.conftest import SealRecord, make_correction
 
 
 class MustNotRender:

@@ -18,7 +18,8 @@ from pro_app.pdf.document import Line
 from pro_app.pdf.render import AssetRefused, LocalAssetFetcher, RenderError
 from pro_app.pdf.sections.choice import choice_section, item_ranges
 from pro_app.pdf.worker import RenderAndSign
-from tests.pdf.conftest import SealRecord, make_correction, make_staff
+from tests.factories import make_staff
+from tests.pdf.conftest import SealRecord, make_correction
 from tests.pdf.pdftools import embedded_fonts, page_count, pdftotext, pypdf_text, squeeze
 
 # Total 40; physical (items 2-7, 12, 13) 1+2+3+4+5+2+2+2 = 21; emotional (17-21) 5.

@@ -18,8 +18,7 @@ from pro_app.pdf.worker import RenderAndSign, Worker
 from pro_app.questionnaire.catalog import catalog
 from pro_app.questionnaire.computations.six_minute_walk import read_timer
 from pro_app.services import pdf_copies, sealing, worksheet_entry
-from tests.factories import TODAY, make_participant, visit_of
-from tests.pdf.conftest import make_staff
+from tests.factories import TODAY, make_participant, make_staff, visit_of
 from tests.pdf.pdftools import (
     embedded_fonts,
     page_count,

@@ -10,7 +10,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from pro_app import clock, records
+from pro_app import records
 from pro_app.canonical import sha256_of
 from pro_app.errors import AlreadySubmitted, ReasonRequired, RecordIncomplete
 from pro_app.extensions import db
@@ -21,7 +21,6 @@ from pro_app.models import (
     ImmutableRecordError,
     Job,
     Response,
-    Role,
     Sex,
     StaffUser,
     Visit,
@@ -29,7 +28,7 @@ from pro_app.models import (
 from pro_app.questionnaire.catalog import catalog, load_catalog
 from pro_app.questionnaire.computations.six_minute_walk import read_timer
 from pro_app.services import answering, sealing, worksheet_entry
-from tests.factories import TODAY, make_participant, visit_of
+from tests.factories import TODAY, make_participant, make_staff, visit_of
 from tests.questionnaire.test_sixmwt_definition import install_borg_packs
 from tests.walklog import GOOD, fill_log, sixmwt
 
@@ -38,15 +37,7 @@ PATIENT = "participant:PRIME-001"
 
 @pytest.fixture
 def staff(app_ctx: Flask) -> StaffUser:
-    user = StaffUser(
-        username="nurse.li",
-        password_hash="not-a-real-hash",
-        role=Role.COORDINATOR,
-        created_at=clock.utcnow(),
-    )
-    db.session.add(user)
-    db.session.flush()
-    return user
+    return make_staff("nurse.li")
 
 
 def _seal(visit: Visit, **kwargs: Any) -> Response:
