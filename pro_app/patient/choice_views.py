@@ -45,8 +45,9 @@ class ChoiceFlow:
         self, ctx: PatientContext, instrument: ChoiceQuestionnaire, progress: Progress
     ) -> Page:
         return render_template(
-            "patient/choice/confirm.html",
+            "patient/confirm.html",
             instrument=instrument,
+            title=_("Submit your answers?"),
             unanswered=progress.total - progress.answered,
         )
 

@@ -62,7 +62,9 @@ class WorksheetFlow:
     def confirm(self, ctx: PatientContext, instrument: Worksheet, progress: Progress) -> Page:
         if not progress.complete:
             return redirect(url_for("patient.review", instrument_id=instrument.id), 303)
-        return render_template("patient/worksheet/confirm.html", instrument=instrument)
+        return render_template(
+            "patient/confirm.html", instrument=instrument, title=_("Submit the walk test log?")
+        )
 
     def progress_text(self, progress: Progress) -> str:
         return _("%(done)s of %(total)s filled in", done=progress.answered, total=progress.total)
