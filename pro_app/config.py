@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -27,6 +27,30 @@ def _secret_key(instance_dir: Path) -> str:
     return key
 
 
+def _audit_key(env: dict[str, str], instance_dir: Path) -> bytes:
+    """The key of the audit trail's MAC chain: from PRO_AUDIT_KEY (hex), or the file
+    PRO_AUDIT_KEY_FILE (default instance/audit.key, made once with 256 random bits). It is never
+    in the database, so a person who can only change the database cannot forge the chain."""
+    if env.get("PRO_AUDIT_KEY"):
+        try:
+            key = bytes.fromhex(env["PRO_AUDIT_KEY"])
+        except ValueError:
+            raise ConfigError("PRO_AUDIT_KEY must be hexadecimal") from None
+    else:
+        key_file = Path(env.get("PRO_AUDIT_KEY_FILE", str(instance_dir / "audit.key")))
+        if not key_file.exists():
+            key_file.parent.mkdir(parents=True, exist_ok=True)
+            key_file.write_text(secrets.token_hex(32))
+            key_file.chmod(0o600)
+        try:
+            key = bytes.fromhex(key_file.read_text().strip())
+        except ValueError:
+            raise ConfigError(f"{key_file} must hold the audit key in hexadecimal") from None
+    if len(key) < 32:
+        raise ConfigError("the audit key must be at least 256 bits (64 hex digits)")
+    return key
+
+
 @dataclass(frozen=True)
 class Settings:
     """The PRO_* settings, read once by the app factory."""
@@ -43,6 +67,8 @@ class Settings:
     pdf_cert_password: str
     pdf_timestamp_url: str
     run_pdf_worker: bool
+    audit_key: bytes = field(repr=False)
+    audit_checkpoint_dir: Path
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -63,6 +89,10 @@ class Settings:
             pdf_cert_password=env.get("PRO_PDF_CERT_PASSWORD", ""),
             pdf_timestamp_url=env.get("PRO_PDF_TIMESTAMP_URL", ""),
             run_pdf_worker=env.get("PRO_RUN_PDF_WORKER", "0") == "1",
+            audit_key=_audit_key(env, instance_dir),
+            audit_checkpoint_dir=Path(
+                env.get("PRO_AUDIT_CHECKPOINT_DIR", str(instance_dir / "audit-checkpoints"))
+            ),
         )
 
     @property
@@ -88,6 +118,14 @@ class Settings:
             "MAX_CONTENT_LENGTH": 8 * 1024 * 1024,
             "PRO_SETTINGS": self,
         }
+
+
+def current() -> Settings:
+    """The running app's settings (inside an app context: a request, a command, the worker)."""
+    from flask import current_app
+
+    settings: Settings = current_app.config["PRO_SETTINGS"]
+    return settings
 
 
 def _engine_options(url: str) -> dict[str, object]:

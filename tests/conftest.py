@@ -3,6 +3,7 @@ each test inside a transaction that is rolled back, and a clock frozen at a know
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import uuid
 from collections.abc import Iterator
@@ -47,6 +48,21 @@ def pytest_sessionstart(session: pytest.Session) -> None:
             catalog = read_po(po_file)
         with po_path.with_suffix(".mo").open("wb") as mo_file:
             write_mo(mo_file, catalog)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A test marked postgresql_only is not collected for SQLite (it is about PostgreSQL)."""
+    kept, dropped = [], []
+    for item in items:
+        params = getattr(item, "callspec", None)
+        backend = params.params.get("backend") if params else None
+        if item.get_closest_marker("postgresql_only") and backend == "sqlite":
+            dropped.append(item)
+        else:
+            kept.append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
 
 
 def _postgres_admin_url() -> str:
@@ -113,8 +129,13 @@ def frozen_clock() -> Iterator[None]:
 
 
 @pytest.fixture
-def app_ctx(app: Flask) -> Iterator[Flask]:
-    """An app context whose session works inside one transaction, rolled back after the test."""
+def app_ctx(app: Flask, tmp_path: Path) -> Iterator[Flask]:
+    """An app context whose session works inside one transaction, rolled back after the test.
+    Audit checkpoints (files outside the database) go to a folder of the test's own."""
+    settings = app.config["PRO_SETTINGS"]
+    app.config["PRO_SETTINGS"] = dataclasses.replace(
+        settings, audit_checkpoint_dir=tmp_path / "audit-checkpoints"
+    )
     with app.app_context():
         connection = db.engine.connect()
         transaction = connection.begin()
@@ -133,6 +154,7 @@ def app_ctx(app: Flask) -> Iterator[Flask]:
             db.session = original
             transaction.rollback()
             connection.close()
+            app.config["PRO_SETTINGS"] = settings
 
 
 class RequestPerContextClient(FlaskClient):

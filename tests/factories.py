@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from pro_app import clock
 from pro_app.extensions import db
@@ -106,3 +108,20 @@ def make_staff(
     db.session.add(staff)
     db.session.flush()
     return staff
+
+
+# --- attacks ---------------------------------------------------------------------------------
+
+
+@contextmanager
+def as_database_owner() -> Iterator[None]:
+    """Changes behind the application's back, with the append-only triggers out of the way."""
+    postgres = db.session.get_bind().dialect.name == "postgresql"
+    if postgres:
+        for table in ("audit_event", "response"):
+            db.session.execute(text(f"ALTER TABLE {table} DISABLE TRIGGER USER"))
+    yield
+    if postgres:
+        for table in ("audit_event", "response"):
+            db.session.execute(text(f"ALTER TABLE {table} ENABLE TRIGGER USER"))
+    db.session.expire_all()

@@ -180,12 +180,24 @@ def export_responses(fmt: str) -> None:
 
 @audit_cli.command("verify")
 def verify_audit() -> None:
-    """Walk the hash chain of the audit trail; exit 1 if any event was altered or removed."""
+    """Walk the audit trail's MAC chain with the audit key and hold it against the newest signed
+    checkpoint and the sealed records; exit 1 if an event was altered, inserted or removed."""
     report = audit.verify_chain()
+    anchored = (
+        f"; checkpoint {report.checkpoint.summary}" if report.checkpoint else "; no checkpoint yet"
+    )
     if report.ok:
-        click.echo(f"audit trail intact: {report.events} events")
+        click.echo(f"audit trail intact: {report.events} events{anchored}")
         return
-    fail(f"audit trail broken at event {report.first_bad_id}: {report.fault}")
+    where = f" at event {report.first_bad_id}" if report.first_bad_id is not None else ""
+    fail(f"audit trail broken{where}: {report.fault}{anchored}")
+
+
+@audit_cli.command("checkpoint")
+def checkpoint_audit() -> None:
+    """Write a signed checkpoint of the trail now (also done daily and at every binder export)."""
+    written = audit.write_checkpoint("requested")
+    click.echo(f"checkpoint {written.path}: {written.summary}")
 
 
 @instruments_cli.command("check")

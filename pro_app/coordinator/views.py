@@ -183,7 +183,7 @@ def _participant_page(
         audit_page = max(1, int(request.args.get("audit_page", "1")))
     except ValueError:
         audit_page = 1
-    events, events_total = audit.history(participant.id, page=audit_page)
+    events, events_total = audit.history(participant.id, _me().site_ids, page=audit_page)
     return render_template(
         "coordinator/participant.html",
         participant=participant,

@@ -6,12 +6,14 @@ from pro_app.models.documents import Job, JobStatus, PdfDocument
 from pro_app.models.links import VisitLink
 from pro_app.models.participants import Participant, ParticipantStatus, Sex, Visit
 from pro_app.models.responses import DraftAnswer, EnteredBy, ImmutableRecordError, Response
+from pro_app.models.review import DataQuery, QueryEvent, QueryStatus, SdvMark
 from pro_app.models.sites import Site
 from pro_app.models.staff import Role, StaffSession, StaffUser, staff_site
 
 __all__ = [
     "AuditEvent",
     "Base",
+    "DataQuery",
     "DraftAnswer",
     "EnteredBy",
     "ImmutableRecordError",
@@ -20,8 +22,11 @@ __all__ = [
     "Participant",
     "ParticipantStatus",
     "PdfDocument",
+    "QueryEvent",
+    "QueryStatus",
     "Response",
     "Role",
+    "SdvMark",
     "Sex",
     "Site",
     "StaffSession",

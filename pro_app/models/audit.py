@@ -25,7 +25,11 @@ class AuditEvent(Base):
     details: Mapped[dict[str, Any]] = mapped_column(JSON)
     # Unique: two events can never claim the same predecessor, so the chain cannot fork.
     prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # HMAC-SHA256 with the audit key (not in the database) over the event and prev_hash; events
+    # written before the key existed carry a plain SHA-256 and no key_id.
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # Which key made `hash` (the first 16 hex digits of the key's SHA-256).
+    key_id: Mapped[str | None] = mapped_column(String(16))
 
 
 @event.listens_for(Session, "before_flush")

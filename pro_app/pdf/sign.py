@@ -10,28 +10,24 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import io
-import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import TypeVar
 
 from asn1crypto import x509 as asn1_x509
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.serialization import pkcs12
-from cryptography.x509.oid import NameOID
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import fields, signers, timestamps
 
 from pro_app.config import Settings
+from pro_app.pdf.certificates import (
+    DEMO_ORGANISATION,
+    DEMO_UNIT,
+    SigningError,
+    ensure_certificate,
+)
 from pro_app.pdf.document import Signer
 
-DEMO_ORGANISATION = "PRIME-PRO"
-DEMO_UNIT = "DEMO signer - not for trial use"
 SIGNATURE_FIELD = "PRIME-PRO-record"
 REASON_PREFIX = "PRIME-PRO sealed record sha256:"
 # Bytes kept for the signature container beyond the certificates (see SigningKey.bytes_reserved).
@@ -52,10 +48,6 @@ def outside_event_loop(function: Callable[[], T]) -> T:
         return function()
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="pyhanko") as pool:
         return pool.submit(function).result()
-
-
-class SigningError(RuntimeError):
-    """The signing certificate is missing or unusable, or signing failed."""
 
 
 @dataclass(frozen=True)
@@ -99,72 +91,6 @@ def is_demo(certificate: asn1_x509.Certificate) -> bool:
         and subject.get("organization_name") == DEMO_ORGANISATION
         and subject.get("organizational_unit_name") == DEMO_UNIT
     )
-
-
-def generate_demo_certificate(path: Path, password: str = "") -> Path:
-    """A self-signed ECDSA P-256 signing certificate, valid ten years, written with mode 0600."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name(
-        [
-            x509.NameAttribute(NameOID.COMMON_NAME, "PRIME-PRO demo signer"),
-            x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, DEMO_UNIT),
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, DEMO_ORGANISATION),
-        ]
-    )
-    now = datetime.now(UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(days=1))
-        .not_valid_after(now + timedelta(days=3650))
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=True,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=False,
-                crl_sign=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .sign(key, hashes.SHA256())
-    )
-    encryption: serialization.KeySerializationEncryption = (
-        serialization.BestAvailableEncryption(password.encode())
-        if password
-        else serialization.NoEncryption()
-    )
-    data = pkcs12.serialize_key_and_certificates(
-        b"PRIME-PRO demo signer", key, certificate, None, encryption
-    )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(".tmp")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "wb") as handle:
-        handle.write(data)
-    os.replace(temporary, path)
-    return path
-
-
-def ensure_certificate(settings: Settings) -> Path:
-    """The configured PKCS#12 file; outside production a missing one becomes a demo certificate."""
-    path = Path(settings.pdf_cert_file)
-    if path.exists():
-        return path
-    if settings.is_production:
-        raise SigningError(
-            f"PRO_PDF_CERT_FILE={path} does not exist: install the site's PKCS#12 signing "
-            "certificate (see docs/pdf-signing.md)"
-        )
-    return generate_demo_certificate(path, settings.pdf_cert_password)
 
 
 def load_signing_key(settings: Settings) -> SigningKey:

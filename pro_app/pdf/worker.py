@@ -29,7 +29,7 @@ from pro_app.pdf.document import RecordDocument
 from pro_app.pdf.render import Renderer
 from pro_app.pdf.sign import SigningKey, load_signing_key, sign_pdf
 from pro_app.questionnaire.catalog import catalog
-from pro_app.services import jobs
+from pro_app.services import audit, jobs
 
 log = logging.getLogger("pro_app.pdf")
 
@@ -175,7 +175,20 @@ def run_forever(app: Flask, stop: threading.Event, poll: float = IDLE_POLL_SECON
         except Exception:
             log.exception("PDF worker: unexpected error")
         if outcome is None:
+            _daily_checkpoint(app)
             stop.wait(poll)
+
+
+def _daily_checkpoint(app: Flask) -> None:
+    """While idle, the worker anchors the audit trail outside the database once a day."""
+    try:
+        with app.app_context():
+            written = audit.checkpoint_if_due()
+            db.session.rollback()
+        if written is not None:
+            log.info("audit checkpoint %s: %s", written.path.name, written.summary)
+    except Exception:
+        log.exception("PDF worker: the audit checkpoint failed")
 
 
 _started: dict[int, tuple[threading.Thread, threading.Event]] = {}

@@ -1,20 +1,50 @@
-"""Writing and verifying the tamper-evident audit trail (each event hashes its predecessor)."""
+"""The audit trail: append-only events chained by a keyed MAC, anchored by signed checkpoints.
+
+Each event carries the MAC of its predecessor (`prev_hash`) and its own `hash`: HMAC-SHA256 with
+the audit key over its content and that link. The key is configuration (PRO_AUDIT_KEY_FILE), never
+in the database, so a person who can change the database cannot compute a valid MAC for an
+inserted or edited event, nor re-chain the events after one. What a database alone cannot show,
+that its newest events were deleted, a checkpoint shows: a file outside the database with the
+event count, the last event's id and MAC and the time, signed with the site certificate
+(`write_checkpoint`; daily by the PDF worker, at every binder export, and `flask audit checkpoint`).
+`verify_chain` walks the chain with the key and holds it against the newest checkpoint and against
+the sealed records, each of which must have its event.
+"""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import json
+from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select, text
 
-from pro_app import clock
-from pro_app.canonical import sha256_of
+from pro_app import clock, config
+from pro_app.canonical import canonical_json, sha256_of
 from pro_app.extensions import db
-from pro_app.models import AuditEvent
+from pro_app.models import AuditEvent, Participant, Response
+from pro_app.pdf.certificates import sign_bytes, signature_holds, site_certificate_fingerprint
 
 GENESIS = "0" * 64
 # Any fixed number: the advisory lock that serialises appends to the chain on PostgreSQL.
 _CHAIN_LOCK = 7_452_001
+CHECKPOINT_EVERY = timedelta(hours=24)
+# The events that seal, correct or void a record: every record version has one.
+RECORD_ACTIONS = ("response.submitted", "response.corrected", "response.voided")
+
+
+def key_id(key: bytes) -> str:
+    return hashlib.sha256(key).hexdigest()[:16]
+
+
+def _mac(key: bytes, fields: dict[str, Any]) -> str:
+    return hmac.new(key, canonical_json(fields), hashlib.sha256).hexdigest()
 
 
 def record(
@@ -31,6 +61,7 @@ def record(
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK})
     last = session.scalars(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)).first()
+    key = config.current().audit_key
     event = AuditEvent(
         occurred_at=clock.utcnow(),
         action=action,
@@ -40,15 +71,16 @@ def record(
         visit_id=visit_id,
         details=details,
         prev_hash=last or GENESIS,
+        key_id=key_id(key),
     )
-    event.hash = sha256_of(_hashed_fields(event))
+    event.hash = _mac(key, _hashed_fields(event))
     session.add(event)
     session.flush()
     return event
 
 
 def _hashed_fields(event: AuditEvent) -> dict[str, Any]:
-    return {
+    fields = {
         "occurred_at": event.occurred_at.isoformat(),
         "action": event.action,
         "actor": event.actor,
@@ -58,6 +90,121 @@ def _hashed_fields(event: AuditEvent) -> dict[str, Any]:
         "details": event.details,
         "prev_hash": event.prev_hash,
     }
+    if event.key_id is not None:
+        fields["key_id"] = event.key_id
+    return fields
+
+
+# --- checkpoints ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """A signed statement of how far the trail reached at a moment, kept outside the database."""
+
+    count: int
+    last_id: int | None
+    last_mac: str
+    at: datetime
+    path: Path
+    signed: bool  # the signature holds and is the site certificate's
+
+    @property
+    def summary(self) -> str:
+        return f"{self.count} events up to event {self.last_id} at {self.at.isoformat()}"
+
+
+def write_checkpoint(reason: str, directory: Path | None = None) -> Checkpoint:
+    """Write a checkpoint of the committed trail as it is now. Call it outside a transaction
+    that has written events: it must only speak of events that will stay."""
+    settings = config.current()
+    directory = directory or settings.audit_checkpoint_dir
+    last = db.session.execute(
+        select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
+    ).first()
+    count = db.session.scalar(select(func.count()).select_from(AuditEvent)) or 0
+    now = clock.utcnow()
+    payload = {
+        "trial": "NCT04992832",
+        "count": count,
+        "last_id": last.id if last else None,
+        "last_mac": last.hash if last else GENESIS,
+        "key_id": key_id(settings.audit_key),
+        "at": now.isoformat(),
+        "reason": reason,
+    }
+    signed = sign_bytes(settings, canonical_json(payload))
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"checkpoint-{now:%Y%m%dT%H%M%S%f}Z-{count}.json"
+    document = {
+        "checkpoint": payload,
+        "signature": base64.b64encode(signed.signature).decode(),
+        "certificate": signed.certificate_pem.decode(),
+        "certificate_sha256": signed.fingerprint,
+    }
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(json.dumps(document, indent=2) + "\n")
+    temporary.replace(path)
+    written = _read_checkpoint(path, signed.fingerprint)
+    assert written is not None
+    return written
+
+
+def _read_checkpoint(path: Path, site_fingerprint: str) -> Checkpoint | None:
+    try:
+        document = json.loads(path.read_text())
+        payload = document["checkpoint"]
+        certificate = document["certificate"].encode()
+        signature = base64.b64decode(document["signature"])
+        fingerprint = hashlib.sha256(_pem_der(certificate)).hexdigest()
+        holds = signature_holds(canonical_json(payload), signature, certificate)
+        return Checkpoint(
+            count=int(payload["count"]),
+            last_id=payload["last_id"],
+            last_mac=str(payload["last_mac"]),
+            at=datetime.fromisoformat(payload["at"]),
+            path=path,
+            signed=holds and fingerprint == site_fingerprint,
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _pem_der(pem: bytes) -> bytes:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+
+    return x509.load_pem_x509_certificate(pem).public_bytes(serialization.Encoding.DER)
+
+
+def checkpoints(directory: Path | None = None) -> list[Checkpoint]:
+    """Every readable checkpoint, oldest first (an unreadable file counts as unsigned)."""
+    settings = config.current()
+    directory = directory or settings.audit_checkpoint_dir
+    if not directory.is_dir():
+        return []
+    site = site_certificate_fingerprint(settings)
+    found = []
+    for path in sorted(directory.glob("checkpoint-*.json")):
+        checkpoint = _read_checkpoint(path, site)
+        found.append(
+            checkpoint
+            if checkpoint is not None
+            else Checkpoint(0, None, "", datetime.min, path, signed=False)
+        )
+    return sorted(found, key=lambda c: c.at)
+
+
+def checkpoint_if_due(now: datetime | None = None) -> Checkpoint | None:
+    """The daily checkpoint: written when the newest is a day old (or there is none)."""
+    now = now or clock.utcnow()
+    signed = [c for c in checkpoints() if c.signed]
+    if signed and now - max(c.at for c in signed) < CHECKPOINT_EVERY:
+        return None
+    return write_checkpoint("daily")
+
+
+# --- verification --------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -65,39 +212,179 @@ class ChainReport:
     events: int
     first_bad_id: int | None
     fault: str
+    checkpoint: Checkpoint | None = None
 
     @property
     def ok(self) -> bool:
-        return self.first_bad_id is None
+        return not self.fault
 
 
-def verify_chain() -> ChainReport:
-    """Walk the whole chain; report the first event whose link or content does not hold."""
+def _walk(key: bytes) -> Iterator[tuple[AuditEvent, str | None]]:
+    """Each event with what is wrong with it (None when its link and MAC hold)."""
     expected_prev = GENESIS
-    count = 0
-    for event in db.session.scalars(select(AuditEvent).order_by(AuditEvent.id)).yield_per(500):
-        count += 1
+    keyed_seen = False
+    own_key = key_id(key)
+    for event in db.session.scalars(select(AuditEvent).order_by(AuditEvent.id)).yield_per(1000):
+        fault = None
         if event.prev_hash != expected_prev:
-            return ChainReport(count, event.id, "link to the previous event is broken")
-        if sha256_of(_hashed_fields(event)) != event.hash:
-            return ChainReport(count, event.id, "content does not match its hash")
+            fault = "link to the previous event is broken (an event was removed or inserted)"
+        elif event.key_id is None:
+            # Written before the audit key existed: only at the start of the trail.
+            if keyed_seen:
+                fault = "an event without the audit key's MAC follows keyed events"
+            elif sha256_of(_hashed_fields(event)) != event.hash:
+                fault = "content does not match its hash"
+        else:
+            keyed_seen = True
+            if event.key_id != own_key:
+                fault = "made with another audit key"
+            elif not hmac.compare_digest(_mac(key, _hashed_fields(event)), event.hash):
+                fault = "content does not match its MAC (changed, or forged without the key)"
+        yield event, fault
         expected_prev = event.hash
-    return ChainReport(count, None, "")
 
 
-def history(
-    participant_id: int, *, page: int = 1, per_page: int = 50
+def verify_chain(directory: Path | None = None) -> ChainReport:
+    """Walk the whole chain with the key; then hold it against the newest signed checkpoint
+    (truncation, a missing trail) and the sealed records (each has its event)."""
+    key = config.current().audit_key
+    count = 0
+    seen: dict[int, str] = {}
+    for event, fault in _walk(key):
+        count += 1
+        if fault is not None:
+            return ChainReport(count, event.id, fault)
+        seen[event.id] = event.hash
+    signed = [c for c in checkpoints(directory) if c.signed]
+    newest = signed[-1] if signed else None
+    unsigned = [c for c in checkpoints(directory) if not c.signed]
+    if unsigned:
+        return ChainReport(
+            count, None, f"checkpoint {unsigned[0].path.name} is not signed by the site certificate"
+        )
+    if newest is not None:
+        if count < newest.count:
+            return ChainReport(
+                count,
+                None,
+                f"the trail is truncated: {count} events, but the checkpoint of "
+                f"{newest.at.isoformat()} saw {newest.count}",
+                newest,
+            )
+        if newest.last_id is not None and seen.get(newest.last_id) != newest.last_mac:
+            return ChainReport(
+                count,
+                newest.last_id,
+                f"event {newest.last_id} of the checkpoint of {newest.at.isoformat()} is missing "
+                "or different",
+                newest,
+            )
+        before = sum(1 for event_id in seen if newest.last_id and event_id <= newest.last_id)
+        if before != newest.count:
+            return ChainReport(
+                count, None, "events before the checkpoint were removed or inserted", newest
+            )
+    orphan = _record_without_event()
+    if orphan is not None:
+        return ChainReport(count, None, orphan, newest)
+    return ChainReport(count, None, "", newest)
+
+
+def _record_without_event() -> str | None:
+    """A sealed record or a participant whose audit event is gone reveals removed events, even
+    those newer than the newest checkpoint."""
+    recorded: set[int] = set()
+    for details in db.session.scalars(
+        select(AuditEvent.details).where(AuditEvent.action.in_(RECORD_ACTIONS))
+    ).yield_per(1000):
+        if isinstance(details, dict) and isinstance(details.get("response_id"), int):
+            recorded.add(details["response_id"])
+    for response_id in db.session.scalars(select(Response.id).order_by(Response.id)).yield_per(
+        1000
+    ):
+        if response_id not in recorded:
+            return f"record {response_id} has no audit event: events were removed"
+    enrolled = set(
+        db.session.scalars(
+            select(AuditEvent.participant_id).where(AuditEvent.action == "participant.enrolled")
+        )
+    )
+    for participant_id in db.session.scalars(select(Participant.id)):
+        if participant_id not in enrolled:
+            return f"participant {participant_id} has no enrolment event: events were removed"
+    return None
+
+
+# --- reading the trail ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EventFilter:
+    """What an audit view shows: one site or participant, optionally one user, action, dates."""
+
+    site_ids: frozenset[int]
+    participant_id: int | None = None
+    actor: str = ""
+    action: str = ""
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+def _where(selection: EventFilter) -> list[Any]:
+    conditions: list[Any] = [AuditEvent.site_id.in_(selection.site_ids or {-1})]
+    if selection.participant_id is not None:
+        conditions.append(AuditEvent.participant_id == selection.participant_id)
+    if selection.actor:
+        conditions.append(AuditEvent.actor == selection.actor)
+    if selection.action:
+        conditions.append(AuditEvent.action == selection.action)
+    if selection.since is not None:
+        conditions.append(AuditEvent.occurred_at >= selection.since)
+    if selection.until is not None:
+        conditions.append(AuditEvent.occurred_at < selection.until)
+    return conditions
+
+
+def events(
+    selection: EventFilter, *, page: int = 1, per_page: int = 50
 ) -> tuple[list[AuditEvent], int]:
-    """One participant's events, newest first, a page at a time; returns (events, total)."""
-    mine = AuditEvent.participant_id == participant_id
-    total = db.session.scalar(select(func.count()).select_from(AuditEvent).where(mine)) or 0
-    events = list(
+    """One page of the events the filter selects, newest first; returns (events, total)."""
+    conditions = _where(selection)
+    total = db.session.scalar(select(func.count()).select_from(AuditEvent).where(*conditions)) or 0
+    page_events = list(
         db.session.scalars(
             select(AuditEvent)
-            .where(mine)
+            .where(*conditions)
             .order_by(AuditEvent.id.desc())
             .offset((max(page, 1) - 1) * per_page)
             .limit(per_page)
         )
     )
-    return events, total
+    return page_events, total
+
+
+def all_events(selection: EventFilter) -> Iterator[AuditEvent]:
+    """Every event the filter selects, oldest first, read in batches (for an export)."""
+    yield from db.session.scalars(
+        select(AuditEvent).where(*_where(selection)).order_by(AuditEvent.id)
+    ).yield_per(1000)
+
+
+def actions(site_ids: frozenset[int]) -> list[str]:
+    """The actions that occur at these sites, for a filter's choices."""
+    return sorted(
+        db.session.scalars(
+            select(AuditEvent.action).where(AuditEvent.site_id.in_(site_ids or {-1})).distinct()
+        )
+    )
+
+
+def history(
+    participant_id: int, site_ids: frozenset[int] | set[int], *, page: int = 1, per_page: int = 50
+) -> tuple[list[AuditEvent], int]:
+    """One participant's events, newest first, a page at a time; returns (events, total)."""
+    return events(
+        EventFilter(site_ids=frozenset(site_ids), participant_id=participant_id),
+        page=page,
+        per_page=per_page,
+    )

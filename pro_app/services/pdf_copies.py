@@ -285,6 +285,8 @@ def write_binder(
             raise RecordNotFound()
         participant_id = participant.id
     records = list_records([site.id], participant_id=participant_id)
+    # The trail as it stands, anchored outside the database and handed over with the binder.
+    checkpoint = audit.write_checkpoint(f"binder export {site.code}")
     manifest = io.StringIO()
     writer = csv.DictWriter(manifest, fieldnames=MANIFEST_COLUMNS, lineterminator="\r\n")
     writer.writeheader()
@@ -326,6 +328,7 @@ def write_binder(
                 }
             )
         archive.writestr(MANIFEST_NAME, manifest.getvalue().encode("utf-8-sig"))
+        archive.write(checkpoint.path, f"audit-checkpoint/{checkpoint.path.name}")
     audit.record(
         "binder.exported",
         actor,

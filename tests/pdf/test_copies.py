@@ -92,7 +92,9 @@ def test_binder_zip_has_every_pdf_and_a_manifest(
 
     assert summary.records == 4 and summary.pdfs == 3 and summary.missing == 1
     assert summary.filename == "binder_SEH.zip"
-    assert sorted(names) == sorted(
+    checkpoints = [name for name in names if name.startswith("audit-checkpoint/")]
+    assert len(checkpoints) == 1  # the trail's anchor, signed, travels with the binder
+    assert sorted(set(names) - set(checkpoints)) == sorted(
         [
             f"PRIME-031/PRIME-031_baseline_mlhfq_v1_{first.record_sha256[:8]}.pdf",
             f"PRIME-031/PRIME-031_baseline_mlhfq_v2_{correction.record_sha256[:8]}.pdf",
@@ -140,7 +142,7 @@ def test_participant_binder_and_site_scope(
     )
     assert summary.pdfs == 1 and summary.filename == "binder_SEH_PRIME-042.zip"
     assert all(
-        n.startswith("PRIME-042/") or n == "manifest.csv"
+        n.startswith(("PRIME-042/", "audit-checkpoint/")) or n == "manifest.csv"
         for n in zipfile.ZipFile(target).namelist()
     )
     with pytest.raises(SiteNotFound):

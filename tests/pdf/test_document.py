@@ -18,7 +18,7 @@ from pro_app.pdf.document import Line
 from pro_app.pdf.render import AssetRefused, LocalAssetFetcher, RenderError
 from pro_app.pdf.sections.choice import choice_section, item_ranges
 from pro_app.pdf.worker import RenderAndSign
-from tests.factories import make_staff
+from tests.factories import as_database_owner, make_staff
 from tests.pdf.conftest import SealRecord, make_correction
 from tests.pdf.pdftools import embedded_fonts, page_count, pdftotext, pypdf_text, squeeze
 
@@ -309,10 +309,11 @@ def test_a_record_altered_in_the_database_is_never_certified(
     app_ctx: Flask, seal_record: SealRecord, pipeline: RenderAndSign
 ) -> None:
     record = seal_record(language="zh_Hans")
-    db.session.execute(
-        text("UPDATE response SET answers = :answers WHERE id = :id"),
-        {"answers": '{"mlhf01": 5}', "id": record.id},
-    )
+    with as_database_owner():
+        db.session.execute(
+            text("UPDATE response SET answers = :answers WHERE id = :id"),
+            {"answers": '{"mlhf01": 5}', "id": record.id},
+        )
     db.session.expire_all()
     with pytest.raises(RecordAltered):
         record_document(

@@ -27,9 +27,8 @@ from sqlalchemy import select, text
 from pro_app.config import Settings
 from pro_app.extensions import db
 from pro_app.models import AuditEvent, PdfDocument
+from pro_app.pdf.certificates import SigningError, generate_demo_certificate
 from pro_app.pdf.sign import (
-    SigningError,
-    generate_demo_certificate,
     is_demo,
     load_signing_key,
     outside_event_loop,
@@ -38,6 +37,7 @@ from pro_app.pdf.sign import (
 from pro_app.pdf.verify import check_signature
 from pro_app.pdf.worker import RenderAndSign, Worker
 from pro_app.services import pdf_copies
+from tests.factories import as_database_owner
 from tests.pdf.conftest import SealRecord
 
 
@@ -139,10 +139,14 @@ def test_a_database_record_changed_after_sealing_fails(
     signed: Path, runner: FlaskCliRunner
 ) -> None:
     record_sha256 = check_signature(signed.read_bytes()).record_sha256
-    db.session.execute(
-        text("UPDATE response SET scores = :scores WHERE record_sha256 = :sha"),
-        {"scores": '{"total": {"value": 0, "missing": 0, "imputed": false}}', "sha": record_sha256},
-    )
+    with as_database_owner():
+        db.session.execute(
+            text("UPDATE response SET scores = :scores WHERE record_sha256 = :sha"),
+            {
+                "scores": '{"total": {"value": 0, "missing": 0, "imputed": false}}',
+                "sha": record_sha256,
+            },
+        )
     db.session.expire_all()
     result = runner.invoke(args=["pdf", "verify", str(signed)])
     assert result.exit_code != 0

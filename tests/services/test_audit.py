@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from pro_app.extensions import db
 from pro_app.models import AuditEvent
 from pro_app.services import audit
-from tests.factories import issue_token, make_participant
+from tests.factories import as_database_owner, issue_token, make_participant
 
 
 def _events() -> list[AuditEvent]:
@@ -43,9 +43,10 @@ def test_the_orm_refuses_to_change_an_event() -> None:
 def test_an_edit_behind_the_apps_back_is_detected(runner: FlaskCliRunner) -> None:
     issue_token(make_participant())
     victim = _events()[1]
-    db.session.execute(
-        update(AuditEvent).where(AuditEvent.id == victim.id).values(actor="staff:mallory")
-    )
+    with as_database_owner():
+        db.session.execute(
+            update(AuditEvent).where(AuditEvent.id == victim.id).values(actor="staff:mallory")
+        )
     report = audit.verify_chain()
     assert not report.ok and report.first_bad_id == victim.id and "content" in report.fault
     result = runner.invoke(args=["audit", "verify"])
@@ -57,7 +58,8 @@ def test_a_removed_event_is_detected() -> None:
     issue_token(participant)
     issue_token(participant)  # a reissue: revoke + issue
     victim = _events()[1]
-    db.session.execute(delete(AuditEvent).where(AuditEvent.id == victim.id))
+    with as_database_owner():
+        db.session.execute(delete(AuditEvent).where(AuditEvent.id == victim.id))
     report = audit.verify_chain()
     assert not report.ok and "link" in report.fault
 
