@@ -114,6 +114,28 @@ class RecordIncomplete(DomainError):
         self.unconfirmed = unconfirmed
 
 
+class RecordSuperseded(DomainError):
+    """Only a record's current version can be corrected or voided (another is newer)."""
+
+    status = 409
+    code = "record.superseded"
+
+    def __init__(self, current_version: int) -> None:
+        super().__init__(version=current_version)
+
+
+class CorrectionRefused(DomainError):
+    """A correction has values refused by the instrument's checks, or unusual values that need a
+    "yes, this is correct"; `errors` and `warnings` are the kind's findings, by field."""
+
+    code = "correction.refused"
+
+    def __init__(self, errors: dict[str, Any], warnings: list[Any]) -> None:
+        super().__init__()
+        self.errors = errors
+        self.warnings = warnings
+
+
 class TimerConflict(DomainError):
     """The walk part changed on another device after this timing began: replacing it needs a yes."""
 

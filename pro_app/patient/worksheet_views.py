@@ -18,8 +18,7 @@ from pro_app.patient.flows import Page
 from pro_app.patient.views import language, open_instrument
 from pro_app.questionnaire.catalog import catalog
 from pro_app.questionnaire.computations.six_minute_walk import TimerResultInvalid, read_timer
-from pro_app.questionnaire.formcheck import Finding, RawValue
-from pro_app.questionnaire.kinds.base import Progress
+from pro_app.questionnaire.kinds.base import Finding, Progress, RawValue
 from pro_app.questionnaire.kinds.worksheet import WorksheetKind, confirm_token
 from pro_app.questionnaire.worksheet import Screen, Worksheet
 from pro_app.services import answering, worksheet_entry

@@ -71,6 +71,12 @@ def record_document(response: Response, catalog: Catalog, signer: Signer) -> Rec
         record_version=response.version,
         supersedes_version=superseded.version if superseded else None,
         correction_reason=response.correction_reason,
+        correction_reason_label=(
+            pair(language, label)
+            if (label := catalog.change_reasons.label(response.correction_reason_code or ""))
+            else None
+        ),
+        voided=response.voided,
         started_at=response.started_at,
         submitted_at=response.submitted_at,
         receipt_number=response.receipt_number,

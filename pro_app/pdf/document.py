@@ -133,6 +133,9 @@ class RecordDocument:
     record_version: int
     supersedes_version: int | None
     correction_reason: str | None
+    # The reason from the fixed list, as it reads (a correction of participant answers, a void).
+    correction_reason_label: Line | None
+    voided: bool
     started_at: datetime | None
     submitted_at: datetime
     receipt_number: str
@@ -152,4 +155,5 @@ class RecordDocument:
 
     @property
     def is_correction(self) -> bool:
-        return self.record_version > 1
+        """A later version of a record (a correction or a void), not a first submission."""
+        return self.supersedes_version is not None

@@ -33,6 +33,12 @@ def _words() -> dict[str, str]:
         "corrects": _("Replaces version"),
         "was": _("was"),
         "correction_reason": _("Reason for the correction"),
+        "void": _("VOID"),
+        "void_statement": _(
+            "This version voids the record: it was entered for the wrong visit or participant. "
+            "The answers below are kept as they were sealed and no longer count."
+        ),
+        "void_reason": _("Reason for voiding"),
         "record_hash": _("Record SHA-256"),
         "textpack_hash": _("Text pack SHA-256"),
         "item": _("Item"),

@@ -14,6 +14,7 @@ from pro_app.questionnaire.definitions import Instrument, load_instrument
 from pro_app.questionnaire.errors import DefinitionError
 from pro_app.questionnaire.kinds.base import InstrumentKind
 from pro_app.questionnaire.kinds.registry import kind_of
+from pro_app.questionnaire.reasons import ChangeReasons, load_reasons
 from pro_app.questionnaire.schedule import Schedule, load_schedule
 from pro_app.questionnaire.textpacks import ScalePack, TextPack
 
@@ -29,6 +30,13 @@ class Catalog:
     scale_packs: dict[tuple[str, str], ScalePack] = field(default_factory=dict)
     # Which rating scales each instrument shows.
     scales: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # The fixed lists of reasons for correcting or voiding a sealed record.
+    reasons: ChangeReasons | None = None
+
+    @property
+    def change_reasons(self) -> ChangeReasons:
+        assert self.reasons is not None
+        return self.reasons
 
     def instrument(self, instrument_id: str) -> Instrument:
         return self.instruments[instrument_id]
@@ -64,12 +72,14 @@ def load_catalog(textpack_dir: Path, instruments_dir: Path = INSTRUMENTS_DIR) ->
         scale_packs.update(wording.scale_packs)
         scales[instrument.id] = wording.scales
     schedule = load_schedule(instruments_dir / "schedule" / "schedule.toml", set(instruments))
+    reasons = load_reasons(instruments_dir / "lifecycle" / "reasons.toml")
     return Catalog(
         instruments=instruments,
         textpacks=textpacks,
         schedule=schedule,
         scale_packs=scale_packs,
         scales=scales,
+        reasons=reasons,
     )
 
 

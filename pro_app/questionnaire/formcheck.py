@@ -5,22 +5,14 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
-from dataclasses import field as dataclass_field
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
-from pro_app.questionnaire.kinds.base import CheckContext
+from pro_app.questionnaire.kinds.base import HARD, SOFT, CheckContext, Finding, RawValue
 
 if TYPE_CHECKING:
     from pro_app.questionnaire.worksheet import RatingScale, Worksheet, WorksheetField
-
-# What a browser sends for one field: text, the ticked boxes, or (minutes, seconds).
-RawValue = str | list[str] | tuple[str, str] | None
-
-HARD = "hard"
-SOFT = "soft"
 
 _INTEGER = re.compile(r"[+-]?\d+")
 _DECIMAL = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
@@ -38,22 +30,6 @@ class InputError(ValueError):
         super().__init__(code)
         self.code = code
         self.params = params
-
-
-@dataclass(frozen=True)
-class Finding:
-    """A limit a value breaks. Hard: refused. Soft: kept, but needs a confirmation of `basis`."""
-
-    field: str
-    level: str
-    code: str
-    params: dict[str, Any] = dataclass_field(default_factory=dict)
-    # The values the finding is about; a confirmation holds for exactly these values.
-    basis: tuple[Any, ...] = ()
-
-    @property
-    def key(self) -> str:
-        return f"{self.field}:{self.code}"
 
 
 def _text(raw: RawValue) -> str:

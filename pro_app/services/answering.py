@@ -15,7 +15,6 @@ from pro_app.questionnaire.definitions import Instrument
 from pro_app.questionnaire.kinds.base import CheckContext, Draft, SavedAnswer
 from pro_app.questionnaire.schedule import Schedule
 from pro_app.services import audit
-from pro_app.services.links import site_today
 
 
 def instruments_of(visit: Visit, schedule: Schedule) -> tuple[str, ...]:
@@ -27,8 +26,8 @@ def require_instrument(visit: Visit, schedule: Schedule, instrument_id: str) -> 
         raise InstrumentNotInVisit()
 
 
-def sealed_response(visit_id: int, instrument_id: str) -> Response | None:
-    """The latest sealed version of this visit's instrument, if any."""
+def latest_version(visit_id: int, instrument_id: str) -> Response | None:
+    """The newest sealed version of this visit's instrument, voided or not."""
     return db.session.scalar(
         select(Response)
         .where(Response.visit_id == visit_id, Response.instrument_id == instrument_id)
@@ -37,15 +36,35 @@ def sealed_response(visit_id: int, instrument_id: str) -> Response | None:
     )
 
 
+def sealed_response(visit_id: int, instrument_id: str) -> Response | None:
+    """The current record of this visit's instrument: its newest version, unless that voids it
+    (then the slot is empty and can be filled again)."""
+    latest = latest_version(visit_id, instrument_id)
+    return None if latest is None or latest.voided else latest
+
+
+def sealed_instruments(visit_id: int) -> set[str]:
+    """The instruments of a visit that have a current record (a voided one does not count)."""
+    latest: dict[str, bool] = {}
+    for instrument_id, voided in db.session.execute(
+        select(Response.instrument_id, Response.voided)
+        .where(Response.visit_id == visit_id)
+        .order_by(Response.version)
+    ):
+        latest[instrument_id] = voided
+    return {instrument_id for instrument_id, voided in latest.items() if not voided}
+
+
 def refuse_if_sealed(visit: Visit, instrument: Instrument) -> None:
     """AlreadySubmitted when the instrument of this visit is sealed (late save, other device)."""
-    sealed = db.session.scalar(
-        select(Response.id)
+    latest = db.session.execute(
+        select(Response.id, Response.voided)
         .where(Response.visit_id == visit.id, Response.instrument_id == instrument.id)
+        .order_by(Response.version.desc())
         .limit(1)
-    )
-    if sealed is not None:
-        raise AlreadySubmitted(sealed)
+    ).first()
+    if latest is not None and not latest.voided:
+        raise AlreadySubmitted(latest.id)
 
 
 def saved_answers(visit_id: int, instrument_id: str) -> dict[str, DraftAnswer]:
@@ -72,7 +91,9 @@ def draft(visit_id: int, instrument_id: str) -> Draft:
 
 def check_context(visit: Visit) -> CheckContext:
     return CheckContext(
-        today=site_today(visit), window_start=visit.window_start, window_end=visit.window_end
+        today=clock.today_in(visit.participant.site.timezone),
+        window_start=visit.window_start,
+        window_end=visit.window_end,
     )
 
 

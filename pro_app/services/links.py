@@ -27,9 +27,9 @@ from pro_app.errors import (
     VisitHasNoInstruments,
 )
 from pro_app.extensions import db
-from pro_app.models import Participant, ParticipantStatus, Response, StaffUser, Visit, VisitLink
+from pro_app.models import Participant, ParticipantStatus, StaffUser, Visit, VisitLink
 from pro_app.questionnaire.schedule import Schedule
-from pro_app.services import audit
+from pro_app.services import answering, audit
 from pro_app.services.reasons import require_reason
 
 TOKEN_BYTES = 24
@@ -199,10 +199,7 @@ def _require_collectable(visit: Visit, schedule: Schedule, grace_days: int) -> N
         raise VisitHasNoInstruments()
     if site_today(visit) > closes_on(visit, grace_days):
         raise LinkExpired(visit.window_end)
-    sealed = set(
-        db.session.scalars(select(Response.instrument_id).where(Response.visit_id == visit.id))
-    )
-    if set(instruments) <= sealed:
+    if set(instruments) <= answering.sealed_instruments(visit.id):
         raise VisitComplete()
 
 

@@ -151,6 +151,8 @@ def progress_of(
         .order_by(Response.version)
     ):
         sealed[(response.visit_id, response.instrument_id)] = response
+    # A voided newest version leaves its slot empty: the visit needs the instrument again.
+    sealed = {key: response for key, response in sealed.items() if not response.voided}
     drafts: dict[tuple[int, str], list[DraftAnswer]] = defaultdict(list)
     for row in db.session.scalars(select(DraftAnswer).where(DraftAnswer.visit_id.in_(ids))):
         drafts[(row.visit_id, row.instrument_id)].append(row)

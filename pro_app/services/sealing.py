@@ -1,8 +1,12 @@
-"""Submission: validate, score and seal a record in one transaction, exactly once per visit."""
+"""Sealing: validate, score and store a record in one transaction, exactly once per visit; and
+the one way a sealed version is stored, whether first submitted, corrected or voided."""
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from pro_app import clock, records
@@ -11,7 +15,7 @@ from pro_app.extensions import db
 from pro_app.models import DraftAnswer, EnteredBy, Response, StaffUser, Visit
 from pro_app.questionnaire.catalog import Catalog
 from pro_app.questionnaire.definitions import Instrument
-from pro_app.questionnaire.kinds.base import Baseline, ParticipantFacts, SealContext
+from pro_app.questionnaire.kinds.base import Baseline, ParticipantFacts, SealContext, SealedContent
 from pro_app.questionnaire.kinds.registry import kind_of
 from pro_app.services import answering, audit, jobs
 from pro_app.services.reasons import require_reason
@@ -27,7 +31,8 @@ def submit(
     staff: StaffUser | None = None,
     entry_reason: str | None = None,
 ) -> Response:
-    """Seal the saved answers; a second submit (double tap, other device) is AlreadySubmitted."""
+    """Seal the saved answers; a second submit (double tap, other device) is AlreadySubmitted.
+    After a voided version the slot is empty again: the new record takes the next version."""
     answering.refuse_if_sealed(visit, instrument)
     if staff is not None:
         # GCP attribution: whoever enters on a participant's behalf says why, for every instrument.
@@ -37,27 +42,88 @@ def submit(
         instrument, draft, seal_context(visit, instrument, catalog, language)
     )
     item_languages = {item_id: saved.language for item_id, saved in draft.items()}
+    previous = db.session.scalar(
+        select(func.max(Response.version)).where(
+            Response.visit_id == visit.id, Response.instrument_id == instrument.id
+        )
+    )
+    response = store(
+        visit,
+        instrument,
+        content,
+        version=(previous or 0) + 1,
+        language=language,
+        languages=sorted(set(item_languages.values()) | {language}),
+        item_languages=item_languages,
+        staff=staff,
+        entry_reason=entry_reason,
+        started_at=min((saved.saved_at for saved in draft.values()), default=None),
+    )
+    db.session.execute(
+        delete(DraftAnswer).where(
+            DraftAnswer.visit_id == visit.id, DraftAnswer.instrument_id == instrument.id
+        )
+    )
+    participant = visit.participant
+    audit.record(
+        "response.submitted",
+        actor,
+        site_id=participant.site_id,
+        participant_id=participant.id,
+        visit_id=visit.id,
+        response_id=response.id,
+        instrument=instrument.id,
+        record_sha256=response.record_sha256,
+        entered_by=response.entered_by.value,
+        entry_reason=entry_reason,
+    )
+    return response
+
+
+def store(
+    visit: Visit,
+    instrument: Instrument,
+    content: SealedContent,
+    *,
+    version: int,
+    language: str,
+    languages: list[str],
+    item_languages: dict[str, str],
+    staff: StaffUser | None,
+    entry_reason: str | None,
+    started_at: datetime | None,
+    supersedes: Response | None = None,
+    correction_reason: str | None = None,
+    correction_reason_code: str | None = None,
+    voided: bool = False,
+) -> Response:
+    """Store one sealed version: its canonical form's SHA-256, a receipt number, its PDF job.
+    A unique constraint on (visit, instrument, version) lets only one of two racing devices win."""
+    participant = visit.participant
     response = Response(
         visit_id=visit.id,
         instrument_id=instrument.id,
-        version=1,
+        version=version,
         instrument_version=instrument.version,
         scoring_version=content.scoring_version,
         textpack_id=content.textpack_id,
         textpack_sha256=content.textpack_sha256,
         textpack_demo=content.textpack_demo,
         language=language,
-        languages=sorted(set(item_languages.values()) | {language}),
+        languages=languages,
         answers=content.answers,
         item_languages=item_languages,
         scores=content.scores,
         entered_by=EnteredBy.STAFF if staff else EnteredBy.PARTICIPANT,
         staff_id=staff.id if staff else None,
         entry_reason=entry_reason,
-        started_at=min((saved.saved_at for saved in draft.values()), default=None),
+        started_at=started_at,
         submitted_at=clock.utcnow(),
+        supersedes_id=supersedes.id if supersedes else None,
+        correction_reason=correction_reason,
+        correction_reason_code=correction_reason_code,
+        voided=voided,
     )
-    participant = visit.participant
     response.record_sha256 = records.record_sha256(
         records.canonical_record(
             response,
@@ -77,24 +143,7 @@ def submit(
         if winner is None:
             raise
         raise AlreadySubmitted(winner.id) from None
-    db.session.execute(
-        delete(DraftAnswer).where(
-            DraftAnswer.visit_id == visit.id, DraftAnswer.instrument_id == instrument.id
-        )
-    )
     jobs.enqueue_render(response)
-    audit.record(
-        "response.submitted",
-        actor,
-        site_id=participant.site_id,
-        participant_id=participant.id,
-        visit_id=visit.id,
-        response_id=response.id,
-        instrument=instrument.id,
-        record_sha256=response.record_sha256,
-        entered_by=response.entered_by.value,
-        entry_reason=entry_reason,
-    )
     return response
 
 
@@ -118,7 +167,7 @@ def seal_context(
 
 
 def baseline(visit: Visit, instrument: Instrument, catalog: Catalog) -> Baseline:
-    """The first visit of the schedule (Day 0) is the baseline; its latest sealed record counts."""
+    """The first visit of the schedule (Day 0) is the baseline; its current record counts."""
     code = catalog.schedule.visits[0].code
     if visit.code == code:
         return Baseline(visit_code=code)
@@ -133,6 +182,7 @@ def baseline(visit: Visit, instrument: Instrument, catalog: Catalog) -> Baseline
         .order_by(Response.version.desc())
         .limit(1)
     )
-    if record is None:
+    if record is None or record.voided:
         return Baseline(visit_code=code)
-    return Baseline(visit_code=code, record_id=record.id, scores=record.scores)
+    scores: dict[str, Any] = record.scores
+    return Baseline(visit_code=code, record_id=record.id, scores=scores)

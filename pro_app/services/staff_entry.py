@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from pro_app.errors import InputRejected, VisitComplete, VisitHasNoInstruments
-from pro_app.extensions import db
 from pro_app.languages import LANGUAGES
-from pro_app.models import Response, StaffUser, Visit
+from pro_app.models import StaffUser, Visit
 from pro_app.questionnaire.schedule import Schedule
-from pro_app.services import audit, links
+from pro_app.services import answering, audit, links
 from pro_app.services.reasons import require_reason
 
 
@@ -33,10 +30,7 @@ def begin(
     instruments = schedule.visit(visit.code).instruments
     if not instruments:
         raise VisitHasNoInstruments()
-    sealed = set(
-        db.session.scalars(select(Response.instrument_id).where(Response.visit_id == visit.id))
-    )
-    if set(instruments) <= sealed:
+    if set(instruments) <= answering.sealed_instruments(visit.id):
         raise VisitComplete()
     participant = visit.participant
     audit.record(

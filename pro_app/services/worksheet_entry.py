@@ -4,20 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from pro_app.canonical import sha256_of
 from pro_app.errors import TimerConflict
 from pro_app.models import StaffUser, Visit
-from pro_app.questionnaire import formcheck
 from pro_app.questionnaire.computations.six_minute_walk import TimerResult
-from pro_app.questionnaire.formcheck import HARD, Finding, InputError, RawValue
 from pro_app.questionnaire.kinds import worksheet as worksheet_kind
+from pro_app.questionnaire.kinds.base import Finding, RawValue
 from pro_app.questionnaire.kinds.worksheet import (
     CONFIRMATIONS,
     TIMER,
     WorksheetState,
-    confirm_token,
 )
 from pro_app.questionnaire.worksheet import Worksheet
 from pro_app.services import answering
@@ -55,53 +52,26 @@ def save_screen(
     answering.refuse_if_sealed(visit, worksheet)
     screen = worksheet.screen(screen_id)
     before = state(visit, worksheet)
-    errors: dict[str, Finding] = {}
-    parsed: dict[str, Any] = {}
-    for form_field in worksheet.fields_of(screen):
-        if only_given and form_field.id not in raw:
-            continue
-        scale = worksheet.scale(form_field.scale) if form_field.scale else None
-        try:
-            parsed[form_field.id] = formcheck.parse(form_field, raw.get(form_field.id), scale)
-        except InputError as fault:
-            errors[form_field.id] = Finding(form_field.id, HARD, fault.code, fault.params)
-    merged = {**before.values, **parsed}
-    for form_field in worksheet.fields_of(screen):
-        if not formcheck.applies(form_field, merged) and not formcheck.is_blank(
-            merged[form_field.id]
-        ):
-            merged[form_field.id] = parsed[form_field.id] = None
-    context = answering.check_context(visit)
-    for finding in formcheck.findings(worksheet, merged, context):
-        if finding.level == HARD and finding.field in parsed and finding.field not in errors:
-            errors[finding.field] = finding
-    for field_id, value in parsed.items():
-        if field_id in errors or before.values.get(field_id) == value:
-            continue
-        answering.save_answer(
-            visit, worksheet, field_id, value, language=language, actor=actor, staff=staff
-        )
-    saved = state(visit, worksheet)
-    confirmations = dict(saved.confirmations)
-    for finding in saved.findings:
-        if finding.field in screen.field_ids and confirm_token(finding) in confirm:
-            confirmations[finding.key] = list(finding.basis)
-    if confirmations != saved.confirmations:
+    fields = [f for f in worksheet.fields_of(screen) if not only_given or f.id in raw]
+    applied = worksheet_kind.apply(
+        worksheet, before, raw, confirm, answering.check_context(visit), fields
+    )
+    for field_id, value in applied.parsed.items():
+        if before.values.get(field_id) != value:
+            answering.save_answer(
+                visit, worksheet, field_id, value, language=language, actor=actor, staff=staff
+            )
+    if applied.confirmations != before.confirmations:
         answering.save_answer(
             visit,
             worksheet,
             CONFIRMATIONS,
-            confirmations,
+            applied.confirmations,
             language=language,
             actor=actor,
             staff=staff,
         )
-    warnings = [
-        w
-        for w in formcheck.unconfirmed(saved.findings, confirmations)
-        if w.field in screen.field_ids and w.field not in errors
-    ]
-    return ScreenOutcome(errors=errors, warnings=warnings)
+    return ScreenOutcome(errors=applied.errors, warnings=applied.warnings)
 
 
 def timer_version(visit: Visit, worksheet: Worksheet) -> str:

@@ -10,13 +10,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from pro_app import clock, records
 from pro_app.extensions import db
-from pro_app.models import EnteredBy, Participant, Response, StaffUser
+from pro_app.models import Participant, Response, StaffUser
 from pro_app.pdf.worker import RenderAndSign
 from pro_app.questionnaire.catalog import catalog
-from pro_app.questionnaire.scoring import score
-from pro_app.services.jobs import enqueue_render
+from pro_app.services import corrections
 from tests.actions import Patient
 from tests.factories import issue_token, make_participant
 
@@ -62,35 +60,12 @@ def seal_record(client: FlaskClient) -> SealRecord:
 def make_correction(
     original: Response, staff: StaffUser, reason: str, answers: dict[str, int | None]
 ) -> Response:
-    """A correction as the coordinator pages will seal it: version + 1, by a named staff user."""
-    merged = {**original.answers, **answers}
-    instrument = catalog().instrument(original.instrument_id)
-    correction = Response(
-        visit_id=original.visit_id,
-        instrument_id=original.instrument_id,
-        version=original.version + 1,
-        instrument_version=original.instrument_version,
-        scoring_version=original.scoring_version,
-        textpack_id=original.textpack_id,
-        textpack_sha256=original.textpack_sha256,
-        textpack_demo=original.textpack_demo,
-        language=original.language,
-        languages=original.languages,
-        answers=merged,
-        item_languages=original.item_languages,
-        scores={k: v.as_dict() for k, v in score(instrument, merged).items()},
-        entered_by=EnteredBy.STAFF,
-        staff_id=staff.id,
-        entry_reason="transcribed from the paper source document",
-        started_at=clock.utcnow(),
-        submitted_at=clock.utcnow(),
-        supersedes_id=original.id,
-        correction_reason=reason,
+    """A correction as the coordinator makes it: the real service, a listed reason and free text."""
+    return corrections.correct(
+        original,
+        {item_id: "" if value is None else str(value) for item_id, value in answers.items()},
+        reason=reason,
+        reason_code="transcription_error",
+        staff=staff,
+        catalog=catalog(),
     )
-    correction.visit, correction.staff = original.visit, staff
-    correction.record_sha256 = records.record_sha256(correction.canonical())
-    correction.receipt_number = records.receipt_number(correction.record_sha256)
-    db.session.add(correction)
-    db.session.flush()
-    enqueue_render(correction)
-    return correction

@@ -18,6 +18,8 @@ from pro_app.pdf.document import Line
 from pro_app.pdf.render import AssetRefused, LocalAssetFetcher, RenderError
 from pro_app.pdf.sections.choice import choice_section, item_ranges
 from pro_app.pdf.worker import RenderAndSign
+from pro_app.questionnaire.catalog import catalog
+from pro_app.services import corrections
 from tests.factories import as_database_owner, make_staff
 from tests.pdf.conftest import SealRecord, make_correction
 from tests.pdf.pdftools import embedded_fonts, page_count, pdftotext, pypdf_text, squeeze
@@ -169,10 +171,29 @@ def test_a_correction_shows_its_version_reason_and_staff(
     assert "记录版本" in plain and "2·更正" in plain and "替代版本1" in plain
     assert "更正原因" in plain and "受试者在纸质问卷上第3题选了4" in plain
     assert "研究人员" in plain and "coord.wang" in plain
-    assert "transcribedfromthepapersourcedocument" in plain
+    # The reason from the fixed list, in the record's language and in English.
+    assert "纸质问卷转录错误：受试者在纸质问卷上第3题选了4" in plain
+    assert "Transcriptionerrorfromthepaperform" in plain
     assert correction.record_sha256 in plain
     original_plain = squeeze(pdftotext(_pdf(pipeline, original)))
     assert "1·原始记录" in original_plain and "更正原因" not in original_plain
+
+
+def test_a_voided_version_says_so_with_its_reason(
+    app_ctx: Flask, seal_record: SealRecord, pipeline: RenderAndSign
+) -> None:
+    original = seal_record([2] * 21, language="en")
+    voided = corrections.void(
+        original,
+        reason="this is PRIME-002's form",
+        reason_code="wrong_participant",
+        staff=make_staff("coord.zhao"),
+        catalog=catalog(),
+    )
+    plain = squeeze(pdftotext(_pdf(pipeline, voided)))
+    assert "VOID" in plain and "Reasonforvoiding" in plain
+    assert "Enteredforthewrongparticipant:thisisPRIME-002'sform" in plain
+    assert "nolongercount" in plain and "Correction" not in plain
 
 
 @pytest.mark.parametrize(
@@ -198,8 +219,9 @@ def test_free_text_prints_as_written_and_cannot_change_the_layout(
     staff = make_staff("coord.zhou")
     reason = '纸质问卷<b>第3题</b>\t选了4 & "已核对"'
     correction = make_correction(original, staff, reason, {"mlhf03": 4})
-    lines = pypdf_text(_pdf(pipeline, correction)).splitlines()
-    assert '更正原因 纸质问卷<b>第3题</b> 选了4 & "已核对"' in lines
+    plain = squeeze(pdftotext(_pdf(pipeline, correction)))
+    # The reason wraps where its line is full; its markup is printed as written.
+    assert '纸质问卷转录错误：纸质问卷<b>第3题</b>选了4&"已核对"' in plain
 
 
 def test_nothing_about_treatment_allocation_is_printed(

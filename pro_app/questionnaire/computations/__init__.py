@@ -18,7 +18,7 @@ from pro_app.questionnaire.errors import DefinitionError
 from pro_app.questionnaire.kinds.base import Baseline, Column, ParticipantFacts
 
 if TYPE_CHECKING:
-    from pro_app.questionnaire.formcheck import Finding
+    from pro_app.questionnaire.kinds.base import Finding
     from pro_app.questionnaire.worksheet import WorksheetField
 
 

@@ -16,8 +16,7 @@ from pro_app.languages import Bilingual
 from pro_app.questionnaire import tomlfile
 from pro_app.questionnaire.computations import Computation, Phrase, Timer
 from pro_app.questionnaire.errors import DefinitionError
-from pro_app.questionnaire.formcheck import HARD, SOFT, Finding
-from pro_app.questionnaire.kinds.base import Baseline, Column, ParticipantFacts
+from pro_app.questionnaire.kinds.base import HARD, SOFT, Baseline, Column, Finding, ParticipantFacts
 from pro_app.questionnaire.tomlfile import field
 
 if TYPE_CHECKING:

@@ -10,8 +10,9 @@ refuses a kind that lacks one.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
+from dataclasses import field as dataclass_field
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar
@@ -23,6 +24,28 @@ if TYPE_CHECKING:
     from pro_app.questionnaire.textpacks import ScalePack, TextPack
 
 I = TypeVar("I", bound=Instrument)  # noqa: E741
+
+# What a browser sends for one field: text, the ticked boxes, or (minutes, seconds).
+RawValue = str | list[str] | tuple[str, str] | None
+
+HARD = "hard"
+SOFT = "soft"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A rule a value breaks. Hard: refused. Soft: kept, but needs a confirmation of `basis`."""
+
+    field: str
+    level: str
+    code: str
+    params: dict[str, Any] = dataclass_field(default_factory=dict)
+    # The values the finding is about; a confirmation holds for exactly these values.
+    basis: tuple[Any, ...] = ()
+
+    @property
+    def key(self) -> str:
+        return f"{self.field}:{self.code}"
 
 
 @dataclass(frozen=True)
@@ -132,6 +155,32 @@ class Column:
     codes: tuple[tuple[str, str], ...] = ()
 
 
+@dataclass(frozen=True)
+class EditField:
+    """One value of a sealed record as a correction form shows it: the sealed value, how to
+    enter a new one, and its choices."""
+
+    id: str
+    label: Bilingual
+    input: str  # "choice", "number", "text", "textarea", "date", "time", "multi", "duration"
+    value: Any  # as sealed (None when blank)
+    text: Any  # as it goes back into the input ("" when blank; a list for "multi")
+    options: tuple[tuple[str, Bilingual], ...] = ()
+    unit: Bilingual | None = None
+    group: Bilingual | None = None
+
+
+@dataclass(frozen=True)
+class Revision:
+    """A sealed record's content with typed changes applied: the draft to seal again, what changed
+    (old, new), values refused and unusual values still waiting for a yes."""
+
+    draft: Draft
+    changed: dict[str, tuple[Any, Any]]
+    errors: dict[str, Finding]
+    warnings: list[Finding]
+
+
 class InstrumentKind(ABC, Generic[I]):
     """What a kind of instrument provides, once. Pure functions of plain values."""
 
@@ -156,6 +205,36 @@ class InstrumentKind(ABC, Generic[I]):
     @abstractmethod
     def seal(self, definition: I, draft: Draft, context: SealContext) -> SealedContent:
         """Validate the whole draft and compute its scores or values; raise if it cannot seal."""
+
+    # --- corrections of a sealed record -----------------------------------------------------
+
+    @abstractmethod
+    def reopen(
+        self,
+        definition: I,
+        answers: Mapping[str, Any],
+        item_languages: Mapping[str, str],
+        sealed_at: datetime,
+    ) -> Draft:
+        """A sealed record's content as a draft again, each value with who entered it."""
+
+    @abstractmethod
+    def edit_fields(self, definition: I, answers: Mapping[str, Any]) -> tuple[EditField, ...]:
+        """The values of a sealed record as a correction form shows them."""
+
+    @abstractmethod
+    def revise(
+        self,
+        definition: I,
+        draft: Draft,
+        raw: Mapping[str, RawValue],
+        confirm: Collection[str],
+        *,
+        check: CheckContext,
+        staff: str,
+        at: datetime,
+    ) -> Revision:
+        """Apply typed values (only those that differ count as changes), checked as at entry."""
 
     @abstractmethod
     def export_columns(self, definition: I) -> tuple[Column, ...]:

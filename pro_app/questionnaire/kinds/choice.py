@@ -4,8 +4,9 @@ The item wording is licensed and comes from a text pack per language (see textpa
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,11 +16,17 @@ from pro_app.questionnaire import scoring, tomlfile
 from pro_app.questionnaire.definitions import Instrument, head
 from pro_app.questionnaire.errors import DefinitionError
 from pro_app.questionnaire.kinds.base import (
+    HARD,
     CheckContext,
     Column,
     Draft,
+    EditField,
+    Finding,
     InstrumentKind,
     Progress,
+    RawValue,
+    Revision,
+    SavedAnswer,
     SealContext,
     SealedContent,
     Wording,
@@ -28,6 +35,8 @@ from pro_app.questionnaire.textpacks import find_textpack_file, load_textpack
 from pro_app.questionnaire.tomlfile import field, unique
 
 MISSING_RULES = ("complete", "mean_impute")
+# A blank answer in a correction form.
+BLANK = Bilingual("（空）", "(blank)")
 
 
 @dataclass(frozen=True)
@@ -161,6 +170,64 @@ class ChoiceKind(InstrumentKind[ChoiceQuestionnaire]):
             textpack_sha256=pack.sha256,
             textpack_demo=pack.demo,
         )
+
+    def reopen(
+        self,
+        definition: ChoiceQuestionnaire,
+        answers: Mapping[str, Any],
+        item_languages: Mapping[str, str],
+        sealed_at: datetime,
+    ) -> Draft:
+        return {
+            item_id: SavedAnswer(answers.get(item_id), item_languages.get(item_id, ""), sealed_at)
+            for item_id in definition.item_ids
+        }
+
+    def edit_fields(
+        self, definition: ChoiceQuestionnaire, answers: Mapping[str, Any]
+    ) -> tuple[EditField, ...]:
+        options = (("", BLANK), *((str(v), Bilingual(str(v), str(v))) for v in definition.choices))
+        return tuple(
+            EditField(
+                id=item.id,
+                label=Bilingual(f"{item.number}. {item.topic.zh}", f"{item.number}. {item.topic.en}"),
+                input="choice",
+                value=answers.get(item.id),
+                text="" if answers.get(item.id) is None else str(answers[item.id]),
+                options=options,
+            )
+            for item in definition.items
+        )
+
+    def revise(
+        self,
+        definition: ChoiceQuestionnaire,
+        draft: Draft,
+        raw: Mapping[str, RawValue],
+        confirm: Collection[str],
+        *,
+        check: CheckContext,
+        staff: str,
+        at: datetime,
+    ) -> Revision:
+        revised = dict(draft)
+        changed: dict[str, tuple[Any, Any]] = {}
+        errors: dict[str, Finding] = {}
+        for item_id in definition.item_ids:
+            if item_id not in raw:
+                continue
+            text = raw[item_id]
+            try:
+                new = None if text in ("", None) else parse_answer(definition, item_id, str(text))
+            except InvalidAnswer as refusal:
+                errors[item_id] = Finding(item_id, HARD, refusal.code)
+                continue
+            old = _value(draft, item_id)
+            if new != old:
+                changed[item_id] = (old, new)
+                language = draft[item_id].language if item_id in draft else ""
+                revised[item_id] = SavedAnswer(new, language, at, staff)
+        return Revision(draft=revised, changed=changed, errors=errors, warnings=[])
 
     def export_columns(self, definition: ChoiceQuestionnaire) -> tuple[Column, ...]:
         codes = tuple((str(value), str(value)) for value in definition.choices)

@@ -4,27 +4,35 @@ sealed with the values its computation derives. Usually administered by an asses
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from pro_app import formatting
 from pro_app.errors import RecordIncomplete
 from pro_app.languages import LANGUAGES, Bilingual
 from pro_app.questionnaire import formcheck
-from pro_app.questionnaire.formcheck import HARD, Finding
+from pro_app.questionnaire.formcheck import InputError
 from pro_app.questionnaire.kinds.base import (
+    HARD,
     CheckContext,
     Column,
     Draft,
+    EditField,
+    Finding,
     InstrumentKind,
     Progress,
+    RawValue,
+    Revision,
+    SavedAnswer,
     SealContext,
     SealedContent,
     Wording,
 )
 from pro_app.questionnaire.textpacks import find_scale_pack_file, load_scale_pack
-from pro_app.questionnaire.worksheet import Screen, Worksheet, load_worksheet
+from pro_app.questionnaire.worksheet import Screen, Worksheet, WorksheetField, load_worksheet
 
 # Draft rows besides the fields: confirmed unusual values, and a timer's raw result.
 CONFIRMATIONS = "confirmations"
@@ -95,6 +103,63 @@ def first_screen_to_finish(worksheet: Worksheet, current: WorksheetState) -> Scr
         if current.problems_on(screen):
             return screen
     return None
+
+
+@dataclass(frozen=True)
+class Applied:
+    """Typed values applied to a worksheet's state, checked as at entry."""
+
+    # The new values that were readable and within the hard limits (a cleared field is None).
+    parsed: dict[str, Any]
+    errors: dict[str, Finding]
+    values: dict[str, Any]
+    confirmations: dict[str, Any]
+    warnings: list[Finding]
+
+
+def apply(
+    worksheet: Worksheet,
+    current: WorksheetState,
+    raw: Mapping[str, RawValue],
+    confirm: Collection[str],
+    check: CheckContext,
+    fields: Collection[WorksheetField],
+) -> Applied:
+    """Read `fields` from `raw` and apply them to `current`. Unreadable values and values beyond a
+    hard limit are refused (the current value stays); a field that no longer applies (oxygen flow
+    after "no oxygen") is cleared; a "yes, this is correct" for an unusual value holds for exactly
+    the values it was given for."""
+    errors: dict[str, Finding] = {}
+    parsed: dict[str, Any] = {}
+    for form_field in fields:
+        scale = worksheet.scale(form_field.scale) if form_field.scale else None
+        try:
+            parsed[form_field.id] = formcheck.parse(form_field, raw.get(form_field.id), scale)
+        except InputError as fault:
+            errors[form_field.id] = Finding(form_field.id, HARD, fault.code, fault.params)
+    merged = {**current.values, **parsed}
+    for form_field in fields:
+        if not formcheck.applies(form_field, merged) and not formcheck.is_blank(
+            merged[form_field.id]
+        ):
+            merged[form_field.id] = parsed[form_field.id] = None
+    for finding in formcheck.findings(worksheet, merged, check):
+        if finding.level == HARD and finding.field in parsed and finding.field not in errors:
+            errors[finding.field] = finding
+    accepted = {key: value for key, value in parsed.items() if key not in errors}
+    values = {**current.values, **accepted}
+    found = formcheck.findings(worksheet, values, check)
+    on_form = {form_field.id for form_field in fields}
+    confirmations = dict(current.confirmations)
+    for finding in found:
+        if finding.field in on_form and confirm_token(finding) in confirm:
+            confirmations[finding.key] = list(finding.basis)
+    warnings = [
+        w
+        for w in formcheck.unconfirmed(found, confirmations)
+        if w.field in on_form and w.field not in errors
+    ]
+    return Applied(accepted, errors, values, confirmations, warnings)
 
 
 def confirm_token(finding: Finding) -> str:
@@ -171,6 +236,68 @@ class WorksheetKind(InstrumentKind[Worksheet]):
             textpack_demo=False,
         )
 
+    def reopen(
+        self,
+        definition: Worksheet,
+        answers: Mapping[str, Any],
+        item_languages: Mapping[str, str],
+        sealed_at: datetime,
+    ) -> Draft:
+        entered_by: Mapping[str, str] = answers.get("entered_by") or {}
+
+        def saved(item_id: str, value: Any) -> SavedAnswer:
+            who = entered_by.get(item_id, "participant")
+            staff = who.removeprefix("staff:") if who.startswith("staff:") else None
+            return SavedAnswer(value, item_languages.get(item_id, ""), sealed_at, staff)
+
+        worksheet: Mapping[str, Any] = answers.get("worksheet") or {}
+        draft = {
+            field_id: saved(field_id, value)
+            for field_id, value in worksheet.items()
+            if field_id in item_languages or value is not None
+        }
+        draft[CONFIRMATIONS] = saved(CONFIRMATIONS, answers.get("confirmed_warnings") or {})
+        if answers.get("timer") is not None:
+            draft[TIMER] = saved(TIMER, answers["timer"])
+        return draft
+
+    def edit_fields(
+        self, definition: Worksheet, answers: Mapping[str, Any]
+    ) -> tuple[EditField, ...]:
+        worksheet: Mapping[str, Any] = answers.get("worksheet") or {}
+        fields = []
+        for screen in definition.screens:
+            for form_field in definition.fields_of(screen):
+                value = worksheet.get(form_field.id)
+                fields.append(_edit_field(definition, form_field, value, screen.title))
+        return tuple(fields)
+
+    def revise(
+        self,
+        definition: Worksheet,
+        draft: Draft,
+        raw: Mapping[str, RawValue],
+        confirm: Collection[str],
+        *,
+        check: CheckContext,
+        staff: str,
+        at: datetime,
+    ) -> Revision:
+        current = state(definition, draft, check)
+        fields = [f for f in definition.fields if f.id in raw or f"{f.id}_min" in raw]
+        applied = apply(definition, current, raw, confirm, check, fields)
+        revised = dict(draft)
+        changed: dict[str, tuple[Any, Any]] = {}
+        for field_id, new in applied.parsed.items():
+            old = current.values.get(field_id)
+            if new != old:
+                changed[field_id] = (old, new)
+                language = draft[field_id].language if field_id in draft else ""
+                revised[field_id] = SavedAnswer(new, language, at, staff)
+        if applied.confirmations != current.confirmations:
+            revised[CONFIRMATIONS] = SavedAnswer(applied.confirmations, "", at, staff)
+        return Revision(revised, changed, applied.errors, applied.warnings)
+
     def export_columns(self, definition: Worksheet) -> tuple[Column, ...]:
         prefix = definition.id
         fields = tuple(
@@ -219,6 +346,50 @@ class WorksheetKind(InstrumentKind[Worksheet]):
         cells[f"{prefix}.timer_used"] = answers.get("timer") is not None
         cells[f"{prefix}.confirmed_warnings"] = sorted(answers.get("confirmed_warnings") or {})
         return cells
+
+
+_INPUTS = {
+    "integer": "number",
+    "decimal": "number",
+    "text": "text",
+    "date": "date",
+    "time": "time",
+    "choice": "choice",
+    "multi": "multi",
+    "duration": "duration",
+    "scale": "choice",
+}
+
+
+def _edit_field(
+    definition: Worksheet, form_field: WorksheetField, value: Any, group: Bilingual
+) -> EditField:
+    kind = _INPUTS[form_field.type]
+    options: tuple[tuple[str, Bilingual], ...] = tuple(
+        (option.value, option.label) for option in form_field.options
+    )
+    text: Any = formatting.input_text(form_field, value)
+    if form_field.type == "scale" and form_field.scale:
+        numbers = (formatting.number(v) for v in definition.scale(form_field.scale).values)
+        options = tuple((n, Bilingual(n, n)) for n in numbers)
+    if form_field.type in ("choice", "scale"):
+        options = (("", Bilingual("（空）", "(blank)")), *options)
+    if form_field.type == "multi":
+        text = list(value or [])
+    if form_field.type == "duration":
+        text = ("", "") if value is None else (str(value // 60), str(value % 60))
+    if form_field.type == "text" and form_field.multiline:
+        kind = "textarea"
+    return EditField(
+        id=form_field.id,
+        label=form_field.label,
+        input=kind,
+        value=value,
+        text=text,
+        options=options,
+        unit=form_field.unit if form_field.unit.en else None,
+        group=group,
+    )
 
 
 def _scales_record(

@@ -8,7 +8,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 
 from pro_app.formatting import clock_text, number, with_unit
-from pro_app.questionnaire.formcheck import Finding
+from pro_app.questionnaire.kinds.base import Finding
 from pro_app.questionnaire.worksheet import Worksheet, WorksheetField
 from pro_app.web.messages import Catalogue
 

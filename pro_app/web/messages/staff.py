@@ -43,7 +43,18 @@ STAFF = Catalogue(
         "timezone.unknown": _l("Unknown time zone: use a name such as Asia/Shanghai."),
         "study_id_pattern.invalid": _l("This is not a valid regular expression."),
         "study_id_example.does_not_match": _l("The example does not match the format."),
+        "correction_reason.required": _l(
+            "Please give the reason for the change (at least %(min)s characters)."
+        ),
+        "reason_code.required": _l("Please choose why the record is changed."),
+        "reason_code.unknown": _l("Please choose a reason from the list."),
+        "changes.none": _l("Nothing was changed: change at least one value, or go back."),
         # --- an action refused ------------------------------------------------------------------
+        "record.superseded": _l(
+            "This version has been replaced (the current one is version %(version)s): open the "
+            "current version."
+        ),
+        "correction.refused": _l("Please look at the values marked below."),
         "link.already_issued": _l(
             "This visit already has an active link. To replace it, use Reissue and give a reason."
         ),
