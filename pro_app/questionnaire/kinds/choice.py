@@ -190,7 +190,9 @@ class ChoiceKind(InstrumentKind[ChoiceQuestionnaire]):
         return tuple(
             EditField(
                 id=item.id,
-                label=Bilingual(f"{item.number}. {item.topic.zh}", f"{item.number}. {item.topic.en}"),
+                label=Bilingual(
+                    f"{item.number}. {item.topic.zh}", f"{item.number}. {item.topic.en}"
+                ),
                 input="choice",
                 value=answers.get(item.id),
                 text="" if answers.get(item.id) is None else str(answers[item.id]),
