@@ -183,3 +183,9 @@ class PdfNotReady(DomainError):
 
 class SiteNotFound(DomainError):
     status = 404
+
+
+class HistoryNotInSdtm(DomainError):
+    """SDTM tabulates the data as it stands: one row per test, so no superseded versions."""
+
+    status = 400

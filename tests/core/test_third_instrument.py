@@ -4,8 +4,6 @@ code written for it."""
 
 from __future__ import annotations
 
-import csv
-import io
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,8 +18,9 @@ from pro_app.extensions import db
 from pro_app.models import PdfDocument, Response
 from pro_app.pdf.worker import RenderAndSign, Worker
 from pro_app.questionnaire.catalog import INSTRUMENTS_DIR, catalog
-from pro_app.services import export, pdf_copies
+from pro_app.services import pdf_copies
 from tests.actions import Patient, csrf_of
+from tests.exporting import csv_rows
 from tests.conftest import RequestPerContextClient, empty_database, make_settings
 from tests.factories import issue_token, make_participant
 from tests.pdf.pdftools import pdftotext, squeeze
@@ -97,7 +96,7 @@ def test_a_third_questionnaire_goes_from_link_to_signed_pdf(third_app: Flask) ->
         )
         assert record.hash_holds
 
-        rows = list(csv.DictReader(io.StringIO(export.as_csv(catalog()))))
+        rows = csv_rows()
         row = next(r for r in rows if r["instrument"] == "sleepq")
         assert (row["sleepq.slp02"], row["sleepq.slp03"]) == ("3", "")
         assert row["sleepq.score.total"] == "12.5" and row["sleepq.score.total.missing"] == "1"
