@@ -51,6 +51,15 @@ FINDINGS = {
 }
 
 
+# The export formats on the monitor's download page, in the reader's language.
+EXPORT_FORMATS = {
+    "csv": _l("CSV with a data dictionary (zip)"),
+    "odm": _l("CDISC ODM 1.3.2 (XML)"),
+    "sdtm": _l("SDTM datasets (XPT and CSV) with Define-XML (zip)"),
+    "fhir": _l("FHIR R4 NDJSON (zip)"),
+}
+
+
 def finding(problem: str) -> str:
     """A finding in the reader's language; an unforeseen one (with technical detail) as written."""
     known = FINDINGS.get(problem)

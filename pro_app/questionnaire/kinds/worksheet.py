@@ -288,6 +288,9 @@ class WorksheetKind(InstrumentKind[Worksheet]):
     ) -> list[SdtmFinding]:
         values = answers.get("worksheet") or {}
         when = _assessed_at(definition, values)
+        # Measurements before and after the walk have no time of their own: their date, and the
+        # walk's start as the time point reference.
+        day = when[:10] if when else None
         tptref = definition.sdtm.tptref if definition.sdtm else ""
         rows = []
         for f in definition.fields:
@@ -304,7 +307,7 @@ class WorksheetKind(InstrumentKind[Worksheet]):
                 tpt=mapping.tpt,
                 tptnum=mapping.tptnum,
                 tptref=tptref if mapping.tpt else "",
-                when=when,
+                when=day if mapping.tpt else when,
                 reference_when=when if mapping.tpt else None,
             )
             value = values.get(f.id)

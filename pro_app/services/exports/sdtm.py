@@ -66,7 +66,9 @@ class Domain:
         return self.code.lower()
 
 
-def _findings(prefix: str, label: str, structure: str, source: str, *, qs: bool = False) -> Domain:
+def _findings(
+    prefix: str, label: str, structure: str, source: str, *, qs: bool = False, cat: bool = True
+) -> Domain:
     p = prefix
     variables = [
         Var("STUDYID", "Study Identifier", origin="Protocol", key=1),
@@ -75,8 +77,9 @@ def _findings(prefix: str, label: str, structure: str, source: str, *, qs: bool 
         Var(f"{p}SEQ", "Sequence Number", "integer", origin="Derived", method="MT.SEQ"),
         Var(f"{p}TESTCD", _test_label(p, short=True), origin="Assigned", key=5),
         Var(f"{p}TEST", _test_label(p, short=False), origin="Assigned"),
-        Var(f"{p}CAT", f"Category for {_topic(p)}", origin="Assigned", key=3),
     ]
+    if cat:
+        variables.append(Var(f"{p}CAT", f"Category for {_topic(p)}", origin="Assigned", key=3))
     if qs:
         variables.append(Var(f"{p}SCAT", f"Subcategory for {_topic(p)}", origin="Assigned", key=4))
     variables += [
@@ -143,6 +146,7 @@ VS = _findings(
     "Vital Signs",
     "One record per vital sign measurement per time point per visit per subject",
     "Investigator",
+    cat=False,
 )
 SUPPFT = Domain(
     "SUPPFT",
