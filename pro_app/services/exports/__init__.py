@@ -49,11 +49,13 @@ def filename(fmt: str, scope: str, history: bool) -> str:
 def write(
     request: ExportRequest, target: Target, catalog: Catalog, *, actor: str, destination: str
 ) -> ExportSummary:
-    """Write one export into `target` and audit it (who, which format, which sites, how many)."""
-    if request.format not in FORMATS:
-        raise ValueError(f"unknown export format {request.format!r}")
-    if request.format == "sdtm" and request.history:
-        raise HistoryNotInSdtm()
+    """Write one export into `target` and audit it (who, which format, which sites, how many).
+    The target is closed even when the export fails."""
+    try:
+        check(request)
+    except BaseException:
+        target.close()
+        raise
     records = source.records(request.site_ids, history=request.history)
     writers: dict[str, Callable[[], int]] = {
         "csv": lambda: flat.write(target, catalog, records),
@@ -61,8 +63,10 @@ def write(
         "sdtm": lambda: sdtm.write(target, catalog, records),
         "fhir": lambda: fhir.write(target, catalog, records, base_url=request.base_url),
     }
-    count = writers[request.format]()
-    target.close()
+    try:
+        count = writers[request.format]()
+    finally:
+        target.close()
     sites = source.sites(request.site_ids)
     audit.record(
         "records.exported",
@@ -75,6 +79,14 @@ def write(
         destination=destination,
     )
     return ExportSummary(format=request.format, history=request.history, records=count)
+
+
+def check(request: ExportRequest) -> None:
+    """Refuse what cannot be exported, before anything is written."""
+    if request.format not in FORMATS:
+        raise ValueError(f"unknown export format {request.format!r}")
+    if request.format == "sdtm" and request.history:
+        raise HistoryNotInSdtm()
 
 
 def _odm(request: ExportRequest, target: Target, catalog: Catalog) -> int:
