@@ -219,10 +219,9 @@ def export_responses(fmt: str, history: bool) -> None:
     """Print the sealed records to standard output: JSON as sealed, or the flat CSV rows."""
     out = sys.stdout.buffer
     records = export_source.records(None, history=history)
-    if fmt == "json":
-        count = flat.write_json(out, records)
-    else:
-        count = flat.write_rows(out, catalog(), records)
+    count = (
+        flat.write_json(out, records) if fmt == "json" else flat.write_rows(out, catalog(), records)
+    )
     out.flush()
     audit.record("records.exported", CLI_ACTOR, format=fmt, history=history, records=count)
     db.session.commit()

@@ -12,7 +12,9 @@ from pro_app.questionnaire.catalog import catalog
 from pro_app.services.exports import flat, source
 
 
-def csv_rows(*, history: bool = False, site_ids: Collection[int] | None = None) -> list[dict[str, str]]:
+def csv_rows(
+    *, history: bool = False, site_ids: Collection[int] | None = None
+) -> list[dict[str, str]]:
     """The flat records CSV, as the rows a CSV reader sees."""
     out = io.BytesIO()
     flat.write_rows(out, catalog(), source.records(site_ids, history=history))
@@ -56,7 +58,9 @@ class Trial:
     other_site_record: Response  # PRIME-501 at the other site
 
 
-def _mlhfq(visit_participant: Any, answers: list[int | None], language: str = "zh_Hans") -> Response:
+def _mlhfq(
+    visit_participant: Any, answers: list[int | None], language: str = "zh_Hans"
+) -> Response:
     visit = visit_of(visit_participant)
     instrument = catalog().instrument("mlhfq")
     for item_id, value in zip(instrument.item_ids, answers, strict=True):
@@ -126,7 +130,9 @@ def make_trial() -> Trial:
     )
     second = make_participant("PRIME-002", site=site, day0=date(2026, 11, 25))
     voided_original = _mlhfq(second, [2] * 21, language="en")
-    voided = new_version(voided_original, coordinator, "entered for the wrong participant", voided=True)
+    voided = new_version(
+        voided_original, coordinator, "entered for the wrong participant", voided=True
+    )
     elsewhere = make_participant("PRIME-501", site=other_site)
     other_site_record = _mlhfq(elsewhere, [1] * 21)
     return Trial(

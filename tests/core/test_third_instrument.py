@@ -14,8 +14,8 @@ import pyreadstat
 import pytest
 from fhir.resources.R4B.questionnaire import Questionnaire
 from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
-from lxml import etree
 from flask import Flask
+from lxml import etree
 from sqlalchemy import select
 
 from pro_app import create_app
@@ -25,8 +25,8 @@ from pro_app.pdf.worker import RenderAndSign, Worker
 from pro_app.questionnaire.catalog import INSTRUMENTS_DIR, catalog
 from pro_app.services import pdf_copies
 from tests.actions import Patient, csrf_of
-from tests.exporting import csv_rows, run_export, schema_errors
 from tests.conftest import RequestPerContextClient, empty_database, make_settings
+from tests.exporting import csv_rows, run_export, schema_errors
 from tests.factories import issue_token, make_participant
 from tests.pdf.pdftools import pdftotext, squeeze
 

@@ -36,7 +36,9 @@ def monitor(client: FlaskClient, trial: Trial) -> StaffBrowser:
 def _exports() -> list[AuditEvent]:
     return list(
         db.session.scalars(
-            select(AuditEvent).where(AuditEvent.action == "records.exported").order_by(AuditEvent.id)
+            select(AuditEvent)
+            .where(AuditEvent.action == "records.exported")
+            .order_by(AuditEvent.id)
         )
     )
 

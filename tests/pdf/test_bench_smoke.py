@@ -5,7 +5,7 @@ keeps the benchmark from rotting as the pipeline changes."""
 
 from __future__ import annotations
 
-from bench.__main__ import TARGETS, markdown, run
+from bench.pdf import TARGETS, markdown, run
 
 RECORDS = 12
 

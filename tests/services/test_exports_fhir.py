@@ -41,7 +41,14 @@ def test_every_resource_validates_as_fhir_r4b(tmp_path: Path) -> None:
     # Five record versions in the history: two of PRIME-001's MLHFQ, its walk, PRIME-002's two.
     assert len(responses) == 6
     statuses = sorted(r["status"] for r in responses)
-    assert statuses == ["amended", "completed", "completed", "completed", "completed", "entered-in-error"]
+    assert statuses == [
+        "amended",
+        "completed",
+        "completed",
+        "completed",
+        "completed",
+        "entered-in-error",
+    ]
 
 
 def test_questionnaires_carry_codes_and_our_labels_never_the_licensed_wording(

@@ -21,7 +21,7 @@ from pro_app.errors import HistoryNotInSdtm
 from pro_app.services.exports import sdtm, xpt
 from tests.exporting import make_trial, run_export, schema_errors
 
-O = "{http://www.cdisc.org/ns/odm/v1.3}"
+ODM = "{http://www.cdisc.org/ns/odm/v1.3}"
 USUBJID = "NCT04992832-SEH-PRIME-001"
 
 
@@ -74,7 +74,11 @@ def test_qs_reads_back_with_items_scores_blanks_and_borg(exported: Path) -> None
     assert corrected["QSCAT"] == "MLHFQ" and corrected["QSEVAL"] == "STUDY SUBJECT"
     assert corrected["QSTEST"] == "Swelling in ankles or legs" and corrected["QSDRVFL"] == ""
     blank = _one(mine, QSTESTCD="MLHF0103")
-    assert (blank["QSORRES"], blank["QSSTAT"], blank["QSREASND"]) == ("", "NOT DONE", "NOT ANSWERED")
+    assert (blank["QSORRES"], blank["QSSTAT"], blank["QSREASND"]) == (
+        "",
+        "NOT DONE",
+        "NOT ANSWERED",
+    )
     assert math.isnan(blank["QSSTRESN"])
     total = _one(mine, QSTESTCD="MLHF0122")
     assert total["QSDRVFL"] == "Y" and total["QSSTAT"] == "NOT DONE" and total["QSORRES"] == ""
@@ -131,9 +135,7 @@ def test_ft_vs_and_suppft_carry_the_walk_stopped_early(exported: Path) -> None:
 
 def test_lengths_in_the_files_are_the_lengths_define_xml_declares(exported: Path) -> None:
     define = etree.parse(str(exported / "define.xml")).getroot()
-    declared = {
-        item.get("OID"): item.get("Length") for item in define.iter(f"{O}ItemDef")
-    }
+    declared = {item.get("OID"): item.get("Length") for item in define.iter(f"{ODM}ItemDef")}
     for domain in ("QS", "FT", "VS", "SUPPFT"):
         _rows, meta = _read(exported, domain.lower())
         types = {v.name: v.datatype for v in sdtm.DOMAINS[domain].variables}
@@ -153,13 +155,13 @@ def test_define_xml_validates_against_define_xml_2_1(exported: Path) -> None:
     define = etree.parse(str(path)).getroot()
     codes = {
         i.get("CodedValue")
-        for i in define.find(f".//{O}CodeList[@OID='CL.QSTESTCD']").iter(f"{O}CodeListItem")
+        for i in define.find(f".//{ODM}CodeList[@OID='CL.QSTESTCD']").iter(f"{ODM}CodeListItem")
     }
     assert {"MLHF0101", "MLHF0121", "MLHF0122", "MLHF0124", "BCR10101"} <= codes
-    method = define.find(f".//{O}MethodDef[@OID='MT.STRESN']")
+    method = define.find(f".//{ODM}MethodDef[@OID='MT.STRESN']")
     assert "MLHF0123: Sum of items 2, 3, 4, 5, 6, 7, 12, 13" in etree.tostring(method).decode()
     # Mutated, it fails: the check is real.
-    define.find(f".//{O}ItemGroupDef").attrib.pop("{http://www.cdisc.org/ns/def/v2.1}Structure")
+    define.find(f".//{ODM}ItemGroupDef").attrib.pop("{http://www.cdisc.org/ns/def/v2.1}Structure")
     broken = path.with_name("broken.xml")
     broken.write_bytes(etree.tostring(define))
     assert schema_errors("define", broken) != []
@@ -215,12 +217,21 @@ def test_the_chunked_xpt_is_byte_for_byte_what_pyreadstat_writes_at_once(tmp_pat
     lengths = {"USUBJID": 3, "QSORRES": 3}
     chunked = io.BytesIO()
     count = xpt.write(
-        chunked, name="QS", label="Questionnaires", variables=variables, lengths=lengths,
-        rows=rows, chunk_rows=80,
+        chunked,
+        name="QS",
+        label="Questionnaires",
+        variables=variables,
+        lengths=lengths,
+        rows=rows,
+        chunk_rows=80,
     )
     assert count == 250
-    whole = xpt._pyreadstat_bytes(  # noqa: SLF001 (pyreadstat's single write, for comparison)
-        xpt._frame(rows, variables, lengths), tmp_path / "whole.xpt", "QS", "Questionnaires",
+    # pyreadstat writing all the rows at once, to compare with.
+    whole = xpt._pyreadstat_bytes(
+        xpt._frame(rows, variables, lengths),
+        tmp_path / "whole.xpt",
+        "QS",
+        "Questionnaires",
         variables,
     )
     assert _STAMP.sub(b"", chunked.getvalue()) == _STAMP.sub(b"", whole)

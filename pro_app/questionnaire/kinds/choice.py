@@ -5,7 +5,7 @@ The item wording is licensed and comes from a text pack per language (see textpa
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -275,31 +275,31 @@ class ChoiceKind(InstrumentKind[ChoiceQuestionnaire]):
         scores: Mapping[str, Any],
     ) -> list[SdtmFinding]:
         # The participant answers for themselves (a paper form transcribed by staff included).
-        blank = SdtmFinding(
-            "QS", "", "", definition.cdisc_qscat, evaluator="STUDY SUBJECT", stat=NOT_DONE
-        )
+        category = definition.cdisc_qscat
         rows = []
         for item in definition.items:
-            value = answers.get(item.id)
-            row = replace(blank, testcd=item.qstestcd, test=test_name(item.topic.en))
             rows.append(
-                replace(row, reasnd="NOT ANSWERED") if value is None else _result(row, value)
+                _finding(
+                    item.qstestcd,
+                    test_name(item.topic.en),
+                    category,
+                    answers.get(item.id),
+                    "NOT ANSWERED",
+                    derived=False,
+                )
             )
         for score in definition.scoring.scores:
             result = scores.get(score.id) or {}
-            value = result.get("value")
-            row = replace(
-                blank,
-                testcd=score.qstestcd,
-                test=test_name(f"{definition.cdisc_qscat} {score.label.en}"),
-                derived=True,
+            rows.append(
+                _finding(
+                    score.qstestcd,
+                    test_name(f"{category} {score.label.en}"),
+                    category,
+                    result.get("value"),
+                    f"NOT COMPUTED: {result.get('missing')} ITEM(S) NOT ANSWERED",
+                    derived=True,
+                )
             )
-            if value is None:
-                missing = result.get("missing")
-                reason = f"NOT COMPUTED: {missing} ITEM(S) NOT ANSWERED"
-                rows.append(replace(row, reasnd=reason))
-            else:
-                rows.append(_result(row, value))
         return rows
 
     def fhir_items(self, definition: ChoiceQuestionnaire, codes_url: str) -> list[dict[str, Any]]:
@@ -346,9 +346,32 @@ class ChoiceKind(InstrumentKind[ChoiceQuestionnaire]):
         return items
 
 
-def _result(row: SdtmFinding, value: float) -> SdtmFinding:
+def _finding(
+    testcd: str, test: str, category: str, value: float | None, why_blank: str, *, derived: bool
+) -> SdtmFinding:
+    if value is None:
+        return SdtmFinding(
+            "QS",
+            testcd,
+            test,
+            category,
+            stat=NOT_DONE,
+            reasnd=why_blank,
+            derived=derived,
+            evaluator="STUDY SUBJECT",
+        )
     text = number_text(value)
-    return replace(row, stat="", orres=text, stresc=text, stresn=value)
+    return SdtmFinding(
+        "QS",
+        testcd,
+        test,
+        category,
+        orres=text,
+        stresc=text,
+        stresn=value,
+        derived=derived,
+        evaluator="STUDY SUBJECT",
+    )
 
 
 def _score_method(definition: ChoiceQuestionnaire, score: ScoreDefinition) -> str:

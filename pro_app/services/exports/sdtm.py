@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import csv
 import io
-import json
+import marshal
 import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -28,12 +28,13 @@ from pro_app.questionnaire.catalog import Catalog
 from pro_app.questionnaire.kinds.base import SdtmFinding
 from pro_app.questionnaire.kinds.standards import number_text
 from pro_app.services.exports import define, xpt
-from pro_app.services.exports.flat import neutralise
+from pro_app.services.exports.flat import FORMULA_STARTS, neutralise
 from pro_app.services.exports.source import STUDYID, ExportRecord
 from pro_app.services.exports.targets import Target
 
 # SAS transport v5 holds at most 200 bytes in a character variable.
 MAX_TEXT = 200
+FORMULA_FIRST = set(FORMULA_STARTS)
 
 
 @dataclass(frozen=True)
@@ -264,53 +265,69 @@ def rows(catalog: Catalog, records: Iterable[ExportRecord]) -> Iterator[tuple[st
 
 
 class _Spool:
-    """One dataset's rows on disk (JSON lines) and its character variables' longest values."""
+    """One dataset's rows on disk (marshalled tuples in variable order) and its character
+    variables' longest values (UTF-8 bytes)."""
 
     def __init__(self, folder: Path, domain: Domain) -> None:
         self.domain = domain
-        self.path = folder / f"{domain.filename}.jsonl"
-        self.file = self.path.open("w", encoding="utf-8")
-        self.lengths = {v.name: 1 for v in domain.variables if not v.numeric}
+        self.names = [v.name for v in domain.variables]
+        self.path = folder / f"{domain.filename}.rows"
+        self.file = self.path.open("wb")
+        self.text = [i for i, v in enumerate(domain.variables) if not v.numeric]
+        self.longest = [1] * len(self.names)
         self.count = 0
 
     def add(self, row: dict[str, Any]) -> None:
-        for name in self.lengths:
-            value = row[name]
+        values = [row[name] for name in self.names]
+        for i in self.text:
+            value = values[i]
             if value is None:
-                row[name] = value = ""
-            size = len(value.encode("utf-8"))
-            if size > MAX_TEXT:
-                raise ValueError(f"{self.domain.code}.{name} longer than {MAX_TEXT} bytes")
-            if size > self.lengths[name]:
-                self.lengths[name] = size
-        self.file.write(json.dumps(row, ensure_ascii=False) + "\n")
+                values[i] = value = ""
+            size = len(value.encode("utf-8")) if not value.isascii() else len(value)
+            if size > self.longest[i]:
+                if size > MAX_TEXT:
+                    raise ValueError(f"{self.domain.code}.{self.names[i]} over {MAX_TEXT} bytes")
+                self.longest[i] = size
+        marshal.dump(tuple(values), self.file)
         self.count += 1
+
+    @property
+    def lengths(self) -> dict[str, int]:
+        return {self.names[i]: self.longest[i] for i in self.text}
 
     def close(self) -> None:
         self.file.close()
 
+    def tuples(self) -> Iterator[tuple[Any, ...]]:
+        with self.path.open("rb") as stored:
+            while True:
+                try:
+                    yield marshal.load(stored)  # noqa: S302 (our own scratch file)
+                except EOFError:
+                    return
+
     def read(self) -> Iterator[dict[str, Any]]:
-        with self.path.open(encoding="utf-8") as lines:
-            for line in lines:
-                yield json.loads(line)
+        names = self.names
+        for values in self.tuples():
+            yield dict(zip(names, values, strict=True))
 
 
 def _csv_cell(value: Any) -> Any:
     if value is None:
         return ""
-    if isinstance(value, float):
+    if type(value) is float:
         return number_text(value)
-    return neutralise(value)
+    if type(value) is str and value[:1] in FORMULA_FIRST:
+        return neutralise(value)
+    return value
 
 
 def _write_csv(out: IO[bytes], domain: Domain, spool: _Spool) -> None:
     text = io.TextIOWrapper(out, encoding="utf-8", newline="")
     try:
         writer = csv.writer(text, lineterminator="\r\n")
-        names = [v.name for v in domain.variables]
-        writer.writerow(names)
-        for row in spool.read():
-            writer.writerow([_csv_cell(row[name]) for name in names])
+        writer.writerow(spool.names)
+        writer.writerows([_csv_cell(v) for v in values] for values in spool.tuples())
     finally:
         text.flush()
         text.detach()
