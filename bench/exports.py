@@ -196,8 +196,8 @@ def seed(first: int, last: int, rng: random.Random) -> int:
                             item_id: None if rng.random() < 0.01 else rng.randint(0, 5)
                             for item_id in mlhfq.item_ids
                         }
-                        scores = {k: v.as_dict() for k, v in score(mlhfq, answers).items()}  # type: ignore[arg-type]
-                        version_of, scoring = mlhfq.version, mlhfq.scoring.version  # type: ignore[attr-defined]
+                        scores = {k: v.as_dict() for k, v in score(mlhfq, answers).items()}
+                        version_of, scoring = mlhfq.version, mlhfq.scoring.version
                         textpack = (pack.pack_id, pack.sha256, pack.demo)
                     else:
                         values = _walk_values(rng, target)

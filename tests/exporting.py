@@ -6,10 +6,24 @@ import csv
 import io
 import json
 from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
 from typing import Any
 
+import xmlschema
+from odmlib import schema_manager
+
+from pro_app import clock, records
+from pro_app.extensions import db
+from pro_app.models import EnteredBy, Response, Role, Sex, Site, StaffUser
 from pro_app.questionnaire.catalog import catalog
+from pro_app.questionnaire.scoring import score
+from pro_app.services import answering, exports, sealing
 from pro_app.services.exports import flat, source
+from pro_app.services.exports.targets import FolderTarget, StreamTarget
+from tests.factories import make_participant, make_site, make_staff, visit_of
+from tests.walklog import seal_log
 
 
 def csv_rows(
@@ -30,16 +44,6 @@ def json_records(*, history: bool = False) -> list[dict[str, Any]]:
 
 # --- a small trial with every case the mappings must get right ---------------------------------
 
-from dataclasses import dataclass  # noqa: E402
-from datetime import date  # noqa: E402
-
-from pro_app import clock, records  # noqa: E402
-from pro_app.extensions import db  # noqa: E402
-from pro_app.models import EnteredBy, Response, Role, Sex, Site, StaffUser  # noqa: E402
-from pro_app.questionnaire.scoring import score  # noqa: E402
-from pro_app.services import answering, sealing  # noqa: E402
-from tests.factories import make_participant, make_site, make_staff, visit_of  # noqa: E402
-from tests.walklog import seal_log  # noqa: E402
 
 # Typed by a person into the 6MWT log: a spreadsheet would run it as a formula.
 FORMULA = '=HYPERLINK("http://evil.example/","click")'
@@ -92,7 +96,7 @@ def new_version(
         languages=original.languages,
         answers=merged,
         item_languages=original.item_languages,
-        scores={k: v.as_dict() for k, v in score(instrument, merged).items()},  # type: ignore[arg-type]
+        scores={k: v.as_dict() for k, v in score(instrument, merged).items()},
         entered_by=EnteredBy.STAFF,
         staff_id=staff.id,
         entry_reason="transcribed from the paper source document",
@@ -150,13 +154,6 @@ def make_trial() -> Trial:
 
 # --- running an export into a folder, and the official schemas ----------------------------------
 
-from pathlib import Path  # noqa: E402
-
-import xmlschema  # noqa: E402
-from odmlib import schema_manager  # noqa: E402
-
-from pro_app.services import exports  # noqa: E402
-from pro_app.services.exports.targets import FolderTarget, StreamTarget  # noqa: E402
 
 BASE_URL = "http://localhost"
 _schemas: dict[str, xmlschema.XMLSchema] = {}

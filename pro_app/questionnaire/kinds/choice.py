@@ -81,7 +81,6 @@ class ChoiceQuestionnaire(Instrument):
     recall_period_days: int
     loinc_panel: str
     cdisc_qscat: str
-    copyright: str
     choice_min: int
     choice_max: int
     anchored: tuple[int, ...]
@@ -419,7 +418,6 @@ def load_choice_questionnaire(path: Path, data: dict[str, Any]) -> ChoiceQuestio
         recall_period_days=field(path, data, "recall_period_days", int),
         loinc_panel=tomlfile.optional(path, data, "loinc_panel", str, ""),
         cdisc_qscat=field(path, data, "cdisc_qscat", str),
-        copyright=tomlfile.optional(path, data, "copyright", str, ""),
         choice_min=choice_min,
         choice_max=choice_max,
         anchored=anchored,

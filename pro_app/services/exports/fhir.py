@@ -52,12 +52,14 @@ def questionnaire(catalog: Catalog, instrument_id: str, base_url: str) -> dict[s
         "subjectType": ["Patient"],
         "item": kind.fhir_items(instrument, at["codes"]),
     }
-    panel = getattr(instrument, "loinc_panel", "")
-    if panel:
-        resource["code"] = [{"system": LOINC, "code": panel}]
-    copyright_notice = getattr(instrument, "copyright", "")
-    if copyright_notice:
-        resource["copyright"] = copyright_notice
+    # The instrument's own LOINC code (a panel), as its kind states it.
+    panels = [
+        code for context, code in kind.odm_form(instrument).form_aliases if context == "LOINC"
+    ]
+    if panels:
+        resource["code"] = [{"system": LOINC, "code": code} for code in panels]
+    if instrument.copyright:
+        resource["copyright"] = instrument.copyright
     return resource
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import IO, Any
@@ -188,8 +189,6 @@ def write(target: Target, catalog: Catalog, records: Iterable[ExportRecord]) -> 
 
 def write_json(out: IO[bytes], records: Iterable[ExportRecord]) -> int:
     """Every record as it was sealed (answers and scores unchanged), a JSON array, streamed."""
-    import json
-
     count = 0
     out.write(b"[")
     for record in records:
