@@ -355,6 +355,8 @@ def write(target: Target, catalog: Catalog, records: Iterable[ExportRecord]) -> 
     with tempfile.TemporaryDirectory(prefix="prime-sdtm-") as folder:
         spools = {code: _Spool(Path(folder), domain) for code, domain in DOMAINS.items()}
         for code, row in rows(catalog, counting()):
+            if code not in spools:
+                raise ValueError(f"an instrument made a {code} row; no such dataset is defined")
             spools[code].add(row)
         written = []
         for spool in spools.values():
