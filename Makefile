@@ -18,7 +18,7 @@ test: system-deps $(STAMP) translations pdf-font
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: system-deps $(STAMP) translations pdf-font
-	$(PY) -m bench
+	$(PY) -m bench $(BENCH_ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -8,10 +8,12 @@ In the same run and interleaved record by record (so drift hits all three alike)
 and reports pipeline/bare, bare/one-line, the stored PDF sizes and the worker's memory (RSS).
 
 BENCH_RECORDS (default 1000) sets how many records; BENCH_RECORDS=50 is a quick run.
+Run it alone with `python -m bench pdf [--records N]`.
 """
 
 from __future__ import annotations
 
+import argparse
 import gc
 import io
 import json
@@ -332,8 +334,8 @@ def markdown(result: dict[str, Any]) -> str:
     )
 
 
-def main() -> None:
-    count = int(os.environ.get("BENCH_RECORDS", "1000"))
+def main(count: int | None = None) -> None:
+    count = count or int(os.environ.get("BENCH_RECORDS", "1000"))
     result = run(count)
     RESULTS.mkdir(exist_ok=True)
     stem = f"pdf-{count}"
@@ -343,5 +345,7 @@ def main() -> None:
     print(summary)
 
 
-if __name__ == "__main__":
-    main()
+def cli(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench pdf")
+    parser.add_argument("--records", type=int, default=None, help="sealed records (default 1000)")
+    main(parser.parse_args(argv).records)

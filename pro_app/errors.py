@@ -136,6 +136,16 @@ class CorrectionRefused(DomainError):
         self.warnings = warnings
 
 
+class QueryStateRefused(DomainError):
+    """A closed query takes no further step."""
+
+    status = 409
+    code = "query.closed"
+
+    def __init__(self, state: str) -> None:
+        super().__init__(state=state)
+
+
 class TimerConflict(DomainError):
     """The walk part changed on another device after this timing began: replacing it needs a yes."""
 
@@ -241,3 +251,10 @@ class PdfNotReady(DomainError):
         super().__init__(state=status)
         self.response_id = response_id
         self.pdf_status = status
+
+
+class HistoryNotInSdtm(DomainError):
+    """SDTM tabulates the data as it stands: one row per test, so no superseded versions."""
+
+    status = 400
+    code = "export.history_not_in_sdtm"

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import date
+from pathlib import Path
 
 import click
 from flask import Flask, current_app
@@ -17,11 +19,14 @@ from pro_app.extensions import db
 from pro_app.languages import LANGUAGES
 from pro_app.models import Role, Sex, Site, Visit
 from pro_app.questionnaire.catalog import catalog
-from pro_app.services import accounts, audit, enrolment, export, links
+from pro_app.services import accounts, audit, enrolment, exports, links
+from pro_app.services.exports import flat
+from pro_app.services.exports import source as export_source
+from pro_app.services.exports.targets import StreamTarget, target_for
 
 participants_cli = AppGroup("participants", help="Enrol participants.")
 links_cli = AppGroup("links", help="Issue and revoke visit links.")
-export_cli = AppGroup("export", help="Export sealed records.")
+export_cli = AppGroup("export", help="Export sealed records (see docs/exports.md).")
 sites_cli = AppGroup("sites", help="Manage sites.")
 audit_cli = AppGroup("audit", help="Check the audit trail.")
 instruments_cli = AppGroup("instruments", help="Check instrument files and text packs.")
@@ -167,14 +172,67 @@ def _visit(study_id: str, visit_code: str) -> Visit:
     return visit
 
 
+def _export_request(fmt: str, history: bool) -> exports.ExportRequest:
+    return exports.ExportRequest(
+        format=fmt,
+        site_ids=None,
+        history=history,
+        base_url=current_app.config["PRO_SETTINGS"].base_url,
+    )
+
+
+def _export_command(fmt: str, help_text: str) -> None:
+    @export_cli.command(fmt, help=help_text)
+    @click.option(
+        "-o", "--output", "path", type=click.Path(path_type=Path), required=True, help="Where."
+    )
+    @click.option("--history", is_flag=True, help="Every version, not only the current ones.")
+    def command(path: Path, history: bool) -> None:
+        if fmt == "sdtm" and history:
+            fail("SDTM tabulates the current data only; use --history with csv, odm or fhir")
+        if fmt == "odm":
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with path.open("wb") as out:
+                summary = exports.write(
+                    _export_request(fmt, history),
+                    StreamTarget(out),
+                    catalog(),
+                    actor=CLI_ACTOR,
+                    destination=str(path),
+                )
+        else:
+            summary = exports.write(
+                _export_request(fmt, history),
+                target_for(path),
+                catalog(),
+                actor=CLI_ACTOR,
+                destination=str(path),
+            )
+        db.session.commit()
+        versions = "record versions" if history else "current records"
+        click.echo(f"{fmt}: {summary.records} {versions} -> {path}")
+
+
+_export_command("csv", "Flat CSV (records.csv + dictionary.csv) into a folder or a .zip.")
+_export_command("odm", "CDISC ODM 1.3.2 XML file.")
+_export_command("sdtm", "SDTM datasets (.xpt and .csv) with define.xml into a folder or a .zip.")
+_export_command("fhir", "FHIR R4 NDJSON (Questionnaire, QuestionnaireResponse): folder or .zip.")
+
+
 @export_cli.command("responses")
 @click.option(
     "--format", "fmt", type=click.Choice(["json", "csv"]), default="json", show_default=True
 )
-def export_responses(fmt: str) -> None:
-    """Print every sealed record with its scores."""
-    click.echo(export.as_json() if fmt == "json" else export.as_csv(catalog()), nl=fmt == "json")
-    audit.record("records.exported", CLI_ACTOR, format=fmt)
+@click.option("--history", is_flag=True, help="Every version, not only the current ones.")
+def export_responses(fmt: str, history: bool) -> None:
+    """Print the sealed records to standard output: JSON as sealed, or the flat CSV rows."""
+    out = sys.stdout.buffer
+    records = export_source.records(None, history=history)
+    count = (
+        flat.write_json(out, records) if fmt == "json" else flat.write_rows(out, catalog(), records)
+    )
+    out.flush()
+    audit.record("records.exported", CLI_ACTOR, format=fmt, history=history, records=count)
     db.session.commit()
 
 

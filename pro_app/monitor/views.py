@@ -6,16 +6,17 @@ import tempfile
 from collections.abc import Iterator
 from typing import IO
 
-from flask import Response, abort, render_template, request, stream_with_context
+from flask import Response, abort, current_app, render_template, request, stream_with_context
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 
 from pro_app.models import StaffUser
 from pro_app.monitor import bp
 from pro_app.questionnaire.catalog import catalog
-from pro_app.services import pdf_copies, roster
+from pro_app.services import exports, pdf_copies, roster
+from pro_app.services.exports.targets import StreamTarget, Target, ZipTarget
 from pro_app.web.access import current_staff
-from pro_app.web.messages.monitor import MONITOR, pdf_state
+from pro_app.web.messages.monitor import EXPORT_FORMATS, MONITOR, pdf_state
 
 CHUNK = 64 * 1024
 
@@ -100,6 +101,52 @@ def _binder(site_code: str, study_id: str | None) -> Response:
         mimetype="application/zip",
         headers={
             "Content-Disposition": f'attachment; filename="{summary.filename}"',
+            "Content-Length": str(size),
+        },
+    )
+
+
+@bp.get("/exports")
+def exports_page() -> str:
+    me = _me()
+    return render_template(
+        "monitor/exports.html",
+        sites=roster.sites_of(me.site_ids),
+        formats=EXPORT_FORMATS,
+        nav="exports",
+    )
+
+
+@bp.get("/exports/<site_code>/<fmt>")
+def export_download(site_code: str, fmt: str) -> Response:
+    """One site's records in one format, made now from the database; audited as a download."""
+    me = _me()
+    if fmt not in exports.FORMATS:
+        abort(404)
+    site = roster.site_by_code(me.site_ids, site_code)
+    history = request.args.get("history") == "1"
+    request_ = exports.ExportRequest(
+        format=fmt,
+        site_ids=[site.id],
+        history=history,
+        base_url=current_app.config["PRO_SETTINGS"].base_url,
+    )
+    # Spooled: a small export stays in memory, a large one goes to disk, never all in RAM.
+    spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115
+    try:
+        target: Target = StreamTarget(spool) if fmt == "odm" else ZipTarget(spool)
+        exports.write(request_, target, catalog(), actor=me.actor, destination="download")
+    except BaseException:
+        spool.close()
+        raise
+    size = spool.tell()
+    spool.seek(0)
+    filename = exports.filename(fmt, site.code, history)
+    return Response(
+        stream_with_context(_stream(spool)),
+        mimetype="application/xml" if fmt == "odm" else "application/zip",
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
             "Content-Length": str(size),
         },
     )

@@ -84,9 +84,7 @@ def record_document(response: Response, catalog: Catalog, signer: Signer) -> Rec
         record_sha256=response.record_sha256,
         record_json=canonical_json(canonical),
         section=section_builder(instrument)(instrument, response, catalog, wording_available),
-        copyright=None
-        if response.textpack_demo
-        else getattr(instrument, "copyright", None) or None,
+        copyright=None if response.textpack_demo else instrument.copyright or None,
         signer=signer,
     )
 

@@ -29,6 +29,8 @@ class Instrument:
     title: Bilingual
     patient_title: Bilingual
     path: Path
+    # Whose instrument it is and under what licence (empty for our own worksheets).
+    copyright: str
 
     @property
     def item_ids(self) -> tuple[str, ...]:
@@ -56,6 +58,7 @@ def head(path: Path, data: dict[str, Any], kind: str) -> dict[str, Any]:
         "title": tomlfile.bilingual(path, data, "title"),
         "patient_title": tomlfile.bilingual(path, data, "patient_title"),
         "path": path,
+        "copyright": tomlfile.optional(path, data, "copyright", str, ""),
     }
 
 

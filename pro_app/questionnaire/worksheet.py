@@ -18,6 +18,8 @@ from pro_app.questionnaire.tomlfile import field, unique
 FIELD_TYPES = ("date", "time", "integer", "decimal", "choice", "multi", "text", "duration", "scale")
 NUMERIC_TYPES = ("integer", "decimal", "duration")
 CHECK_RULES = ("less_than", "multiple_of")
+# The SDTM findings domains a worksheet field can be tabulated in (see docs/exports.md).
+SDTM_DOMAINS = ("QS", "VS")
 LEVELS = ("hard", "soft")
 
 
@@ -33,6 +35,29 @@ class Condition:
 
     field: str
     value: str
+
+
+@dataclass(frozen=True)
+class SdtmMapping:
+    """Where a field's value goes in SDTM: a findings test, with its category and time point."""
+
+    domain: str
+    testcd: str
+    test: str
+    category: str = ""
+    subcategory: str = ""
+    evaluator: str = ""
+    tpt: str = ""
+    tptnum: int | None = None
+
+
+@dataclass(frozen=True)
+class WorksheetSdtm:
+    """Which fields date and time the assessment, and the time point reference of its rows."""
+
+    date_field: str
+    time_field: str
+    tptref: str
 
 
 @dataclass(frozen=True)
@@ -62,6 +87,8 @@ class WorksheetField:
     # A "date" field: refuse a date after today; ask about a date outside the visit window.
     not_after_today: bool
     within_visit_window: bool
+    # Where the value goes in SDTM, if anywhere (instrument data, so a new worksheet needs no code).
+    sdtm: SdtmMapping | None = None
 
     def option(self, value: str) -> Option | None:
         return next((option for option in self.options if option.value == value), None)
@@ -132,6 +159,7 @@ class Worksheet(Instrument):
     scales: tuple[RatingScale, ...]
     checks: tuple[CrossCheck, ...]
     computation: Computation
+    sdtm: WorksheetSdtm | None = None
 
     @property
     def item_ids(self) -> tuple[str, ...]:
@@ -203,7 +231,54 @@ def load_worksheet(path: Path, data: dict[str, Any], kind: str) -> Worksheet:
         scales=scales,
         checks=_checks(path, data.get("checks", []), by_id),
         computation=computation,
+        sdtm=_worksheet_sdtm(path, data.get("sdtm"), by_id),
     )
+
+
+def _worksheet_sdtm(path: Path, raw: Any, by_id: dict[str, WorksheetField]) -> WorksheetSdtm | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise DefinitionError(path, "'sdtm' must be a table")
+    mapping = WorksheetSdtm(
+        date_field=field(path, raw, "date_field", str, "sdtm."),
+        time_field=field(path, raw, "time_field", str, "sdtm."),
+        tptref=field(path, raw, "tptref", str, "sdtm."),
+    )
+    for key, kind in (("date_field", "date"), ("time_field", "time")):
+        named = by_id.get(getattr(mapping, key))
+        if named is None or named.type != kind:
+            raise DefinitionError(path, f"'sdtm.{key}' must name a {kind} field")
+    return mapping
+
+
+def _field_sdtm(path: Path, raw: Any, where: str, kind: str) -> SdtmMapping | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise DefinitionError(path, f"'{where}sdtm' must be a table")
+    inner = f"{where}sdtm."
+    mapping = SdtmMapping(
+        domain=field(path, raw, "domain", str, inner),
+        testcd=field(path, raw, "testcd", str, inner),
+        test=field(path, raw, "test", str, inner),
+        category=tomlfile.optional(path, raw, "cat", str, ""),
+        subcategory=tomlfile.optional(path, raw, "scat", str, ""),
+        evaluator=tomlfile.optional(path, raw, "eval", str, ""),
+        tpt=tomlfile.optional(path, raw, "tpt", str, ""),
+        tptnum=raw.get("tptnum"),
+    )
+    if mapping.domain not in SDTM_DOMAINS:
+        raise DefinitionError(path, f"'{inner}domain' must be one of {SDTM_DOMAINS}")
+    if len(mapping.testcd) > 8 or not mapping.testcd.isalnum() or len(mapping.test) > 40:
+        raise DefinitionError(path, f"'{inner}' testcd is 8 letters or digits, test 40 at most")
+    if kind not in (*NUMERIC_TYPES, "scale"):
+        raise DefinitionError(path, f"'{inner}' fits numeric and scale fields only")
+    if mapping.tptnum is not None and (
+        isinstance(mapping.tptnum, bool) or not isinstance(mapping.tptnum, int)
+    ):
+        raise DefinitionError(path, f"'{inner}tptnum' must be a whole number")
+    return mapping
 
 
 def _screens(path: Path, raw_screens: list[dict[str, Any]]) -> tuple[Screen, ...]:
@@ -349,6 +424,7 @@ def _field(
         when=condition,
         scale=scale if kind == "scale" else None,
         **date_rules,
+        sdtm=_field_sdtm(path, raw.get("sdtm"), where, kind),
     )
 
 

@@ -55,16 +55,22 @@ def sealed_instruments(visit_id: int) -> set[str]:
     return {instrument_id for instrument_id, voided in latest.items() if not voided}
 
 
-def refuse_if_sealed(visit: Visit, instrument: Instrument) -> None:
-    """AlreadySubmitted when the instrument of this visit is sealed (late save, other device)."""
+def refuse_if_sealed(visit: Visit, instrument: Instrument) -> int:
+    """AlreadySubmitted when the instrument of this visit is sealed (late save, other device);
+    otherwise the version number a new record of the slot takes: 1, or the one after a void.
+    Read once, so two devices racing compute the same number and the unique constraint on
+    (visit, instrument, version) lets only one of them seal."""
     latest = db.session.execute(
-        select(Response.id, Response.voided)
+        select(Response.id, Response.version, Response.voided)
         .where(Response.visit_id == visit.id, Response.instrument_id == instrument.id)
         .order_by(Response.version.desc())
         .limit(1)
     ).first()
-    if latest is not None and not latest.voided:
+    if latest is None:
+        return 1
+    if not latest.voided:
         raise AlreadySubmitted(latest.id)
+    return int(latest.version) + 1
 
 
 def saved_answers(visit_id: int, instrument_id: str) -> dict[str, DraftAnswer]:

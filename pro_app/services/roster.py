@@ -28,6 +28,14 @@ def site_for(site_ids: set[int], site_id: int | None) -> Site:
     return site
 
 
+def site_by_code(site_ids: set[int], code: str) -> Site:
+    """A site this user works at, by its code; otherwise NotFoundHere, as if unknown."""
+    site = db.session.scalar(select(Site).where(Site.code == code))
+    if site is None or site.id not in site_ids:
+        raise NotFoundHere()
+    return site
+
+
 def participant_for(site_ids: set[int], participant_id: int) -> Participant:
     """The participant if at one of these sites; otherwise NotFoundHere, as if unknown."""
     participant = db.session.scalar(

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from pro_app import clock, records
@@ -33,7 +33,7 @@ def submit(
 ) -> Response:
     """Seal the saved answers; a second submit (double tap, other device) is AlreadySubmitted.
     After a voided version the slot is empty again: the new record takes the next version."""
-    answering.refuse_if_sealed(visit, instrument)
+    version = answering.refuse_if_sealed(visit, instrument)
     if staff is not None:
         # GCP attribution: whoever enters on a participant's behalf says why, for every instrument.
         entry_reason = require_reason(entry_reason, "entry_reason")
@@ -42,16 +42,11 @@ def submit(
         instrument, draft, seal_context(visit, instrument, catalog, language)
     )
     item_languages = {item_id: saved.language for item_id, saved in draft.items()}
-    previous = db.session.scalar(
-        select(func.max(Response.version)).where(
-            Response.visit_id == visit.id, Response.instrument_id == instrument.id
-        )
-    )
     response = store(
         visit,
         instrument,
         content,
-        version=(previous or 0) + 1,
+        version=version,
         language=language,
         languages=sorted(set(item_languages.values()) | {language}),
         item_languages=item_languages,

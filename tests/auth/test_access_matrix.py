@@ -107,6 +107,7 @@ def _expected(endpoint: str) -> set[str]:
 PARAMS_FOR = {
     "patient.form_screen": {"instrument_id": "sixmwt", "screen_id": "before"},
     "patient.walk_timer": {"instrument_id": "sixmwt"},
+    "monitor.export_download": {"fmt": "csv"},
 }
 
 

@@ -6,13 +6,15 @@ import csv
 import io
 import json
 import re
+import zipfile
 from datetime import timedelta
+from pathlib import Path
 
 from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import func, select
 
 from pro_app.extensions import db
-from pro_app.models import Participant, Site, VisitLink
+from pro_app.models import AuditEvent, Participant, Site, VisitLink
 from pro_app.questionnaire.catalog import catalog
 from pro_app.services import answering, sealing
 from tests.actions import Patient
@@ -180,3 +182,34 @@ def test_demo_is_idempotent_and_prints_a_working_link(
 def test_instruments_check_names_demo_wording(runner: FlaskCliRunner) -> None:
     result = runner.invoke(args=["instruments", "check"])
     assert "mlhfq 1.0 (21 items)" in result.output and "DEMO wording" in result.output
+
+
+def test_export_commands_write_each_format_and_audit(
+    runner: FlaskCliRunner, client: FlaskClient, tmp_path: Path
+) -> None:
+    _sealed(client, "PRIME-012", [1] * 21)
+    for fmt, target in (
+        ("csv", "csv.zip"),
+        ("odm", "odm.xml"),
+        ("sdtm", "sdtm"),
+        ("fhir", "fhir.zip"),
+    ):
+        result = runner.invoke(args=["export", fmt, "-o", str(tmp_path / target)])
+        assert result.exit_code == 0, result.output
+        assert f"{fmt}: 1 current records" in result.output
+    with zipfile.ZipFile(tmp_path / "csv.zip") as archive:
+        assert sorted(archive.namelist()) == ["dictionary.csv", "records.csv"]
+    assert (tmp_path / "odm.xml").read_bytes().startswith(b"<?xml")
+    assert (tmp_path / "sdtm" / "qs.xpt").is_file() and (tmp_path / "sdtm" / "define.xml").is_file()
+    with zipfile.ZipFile(tmp_path / "fhir.zip") as archive:
+        assert "QuestionnaireResponse.ndjson" in archive.namelist()
+    events = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "records.exported")
+    ).all()
+    assert [e.details["format"] for e in events] == ["csv", "odm", "sdtm", "fhir"]
+    assert {e.actor for e in events} == {"system:cli"}
+    history = runner.invoke(args=["export", "csv", "--history", "-o", str(tmp_path / "h")])
+    assert history.exit_code == 0 and "csv: 1 record versions" in history.output
+    refused = runner.invoke(args=["export", "sdtm", "--history", "-o", str(tmp_path / "s2")])
+    assert refused.exit_code == 1 and "current data only" in refused.output
+    assert not (tmp_path / "s2").exists()

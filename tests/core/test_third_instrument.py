@@ -1,18 +1,21 @@
 """A third instrument needs only its data: a made-up questionnaire in tests/fixtures (definition,
-scoring, demo text packs), added to the schedule, goes link → screens → seal → export → PDF with no
-code written for it."""
+scoring, demo text packs), added to the schedule, goes link → screens → seal → export (CSV, ODM,
+SDTM, FHIR) → PDF with no code written for it."""
 
 from __future__ import annotations
 
-import csv
-import io
+import json
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import flask_migrate
+import pyreadstat
 import pytest
+from fhir.resources.R4B.questionnaire import Questionnaire
+from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 from flask import Flask
+from lxml import etree
 from sqlalchemy import select
 
 from pro_app import create_app
@@ -20,9 +23,10 @@ from pro_app.extensions import db
 from pro_app.models import PdfDocument, Response
 from pro_app.pdf.worker import RenderAndSign, Worker
 from pro_app.questionnaire.catalog import INSTRUMENTS_DIR, catalog
-from pro_app.services import export, pdf_copies
+from pro_app.services import pdf_copies
 from tests.actions import Patient, csrf_of
 from tests.conftest import RequestPerContextClient, empty_database, make_settings
+from tests.exporting import csv_rows, run_export, schema_errors
 from tests.factories import issue_token, make_participant
 from tests.pdf.pdftools import pdftotext, squeeze
 
@@ -58,7 +62,41 @@ def third_app(backend: str, instruments_dir: Path, tmp_path: Path) -> Iterator[F
             db.engine.dispose()
 
 
-def test_a_third_questionnaire_goes_from_link_to_signed_pdf(third_app: Flask) -> None:
+def _exports_in_every_format(folder: Path, record: Response) -> None:
+    """ODM, SDTM and FHIR carry the newcomer from its data alone, in its own codes."""
+    odm = run_export("odm", folder / "odm")
+    assert schema_errors("odm", odm) == []
+    root = etree.parse(str(odm)).getroot()
+    form = root.find(".//{*}FormData[@FormOID='F.SLEEPQ']")
+    assert form is not None
+    values = {i.get("ItemOID"): i.get("Value") for i in form.iter("{*}ItemData")}
+    assert values["IT.SLEEPQ_SLP02"] == "3" and values["IT.SLEEPQ_SCORE_TOTAL"] == "12.5"
+    sdtm = run_export("sdtm", folder / "sdtm")
+    assert schema_errors("define", sdtm / "define.xml") == []
+    frame, _meta = pyreadstat.read_xport(str(sdtm / "qs.xpt"))
+    rows = {r["QSTESTCD"]: r for r in frame.to_dict("records") if r["QSCAT"] == "SLEEPQ"}
+    assert sorted(rows) == [f"SLPQ0{n}" for n in range(1, 8)]
+    assert rows["SLPQ03"]["QSSTAT"] == "NOT DONE" and rows["SLPQ02"]["QSSTRESN"] == 3.0
+    assert rows["SLPQ06"]["QSDRVFL"] == "Y" and rows["SLPQ06"]["QSSTRESN"] == 12.5
+    assert rows["SLPQ01"]["QSTEST"] == "Breathless lying flat"
+    fhir = run_export("fhir", folder / "fhir")
+    questionnaires = [
+        json.loads(line) for line in (fhir / "Questionnaire.ndjson").read_text().splitlines()
+    ]
+    sleepq = next(q for q in questionnaires if q["id"] == "sleepq")
+    Questionnaire.model_validate(sleepq)
+    responses = [
+        json.loads(line)
+        for line in (fhir / "QuestionnaireResponse.ndjson").read_text().splitlines()
+    ]
+    mine = next(r for r in responses if r["id"] == f"record-{record.id}")
+    QuestionnaireResponse.model_validate(mine)
+    assert {"linkId": "slp02", "answer": [{"valueInteger": 3}]} in mine["item"]
+
+
+def test_a_third_questionnaire_goes_from_link_to_signed_pdf(
+    third_app: Flask, tmp_path: Path
+) -> None:
     with third_app.app_context():
         participant = make_participant("PRIME-301", language="en")
         db.session.commit()
@@ -97,10 +135,11 @@ def test_a_third_questionnaire_goes_from_link_to_signed_pdf(third_app: Flask) ->
         )
         assert record.hash_holds
 
-        rows = list(csv.DictReader(io.StringIO(export.as_csv(catalog()))))
+        rows = csv_rows()
         row = next(r for r in rows if r["instrument"] == "sleepq")
         assert (row["sleepq.slp02"], row["sleepq.slp03"]) == ("3", "")
         assert row["sleepq.score.total"] == "12.5" and row["sleepq.score.total.missing"] == "1"
+        _exports_in_every_format(tmp_path, record)
 
         assert Worker(RenderAndSign(third_app.config["PRO_SETTINGS"])).drain() == {"done": 1}
         content = db.session.scalar(

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import csv
-import io
-import json
-
 from flask import Flask
 from sqlalchemy import select
 
 from pro_app.extensions import db
 from pro_app.models import Response, Sex
 from pro_app.questionnaire.catalog import catalog
-from pro_app.services import answering, export, sealing
+from pro_app.services import answering, sealing
+from pro_app.services.exports.flat import RECORD_COLUMNS
+from tests.exporting import csv_rows, json_records
 from tests.factories import make_participant, visit_of
 from tests.walklog import fill_log, sixmwt
 
@@ -31,7 +29,7 @@ def _both_records() -> None:
 
 def test_json_export_has_the_walk_log_with_its_computed_values(app_ctx: Flask) -> None:
     _both_records()
-    records = json.loads(export.as_json())
+    records = json_records()
     assert [r["instrument"] for r in records] == ["mlhfq", "sixmwt"]
     walk = records[1]
     assert walk["answers"]["worksheet"]["symptoms"] == ["angina", "dizziness"]
@@ -45,11 +43,12 @@ def test_json_export_has_the_walk_log_with_its_computed_values(app_ctx: Flask) -
 
 def test_csv_export_has_a_column_per_field_and_computed_value(app_ctx: Flask) -> None:
     _both_records()
-    rows = list(csv.DictReader(io.StringIO(export.as_csv(catalog()))))
+    rows = csv_rows()
     header = list(rows[0])
     mlhfq_items = [f"mlhfq.mlhf{n:02d}" for n in range(1, 22)]
     # Each instrument's columns come together, in the order of its file: items, then scores.
-    assert header[21:42] == mlhfq_items
+    first = len(RECORD_COLUMNS)
+    assert header[first : first + 21] == mlhfq_items
     walk_fields = [f"sixmwt.{f}" for f in sixmwt().item_ids]
     start = header.index(walk_fields[0])
     assert header[start : start + len(walk_fields)] == walk_fields
@@ -63,14 +62,14 @@ def test_csv_export_has_a_column_per_field_and_computed_value(app_ctx: Flask) ->
     assert walk_row["sixmwt.reference_equation"] == "enright_sherrill_1998"
     assert walk_row["sixmwt.change_note"] == "this_is_the_baseline_visit"
     assert walk_row["sixmwt.borg_cr10_version"].startswith("Borg CR10")
-    assert walk_row["sixmwt.timer_used"] == "False"
+    assert walk_row["sixmwt.timer_used"] == "false"
     assert walk_row["mlhfq.mlhf01"] == ""
 
 
 def test_the_export_carries_the_sealed_values_unchanged(app_ctx: Flask) -> None:
     _both_records()
     sealed = db.session.scalars(select(Response).where(Response.instrument_id == "sixmwt")).one()
-    walk = json.loads(export.as_json())[1]
+    walk = json_records()[1]
     assert walk["answers"] == sealed.answers and walk["scores"] == sealed.scores
     assert walk["record_sha256"] == sealed.record_sha256
     assert walk["receipt_number"] == sealed.receipt_number

@@ -15,7 +15,13 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from pro_app.languages import Bilingual
 from pro_app.questionnaire.errors import DefinitionError
-from pro_app.questionnaire.kinds.base import Baseline, Column, ParticipantFacts
+from pro_app.questionnaire.kinds.base import (
+    Baseline,
+    Column,
+    ParticipantFacts,
+    SdtmFinding,
+    SdtmTest,
+)
 
 if TYPE_CHECKING:
     from pro_app.questionnaire.kinds.base import Finding
@@ -83,6 +89,24 @@ class Computation(ABC):
     @abstractmethod
     def columns(self) -> tuple[Column, ...]:
         """The computed values as export columns (names without the instrument prefix)."""
+
+    @abstractmethod
+    def odm_aliases(self) -> Mapping[str, tuple[tuple[str, str], ...]]:
+        """Standard codes of computed values, by column name (without the instrument prefix)."""
+
+    @abstractmethod
+    def sdtm_tests(self, category: str) -> tuple[SdtmTest, ...]:
+        """The SDTM tests the computed values are tabulated as."""
+
+    @abstractmethod
+    def sdtm_findings(
+        self,
+        values: Mapping[str, Any],
+        scores: Mapping[str, Any],
+        category: str,
+        when: str | None,
+    ) -> list[SdtmFinding]:
+        """The computed values of a sealed record as SDTM findings rows."""
 
     @property
     @abstractmethod

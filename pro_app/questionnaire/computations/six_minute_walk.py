@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -16,7 +16,17 @@ from pro_app.languages import Bilingual
 from pro_app.questionnaire import tomlfile
 from pro_app.questionnaire.computations import Computation, Phrase, Timer
 from pro_app.questionnaire.errors import DefinitionError
-from pro_app.questionnaire.kinds.base import HARD, SOFT, Baseline, Column, Finding, ParticipantFacts
+from pro_app.questionnaire.kinds.base import (
+    HARD,
+    SOFT,
+    Baseline,
+    Column,
+    Finding,
+    ParticipantFacts,
+    SdtmFinding,
+    SdtmTest,
+)
+from pro_app.questionnaire.kinds.standards import NOT_DONE, number_text
 from pro_app.questionnaire.tomlfile import field
 
 if TYPE_CHECKING:
@@ -74,6 +84,22 @@ _COLUMN_TYPES = {
     "change_from_baseline_m": ("decimal", "m", "Change from baseline", "较基线变化"),
     "change_note": ("text", "", "Why no change from baseline", "无较基线变化的原因"),
 }
+
+
+# The CDISC test name of SIXMW106 (controlled terminology C115805).
+DISTANCE_TEST = "SIXMW1-Distance at 6 Minutes"
+# Supplemental qualifiers of the FT row (SUPPFT): the conditions and the course of the walk that
+# SDTM's FT variables have no place for. (field, QNAM, QLABEL); yes/no choices become Y/N.
+SUPPLEMENTAL = (
+    ("stopped_early", "STOPEARL", "Stopped or Paused Before 6 Minutes"),
+    ("stop_time_s", "STOPTIM", "Time Stopped or First Paused (s)"),
+    ("practice_test", "PRACTST", "Practice Test"),
+    ("test_number", "TESTNUM", "Test Number at This Visit"),
+    ("lap_length_m", "LAPLEN", "Lap Length (m)"),
+    ("supplemental_o2", "SUPPO2", "Supplemental Oxygen During Test"),
+    ("o2_flow_l_min", "O2FLOW", "Oxygen Flow (L/min)"),
+    ("assistive_device", "WALKAID", "Walking Aid Used"),
+)
 
 
 def _dec(value: float | int) -> Decimal:
@@ -368,6 +394,45 @@ class SixMinuteWalk(Computation):
             Column(key, Bilingual(zh, en), datatype, unit)
             for key, (datatype, unit, en, zh) in _COLUMN_TYPES.items()
         )
+
+    def odm_aliases(self) -> Mapping[str, tuple[tuple[str, str], ...]]:
+        return {"distance_m": (("CDISC FTTESTCD", self.cdisc_distance_testcd),)}
+
+    def sdtm_tests(self, category: str) -> tuple[SdtmTest, ...]:
+        return (SdtmTest("FT", self.cdisc_distance_testcd, DISTANCE_TEST, category),)
+
+    def sdtm_findings(
+        self,
+        values: Mapping[str, Any],
+        scores: Mapping[str, Any],
+        category: str,
+        when: str | None,
+    ) -> list[SdtmFinding]:
+        """SIXMW106 carries the total distance (the walk lasts 6 minutes even when the patient
+        stops: ATS 2002 keeps the timer running), with how the walk went in SUPPFT. The minute-
+        by-minute distances SIXMW101-105 are not captured, so they are not made up here."""
+        supp = []
+        for field_id, qnam, qlabel in SUPPLEMENTAL:
+            value = values.get(field_id)
+            if value is None or value == "":
+                continue
+            if value in ("yes", "no"):
+                text = "Y" if value == "yes" else "N"
+            elif isinstance(value, int | float):
+                text = number_text(value)
+            else:
+                text = str(value).upper()
+            supp.append((qnam, qlabel, text))
+        distance = scores.get("distance_m")
+        row = SdtmFinding(
+            "FT", self.cdisc_distance_testcd, DISTANCE_TEST, category, when=when, supp=tuple(supp)
+        )
+        if distance is None:
+            return [replace(row, stat=NOT_DONE, reasnd="DISTANCE NOT RECORDED")]
+        text = number_text(distance)
+        return [
+            replace(row, orres=text, orresu="m", stresc=text, stresn=float(distance), stresu="m")
+        ]
 
 
 def _timer(path: Path, raw: Any) -> Timer:

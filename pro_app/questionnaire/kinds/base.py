@@ -156,6 +156,27 @@ class Column:
 
 
 @dataclass(frozen=True)
+class Measure:
+    """A value of a sealed record worth following across visits (a score, the walk distance),
+    with the smallest change that matters to patients when the instrument's data gives one."""
+
+    key: str
+    label: Bilingual
+    unit: Bilingual
+    # The score's range (for a chart's axis), when it has one.
+    low: float | None
+    high: float | None
+    higher_is_worse: bool
+    mcid: float | None
+
+    def value(self, scores: Mapping[str, Any]) -> float | None:
+        found = scores.get(self.key)
+        if isinstance(found, dict):
+            found = found.get("value")
+        return float(found) if isinstance(found, int | float) else None
+
+
+@dataclass(frozen=True)
 class EditField:
     """One value of a sealed record as a correction form shows it: the sealed value, how to
     enter a new one, and its choices."""
@@ -179,6 +200,70 @@ class Revision:
     changed: dict[str, tuple[Any, Any]]
     errors: dict[str, Finding]
     warnings: list[Finding]
+
+
+@dataclass(frozen=True)
+class OdmGroup:
+    """An item group of an instrument's ODM form: an id unique in the form, and its columns."""
+
+    id: str
+    label: Bilingual
+    columns: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class OdmForm:
+    """How an instrument's export columns are grouped in CDISC ODM, and the codes they carry."""
+
+    groups: tuple[OdmGroup, ...]
+    # Standard codes of a column (e.g. ("LOINC", "71938-5"), ("CDISC QSTESTCD", "MLHF0122")).
+    aliases: Mapping[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
+    form_aliases: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class SdtmTest:
+    """One SDTM test an instrument contributes (for Define-XML's code lists and methods)."""
+
+    domain: str
+    testcd: str
+    test: str
+    category: str
+    # A derived result (a score): how it is computed, in words, for Define-XML.
+    method: str = ""
+
+
+@dataclass(frozen=True)
+class SdtmFinding:
+    """One SDTM findings row of a record, before identity, sequence and timing are added.
+
+    Variables are named without their domain prefix: `orres` becomes QSORRES, FTORRES or VSORRES.
+    """
+
+    domain: str
+    testcd: str
+    test: str
+    category: str = ""
+    subcategory: str = ""
+    orres: str = ""
+    orresu: str = ""
+    stresc: str = ""
+    stresn: float | None = None
+    stresu: str = ""
+    # "NOT DONE" with a reason when there is no result (a blank item, an uncomputable score).
+    stat: str = ""
+    reasnd: str = ""
+    derived: bool = False
+    evaluator: str = ""
+    tpt: str = ""
+    tptnum: int | None = None
+    tptref: str = ""
+    # When it was assessed (local ISO 8601, site time); None: when the record was sealed.
+    when: str | None = None
+    # The date and time of the time point reference (e.g. the walk's start), local ISO 8601.
+    reference_when: str | None = None
+    # Supplemental qualifiers (SUPP--): (QNAM, QLABEL, QVAL).
+    supp: tuple[tuple[str, str, str], ...] = ()
 
 
 class InstrumentKind(ABC, Generic[I]):
@@ -205,6 +290,10 @@ class InstrumentKind(ABC, Generic[I]):
     @abstractmethod
     def seal(self, definition: I, draft: Draft, context: SealContext) -> SealedContent:
         """Validate the whole draft and compute its scores or values; raise if it cannot seal."""
+
+    @abstractmethod
+    def measures(self, definition: I) -> tuple[Measure, ...]:
+        """The values a trend follows across visits (scores, a computation's headline)."""
 
     # --- corrections of a sealed record -----------------------------------------------------
 
@@ -245,3 +334,32 @@ class InstrumentKind(ABC, Generic[I]):
         self, definition: I, answers: Mapping[str, Any], scores: Mapping[str, Any]
     ) -> dict[str, Any]:
         """A sealed record's values by column name (None for a blank)."""
+
+    @abstractmethod
+    def odm_form(self, definition: I) -> OdmForm:
+        """The export columns grouped into ODM item groups, with their LOINC and CDISC codes."""
+
+    @abstractmethod
+    def sdtm_tests(self, definition: I) -> tuple[SdtmTest, ...]:
+        """Every SDTM test code a record of this instrument can produce."""
+
+    @abstractmethod
+    def sdtm_findings(
+        self, definition: I, answers: Mapping[str, Any], scores: Mapping[str, Any]
+    ) -> list[SdtmFinding]:
+        """A sealed record as SDTM findings rows (QS, FT, VS...), blanks included with a status."""
+
+    @abstractmethod
+    def fhir_items(self, definition: I, codes_url: str) -> list[dict[str, Any]]:
+        """The FHIR R4 Questionnaire items (structure, codes, our short labels; never the
+        licensed wording). `codes_url` prefixes the code systems of the instrument's own choices."""
+
+    @abstractmethod
+    def fhir_answers(
+        self,
+        definition: I,
+        answers: Mapping[str, Any],
+        scores: Mapping[str, Any],
+        codes_url: str,
+    ) -> list[dict[str, Any]]:
+        """A sealed record as FHIR R4 QuestionnaireResponse items (blanks are left out)."""

@@ -23,13 +23,25 @@ from pro_app.questionnaire.kinds.base import (
     EditField,
     Finding,
     InstrumentKind,
+    Measure,
+    OdmForm,
+    OdmGroup,
     Progress,
     RawValue,
     Revision,
     SavedAnswer,
+    SdtmFinding,
+    SdtmTest,
     SealContext,
     SealedContent,
     Wording,
+)
+from pro_app.questionnaire.kinds.standards import (
+    LOINC,
+    NOT_DONE,
+    fhir_text,
+    number_text,
+    test_name,
 )
 from pro_app.questionnaire.textpacks import find_textpack_file, load_textpack
 from pro_app.questionnaire.tomlfile import field, unique
@@ -79,7 +91,6 @@ class ChoiceQuestionnaire(Instrument):
     recall_period_days: int
     loinc_panel: str
     cdisc_qscat: str
-    copyright: str
     choice_min: int
     choice_max: int
     anchored: tuple[int, ...]
@@ -169,6 +180,20 @@ class ChoiceKind(InstrumentKind[ChoiceQuestionnaire]):
             textpack_id=pack.pack_id,
             textpack_sha256=pack.sha256,
             textpack_demo=pack.demo,
+        )
+
+    def measures(self, definition: ChoiceQuestionnaire) -> tuple[Measure, ...]:
+        return tuple(
+            Measure(
+                key=score.id,
+                label=score.label,
+                unit=Bilingual("分", "points"),
+                low=float(score.min),
+                high=float(score.max),
+                higher_is_worse=definition.scoring.higher_is_worse,
+                mcid=score.mcid,
+            )
+            for score in definition.scoring.scores
         )
 
     def reopen(
@@ -268,6 +293,184 @@ class ChoiceKind(InstrumentKind[ChoiceQuestionnaire]):
             cells[f"{definition.id}.score.{score.id}.missing"] = result.get("missing")
         return cells
 
+    # --- data standards ---------------------------------------------------------------------
+
+    def odm_form(self, definition: ChoiceQuestionnaire) -> OdmForm:
+        prefix = definition.id
+        aliases: dict[str, tuple[tuple[str, str], ...]] = {}
+        for item in definition.items:
+            codes = [("CDISC QSTESTCD", item.qstestcd)]
+            if item.loinc:
+                codes.insert(0, ("LOINC", item.loinc))
+            aliases[f"{prefix}.{item.id}"] = tuple(codes)
+        for score in definition.scoring.scores:
+            codes = [("CDISC QSTESTCD", score.qstestcd)]
+            if score.loinc:
+                codes.insert(0, ("LOINC", score.loinc))
+            aliases[f"{prefix}.score.{score.id}"] = tuple(codes)
+        form_aliases = [("CDISC QSCAT", definition.cdisc_qscat)]
+        if definition.loinc_panel:
+            form_aliases.insert(0, ("LOINC", definition.loinc_panel))
+        return OdmForm(
+            groups=(
+                OdmGroup(
+                    "ITEMS",
+                    Bilingual("条目", "Items"),
+                    tuple(f"{prefix}.{item_id}" for item_id in definition.item_ids),
+                ),
+                OdmGroup(
+                    "SCORES",
+                    Bilingual("评分", "Scores"),
+                    tuple(
+                        name
+                        for score in definition.scoring.scores
+                        for name in (
+                            f"{prefix}.score.{score.id}",
+                            f"{prefix}.score.{score.id}.missing",
+                        )
+                    ),
+                ),
+            ),
+            aliases=aliases,
+            form_aliases=tuple(form_aliases),
+        )
+
+    def sdtm_tests(self, definition: ChoiceQuestionnaire) -> tuple[SdtmTest, ...]:
+        items = tuple(
+            SdtmTest("QS", item.qstestcd, test_name(item.topic.en), definition.cdisc_qscat)
+            for item in definition.items
+        )
+        return items + tuple(
+            SdtmTest(
+                "QS",
+                score.qstestcd,
+                test_name(f"{definition.cdisc_qscat} {score.label.en}"),
+                definition.cdisc_qscat,
+                method=_score_method(definition, score),
+            )
+            for score in definition.scoring.scores
+        )
+
+    def sdtm_findings(
+        self,
+        definition: ChoiceQuestionnaire,
+        answers: Mapping[str, Any],
+        scores: Mapping[str, Any],
+    ) -> list[SdtmFinding]:
+        # The participant answers for themselves (a paper form transcribed by staff included).
+        category = definition.cdisc_qscat
+        rows = []
+        for item in definition.items:
+            rows.append(
+                _finding(
+                    item.qstestcd,
+                    test_name(item.topic.en),
+                    category,
+                    answers.get(item.id),
+                    "NOT ANSWERED",
+                    derived=False,
+                )
+            )
+        for score in definition.scoring.scores:
+            result = scores.get(score.id) or {}
+            rows.append(
+                _finding(
+                    score.qstestcd,
+                    test_name(f"{category} {score.label.en}"),
+                    category,
+                    result.get("value"),
+                    f"NOT COMPUTED: {result.get('missing')} ITEM(S) NOT ANSWERED",
+                    derived=True,
+                )
+            )
+        return rows
+
+    def fhir_items(self, definition: ChoiceQuestionnaire, codes_url: str) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        for item in definition.items:
+            entry: dict[str, Any] = {
+                "linkId": item.id,
+                "prefix": str(item.number),
+                **fhir_text(item.topic),
+                "type": "choice",
+                "answerOption": [{"valueInteger": value} for value in definition.choices],
+            }
+            if item.loinc:
+                entry["code"] = [{"system": LOINC, "code": item.loinc}]
+            items.append(entry)
+        for score in definition.scoring.scores:
+            entry = {
+                "linkId": f"score.{score.id}",
+                **fhir_text(score.label),
+                "type": "decimal",
+                "readOnly": True,
+            }
+            if score.loinc:
+                entry["code"] = [{"system": LOINC, "code": score.loinc}]
+            items.append(entry)
+        return items
+
+    def fhir_answers(
+        self,
+        definition: ChoiceQuestionnaire,
+        answers: Mapping[str, Any],
+        scores: Mapping[str, Any],
+        codes_url: str,
+    ) -> list[dict[str, Any]]:
+        items = [
+            {"linkId": item_id, "answer": [{"valueInteger": answers[item_id]}]}
+            for item_id in definition.item_ids
+            if answers.get(item_id) is not None
+        ]
+        for score in definition.scoring.scores:
+            value = (scores.get(score.id) or {}).get("value")
+            if value is not None:
+                items.append({"linkId": f"score.{score.id}", "answer": [{"valueDecimal": value}]})
+        return items
+
+
+def _finding(
+    testcd: str, test: str, category: str, value: float | None, why_blank: str, *, derived: bool
+) -> SdtmFinding:
+    if value is None:
+        return SdtmFinding(
+            "QS",
+            testcd,
+            test,
+            category,
+            stat=NOT_DONE,
+            reasnd=why_blank,
+            derived=derived,
+            evaluator="STUDY SUBJECT",
+        )
+    text = number_text(value)
+    return SdtmFinding(
+        "QS",
+        testcd,
+        test,
+        category,
+        orres=text,
+        stresc=text,
+        stresn=value,
+        derived=derived,
+        evaluator="STUDY SUBJECT",
+    )
+
+
+def _score_method(definition: ChoiceQuestionnaire, score: ScoreDefinition) -> str:
+    rule = definition.scoring
+    if rule.missing_rule == "mean_impute":
+        blanks = (
+            f"up to {rule.max_missing} unanswered item(s) are filled with the mean of the "
+            "answered items of this score; with more, no score"
+        )
+    else:
+        blanks = "computed only when every one of these items is answered; a blank is never 0"
+    items = ", ".join(str(n) for n in score.items)
+    return (
+        f"Sum of items {items} ({score.min}-{score.max}); {blanks}. Scoring version {rule.version}."
+    )
+
 
 def _value(draft: Draft, item_id: str) -> Any:
     saved = draft.get(item_id)
@@ -299,7 +502,6 @@ def load_choice_questionnaire(path: Path, data: dict[str, Any]) -> ChoiceQuestio
         recall_period_days=field(path, data, "recall_period_days", int),
         loinc_panel=tomlfile.optional(path, data, "loinc_panel", str, ""),
         cdisc_qscat=field(path, data, "cdisc_qscat", str),
-        copyright=tomlfile.optional(path, data, "copyright", str, ""),
         choice_min=choice_min,
         choice_max=choice_max,
         anchored=anchored,

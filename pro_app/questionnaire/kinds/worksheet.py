@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -23,14 +23,20 @@ from pro_app.questionnaire.kinds.base import (
     EditField,
     Finding,
     InstrumentKind,
+    Measure,
+    OdmForm,
+    OdmGroup,
     Progress,
     RawValue,
     Revision,
     SavedAnswer,
+    SdtmFinding,
+    SdtmTest,
     SealContext,
     SealedContent,
     Wording,
 )
+from pro_app.questionnaire.kinds.standards import NOT_DONE, fhir_text, number_text
 from pro_app.questionnaire.textpacks import find_scale_pack_file, load_scale_pack
 from pro_app.questionnaire.worksheet import Screen, Worksheet, WorksheetField, load_worksheet
 
@@ -48,6 +54,19 @@ _DATATYPES = {
     "text": "text",
     "duration": "integer",
     "scale": "decimal",
+}
+# FHIR Questionnaire item types of field types and of computed values' datatypes.
+_FHIR_TYPES = {
+    "date": "date",
+    "time": "time",
+    "integer": "integer",
+    "duration": "integer",
+    "decimal": "decimal",
+    "scale": "decimal",
+    "choice": "choice",
+    "multi": "choice",
+    "text": "string",
+    "boolean": "boolean",
 }
 
 
@@ -236,6 +255,23 @@ class WorksheetKind(InstrumentKind[Worksheet]):
             textpack_demo=False,
         )
 
+    def measures(self, definition: Worksheet) -> tuple[Measure, ...]:
+        computation = definition.computation
+        headline = next(c for c in computation.columns() if c.name == computation.headline)
+        return (
+            Measure(
+                key=headline.name,
+                label=headline.label,
+                unit=Bilingual("米", headline.unit)
+                if headline.unit == "m"
+                else Bilingual(headline.unit, headline.unit),
+                low=0.0,
+                high=None,
+                higher_is_worse=False,
+                mcid=computation.mcid,
+            ),
+        )
+
     def reopen(
         self,
         definition: Worksheet,
@@ -346,6 +382,229 @@ class WorksheetKind(InstrumentKind[Worksheet]):
         cells[f"{prefix}.timer_used"] = answers.get("timer") is not None
         cells[f"{prefix}.confirmed_warnings"] = sorted(answers.get("confirmed_warnings") or {})
         return cells
+
+    # --- data standards ---------------------------------------------------------------------
+
+    def odm_form(self, definition: Worksheet) -> OdmForm:
+        prefix = definition.id
+        record = self.export_columns(definition)[
+            len(definition.fields) + len(definition.computation.columns()) :
+        ]
+        groups = (
+            *(
+                OdmGroup(
+                    screen.id.upper(),
+                    screen.title,
+                    tuple(f"{prefix}.{field_id}" for field_id in screen.field_ids),
+                )
+                for screen in definition.screens
+            ),
+            OdmGroup(
+                "COMPUTED",
+                Bilingual("计算值", "Computed values"),
+                tuple(f"{prefix}.{c.name}" for c in definition.computation.columns()),
+            ),
+            OdmGroup(
+                "RECORD", Bilingual("记录信息", "About the record"), tuple(c.name for c in record)
+            ),
+        )
+        aliases: dict[str, tuple[tuple[str, str], ...]] = {
+            f"{prefix}.{f.id}": ((f"CDISC {f.sdtm.domain}TESTCD", f.sdtm.testcd),)
+            for f in definition.fields
+            if f.sdtm is not None
+        }
+        for name, codes in definition.computation.odm_aliases().items():
+            aliases[f"{prefix}.{name}"] = codes
+        form_aliases = (
+            (("CDISC FTCAT", definition.cdisc_category),) if definition.cdisc_category else ()
+        )
+        return OdmForm(groups=groups, aliases=aliases, form_aliases=form_aliases)
+
+    def sdtm_tests(self, definition: Worksheet) -> tuple[SdtmTest, ...]:
+        seen: dict[tuple[str, str], SdtmTest] = {}
+        for f in definition.fields:
+            if f.sdtm is not None:
+                test = SdtmTest(f.sdtm.domain, f.sdtm.testcd, f.sdtm.test, f.sdtm.category)
+                seen.setdefault((test.domain, test.testcd), test)
+        return tuple(seen.values()) + definition.computation.sdtm_tests(definition.cdisc_category)
+
+    def sdtm_findings(
+        self, definition: Worksheet, answers: Mapping[str, Any], scores: Mapping[str, Any]
+    ) -> list[SdtmFinding]:
+        values = answers.get("worksheet") or {}
+        when = _assessed_at(definition, values)
+        # Measurements before and after the walk have no time of their own: their date, and the
+        # walk's start as the time point reference.
+        day = when[:10] if when else None
+        tptref = definition.sdtm.tptref if definition.sdtm else ""
+        rows = []
+        for f in definition.fields:
+            mapping = f.sdtm
+            if mapping is None:
+                continue
+            row = SdtmFinding(
+                mapping.domain,
+                mapping.testcd,
+                mapping.test,
+                mapping.category,
+                subcategory=mapping.subcategory,
+                evaluator=mapping.evaluator,
+                tpt=mapping.tpt,
+                tptnum=mapping.tptnum,
+                tptref=tptref if mapping.tpt else "",
+                when=day if mapping.tpt else when,
+                reference_when=when if mapping.tpt else None,
+            )
+            value = values.get(f.id)
+            if value is None:
+                rows.append(replace(row, stat=NOT_DONE, reasnd="NOT RECORDED"))
+                continue
+            unit = f.unit.en if f.type != "scale" else ""
+            text = number_text(value)
+            rows.append(
+                replace(
+                    row,
+                    orres=text,
+                    orresu=unit,
+                    stresc=text,
+                    stresn=float(value),
+                    stresu=unit,
+                )
+            )
+        rows += definition.computation.sdtm_findings(
+            values, scores, definition.cdisc_category, when
+        )
+        return rows
+
+    def fhir_items(self, definition: Worksheet, codes_url: str) -> list[dict[str, Any]]:
+        groups: list[dict[str, Any]] = [
+            {
+                "linkId": screen.id,
+                **fhir_text(screen.title),
+                "type": "group",
+                "item": [
+                    _fhir_field(definition, f, codes_url) for f in definition.fields_of(screen)
+                ],
+            }
+            for screen in definition.screens
+        ]
+        groups.append(
+            {
+                "linkId": "computed",
+                **fhir_text(Bilingual("计算值", "Computed values")),
+                "type": "group",
+                "item": [
+                    {
+                        "linkId": f"computed.{c.name}",
+                        **fhir_text(c.label),
+                        "type": _FHIR_TYPES[c.datatype] if c.datatype != "text" else "string",
+                        "readOnly": True,
+                    }
+                    for c in definition.computation.columns()
+                ],
+            }
+        )
+        return groups
+
+    def fhir_answers(
+        self,
+        definition: Worksheet,
+        answers: Mapping[str, Any],
+        scores: Mapping[str, Any],
+        codes_url: str,
+    ) -> list[dict[str, Any]]:
+        values = answers.get("worksheet") or {}
+        groups: list[dict[str, Any]] = []
+        for screen in definition.screens:
+            items = []
+            for f in definition.fields_of(screen):
+                answer = _fhir_answer(definition, f, values.get(f.id), codes_url)
+                if answer:
+                    items.append({"linkId": f.id, "answer": answer})
+            if items:
+                groups.append({"linkId": screen.id, "item": items})
+        computed = []
+        for column in definition.computation.columns():
+            value = scores.get(column.name)
+            if value is None or value == "":
+                continue
+            computed.append(
+                {
+                    "linkId": f"computed.{column.name}",
+                    "answer": [_fhir_value(column.datatype, value)],
+                }
+            )
+        if computed:
+            groups.append({"linkId": "computed", "item": computed})
+        return groups
+
+
+def _assessed_at(definition: Worksheet, values: Mapping[str, Any]) -> str | None:
+    """The local date and time of the assessment (ISO 8601), from the worksheet's own fields."""
+    if definition.sdtm is None:
+        return None
+    day = values.get(definition.sdtm.date_field)
+    at = values.get(definition.sdtm.time_field)
+    if not day:
+        return None
+    return f"{day}T{at}" if at else str(day)
+
+
+def _fhir_field(definition: Worksheet, f: WorksheetField, codes_url: str) -> dict[str, Any]:
+    kind = "text" if f.type == "text" and f.multiline else _FHIR_TYPES[f.type]
+    item: dict[str, Any] = {"linkId": f.id, **fhir_text(f.label), "type": kind}
+    if f.required and f.when is None:
+        item["required"] = True
+    if f.type == "multi":
+        item["repeats"] = True
+    if f.options:
+        item["answerOption"] = [
+            {
+                "valueCoding": {
+                    "system": f"{codes_url}/{definition.id}-{f.id}",
+                    "code": option.value,
+                    "display": option.label.en,
+                }
+            }
+            for option in f.options
+        ]
+    if f.type == "text":
+        item["maxLength"] = f.max_length
+    return item
+
+
+def _fhir_answer(
+    definition: Worksheet, f: WorksheetField, value: Any, codes_url: str
+) -> list[dict[str, Any]]:
+    if value is None or value == "" or value == []:
+        return []
+    if f.type in ("choice", "multi"):
+        chosen = value if isinstance(value, list) else [value]
+        return [
+            {
+                "valueCoding": {
+                    "system": f"{codes_url}/{definition.id}-{f.id}",
+                    "code": code,
+                    "display": option.label.en if (option := f.option(code)) else code,
+                }
+            }
+            for code in chosen
+        ]
+    return [_fhir_value(_DATATYPES[f.type], value)]
+
+
+def _fhir_value(datatype: str, value: Any) -> dict[str, Any]:
+    if datatype == "date":
+        return {"valueDate": value}
+    if datatype == "time":
+        return {"valueTime": value if len(value) > 5 else f"{value}:00"}
+    if datatype == "integer":
+        return {"valueInteger": int(value)}
+    if datatype == "decimal":
+        return {"valueDecimal": value}
+    if datatype == "boolean":
+        return {"valueBoolean": bool(value)}
+    return {"valueString": str(value)}
 
 
 _INPUTS = {

@@ -42,5 +42,14 @@ MONITOR = Catalogue(
 )
 
 
+# The formats of the exports page: labels for format codes.
+EXPORT_FORMATS = {
+    "csv": _l("CSV with a data dictionary (zip)"),
+    "odm": _l("CDISC ODM 1.3.2 (XML)"),
+    "sdtm": _l("SDTM datasets (XPT and CSV) with Define-XML (zip)"),
+    "fhir": _l("FHIR R4 NDJSON (zip)"),
+}
+
+
 def pdf_state(state: str) -> str:
     return MONITOR.text(f"pdf.{state}")

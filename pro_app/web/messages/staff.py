@@ -108,6 +108,10 @@ STAFF = Catalogue(
             _l("Nothing was changed. Please go back and try again."),
         ),
         "action.refused": _l("This cannot be done now."),
+        "export.history_not_in_sdtm": _l(
+            "SDTM holds the current version of each record only: export the history as CSV, "
+            "ODM or FHIR."
+        ),
     },
 )
 

@@ -1,0 +1,492 @@
+"""Export benchmark: time and peak memory of each export format against the size of the data.
+
+Seeds a SQLite database with participants whose every scheduled record is sealed (5 MLHFQ and
+6 6MWT logs each: 11 records per participant), in two steps (a tenth, then all of them), and after
+each step runs every export format in a fresh process that reports its wall time, CPU time, the
+memory it started with and its peak (ru_maxrss), and the bytes it wrote. Constant-memory exports
+show the same peak at both sizes.
+
+The seed is a bench script: bulk inserts of records built the way sealing builds them (answers,
+scores from the real scoring and 6MWT computation, canonical hash), not through the web flow.
+
+    python -m bench exports [--participants N]     (default 10,000)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+RESULTS = Path(__file__).resolve().parent / "results"
+DEFAULT_PARTICIPANTS = 10_000
+FORMATS = ("csv", "odm", "sdtm", "fhir")
+BATCH = 2_000
+
+
+def rss_kib() -> int:
+    with open("/proc/self/statm") as statm:
+        pages = int(statm.read().split()[1])
+    return pages * os.sysconf("SC_PAGE_SIZE") // 1024
+
+
+def _settings(workdir: Path) -> Any:
+    from pro_app.config import Settings
+
+    return Settings.from_env(
+        {
+            "PRO_INSTANCE_DIR": str(workdir),
+            "PRO_SECRET_KEY": "bench",
+            "PRO_DATABASE_URL": f"sqlite:///{workdir / 'bench.sqlite3'}",
+            "PRO_BASE_URL": "https://prime-pro.invalid",
+        }
+    )
+
+
+# --- seeding --------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Sealed:
+    """The fields a canonical record is built from (records.SealedFields)."""
+
+    instrument_id: str
+    instrument_version: str
+    version: int
+    scoring_version: str
+    textpack_id: str
+    textpack_sha256: str
+    textpack_demo: bool
+    language: str
+    languages: list[str]
+    answers: dict[str, Any]
+    item_languages: dict[str, str]
+    scores: dict[str, Any]
+    entry_reason: str | None
+    started_at: datetime | None
+    submitted_at: datetime
+    supersedes_id: int | None
+    correction_reason: str | None
+    correction_reason_code: str | None
+    voided: bool
+    entered_by: Any
+
+
+def _walk_values(rng: random.Random, test_day: date) -> dict[str, Any]:
+    stopped = rng.random() < 0.1
+    return {
+        "test_date": test_day.isoformat(),
+        "start_time": f"{rng.randint(8, 15):02d}:{rng.choice(['00', '15', '30', '45'])}",
+        "test_number": 1,
+        "practice_test": "no",
+        "course_length_m": 30.0,
+        "lap_length_m": 60.0,
+        "supplemental_o2": "no",
+        "o2_flow_l_min": None,
+        "o2_device": None,
+        "assistive_device": rng.choice(["none", "none", "none", "cane"]),
+        "medications": "",
+        "weight_kg": round(rng.uniform(45, 95), 1),
+        "resting_sbp": rng.randint(95, 150),
+        "resting_dbp": rng.randint(55, 90),
+        "baseline_hr": rng.randint(55, 100),
+        "baseline_spo2": rng.randint(92, 99),
+        "baseline_dyspnoea": rng.choice([0.0, 0.5, 1.0, 2.0]),
+        "baseline_fatigue": rng.choice([0.0, 0.5, 1.0, 2.0]),
+        "laps": rng.randint(3, 9),
+        "partial_lap_m": float(rng.randint(0, 59)),
+        "stopped_early": "yes" if stopped else "no",
+        "stop_reason": "需要休息" if stopped else None,
+        "stop_time_s": rng.randint(120, 340) if stopped else None,
+        "end_hr": rng.randint(70, 140),
+        "end_spo2": rng.randint(85, 99),
+        "end_dyspnoea": rng.choice([1.0, 2.0, 3.0, 4.0, 5.0]),
+        "end_fatigue": rng.choice([1.0, 2.0, 3.0, 4.0]),
+        "symptoms": ["none"],
+        "symptoms_other": None,
+        "comments": "",
+        "assessor": "Nurse Li",
+    }
+
+
+def seed(first: int, last: int, rng: random.Random) -> int:
+    """Participants number first..last (inclusive) with every scheduled record sealed."""
+    from sqlalchemy import insert, select
+
+    from pro_app import records
+    from pro_app.extensions import db
+    from pro_app.models import EnteredBy, Participant, Response, Site, Visit
+    from pro_app.questionnaire.catalog import catalog
+    from pro_app.questionnaire.kinds.base import Baseline, ParticipantFacts
+    from pro_app.questionnaire.scoring import score
+    from pro_app.questionnaire.worksheet import Worksheet
+
+    loaded = catalog()
+    mlhfq = loaded.instrument("mlhfq")
+    walk = loaded.instrument("sixmwt")
+    assert isinstance(walk, Worksheet)
+    site = db.session.scalar(select(Site).where(Site.code == "SEH"))
+    if site is None:
+        site = Site(
+            code="SEH",
+            name_en="Shanghai East Hospital, Heart Failure Department",
+            name_zh="上海市东方医院 心力衰竭科",
+            timezone="Asia/Shanghai",
+            study_id_pattern=r"^PRIME-\d{5}$",
+        )
+        db.session.add(site)
+        db.session.flush()
+    visits_per = len(loaded.schedule.visits)
+    day0 = date(2025, 1, 6)
+    created = datetime(2025, 1, 1, tzinfo=UTC)
+    pack = loaded.textpack("mlhfq", "zh_Hans")
+    made = 0
+    for start in range(first, last + 1, BATCH // 10):
+        numbers = range(start, min(start + BATCH // 10, last + 1))
+        participants, visits, responses = [], [], []
+        for n in numbers:
+            sex = "male" if n % 2 else "female"
+            birth_year = 1946 + n % 30
+            participants.append(
+                {
+                    "id": n,
+                    "study_id": f"PRIME-{n:05d}",
+                    "site_id": site.id,
+                    "sex": sex,
+                    "birth_year": birth_year,
+                    "height_cm": 150 + n % 35,
+                    "preferred_language": "zh_Hans",
+                    "day0": day0 + timedelta(days=n % 300),
+                    "status": "active",
+                    "created_at": created,
+                }
+            )
+            baseline_distance = None
+            for index, planned in enumerate(loaded.schedule.visits):
+                visit_id = (n - 1) * visits_per + index + 1
+                target = day0 + timedelta(days=n % 300 + planned.day)
+                visits.append(
+                    {
+                        "id": visit_id,
+                        "participant_id": n,
+                        "code": planned.code,
+                        "day": planned.day,
+                        "target_date": target,
+                        "window_start": target - timedelta(days=planned.days_before),
+                        "window_end": target + timedelta(days=planned.days_after),
+                    }
+                )
+                sealed_at = datetime.combine(target, datetime.min.time(), UTC) + timedelta(
+                    hours=1, minutes=n % 50
+                )
+                for instrument_id in planned.instruments:
+                    if instrument_id == "mlhfq":
+                        answers: dict[str, Any] = {
+                            item_id: None if rng.random() < 0.01 else rng.randint(0, 5)
+                            for item_id in mlhfq.item_ids
+                        }
+                        scores = {k: v.as_dict() for k, v in score(mlhfq, answers).items()}
+                        version_of, scoring = mlhfq.version, mlhfq.scoring.version
+                        textpack = (pack.pack_id, pack.sha256, pack.demo)
+                    else:
+                        values = _walk_values(rng, target)
+                        facts = ParticipantFacts(sex, birth_year, 150 + n % 35)
+                        base = Baseline(
+                            "baseline",
+                            None if planned.code == "baseline" else visit_id,
+                            {"distance_m": baseline_distance},
+                        )
+                        scores = walk.computation.compute(values, facts, planned.code, base)
+                        if planned.code == "baseline":
+                            baseline_distance = scores["distance_m"]
+                        answers = {
+                            "worksheet": values,
+                            "confirmed_warnings": {},
+                            "timer": None,
+                            "scales": {},
+                            "entered_by": {f: "participant" for f in walk.item_ids},
+                            "site_timezone": "Asia/Shanghai",
+                        }
+                        version_of, scoring = walk.version, walk.computation.version
+                        textpack = ("none", "", False)
+                    sealed = _Sealed(
+                        instrument_id=instrument_id,
+                        instrument_version=version_of,
+                        version=1,
+                        scoring_version=scoring,
+                        textpack_id=textpack[0],
+                        textpack_sha256=textpack[1],
+                        textpack_demo=textpack[2],
+                        language="zh_Hans",
+                        languages=["zh_Hans"],
+                        answers=answers,
+                        item_languages={},
+                        scores=scores,
+                        entry_reason=None,
+                        started_at=sealed_at - timedelta(minutes=9),
+                        submitted_at=sealed_at,
+                        supersedes_id=None,
+                        correction_reason=None,
+                        correction_reason_code=None,
+                        voided=False,
+                        entered_by=EnteredBy.PARTICIPANT,
+                    )
+                    digest = records.record_sha256(
+                        records.canonical_record(
+                            sealed,
+                            site_code="SEH",
+                            study_id=f"PRIME-{n:05d}",
+                            visit_code=planned.code,
+                            staff_username=None,
+                        )
+                    )
+                    responses.append(
+                        {
+                            "visit_id": visit_id,
+                            "instrument_id": instrument_id,
+                            "version": 1,
+                            "instrument_version": version_of,
+                            "scoring_version": scoring,
+                            "textpack_id": textpack[0],
+                            "textpack_sha256": textpack[1],
+                            "textpack_demo": textpack[2],
+                            "language": "zh_Hans",
+                            "languages": ["zh_Hans"],
+                            "answers": answers,
+                            "item_languages": {},
+                            "scores": scores,
+                            "entered_by": EnteredBy.PARTICIPANT,
+                            "started_at": sealed.started_at,
+                            "submitted_at": sealed_at,
+                            "voided": False,
+                            "record_sha256": digest,
+                            "receipt_number": records.receipt_number(digest),
+                        }
+                    )
+        db.session.execute(insert(Participant), participants)
+        db.session.execute(insert(Visit), visits)
+        db.session.execute(insert(Response), responses)
+        db.session.commit()
+        made += len(responses)
+    return made
+
+
+# --- one export, in a process of its own -----------------------------------------------------------
+
+
+class RssSampler:
+    """The highest resident set seen while a block runs, read from /proc every few milliseconds
+    (ru_maxrss would report the process's start-up peak, not the export's)."""
+
+    def __init__(self, every_s: float = 0.005) -> None:
+        import threading
+
+        self.every_s = every_s
+        self.peak_kib = rss_kib()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        while not self._stop.wait(self.every_s):
+            self.peak_kib = max(self.peak_kib, rss_kib())
+
+    def __enter__(self) -> RssSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak_kib = max(self.peak_kib, rss_kib())
+
+
+def export_once(fmt: str, workdir: Path, out: Path) -> dict[str, Any]:
+    """Run in a fresh process: one export, with its time and memory."""
+    from pro_app import create_app
+
+    app = create_app({"TESTING": True}, settings=_settings(workdir))
+    with app.app_context():
+        from pro_app.extensions import db
+        from pro_app.questionnaire.catalog import catalog
+        from pro_app.services import exports
+        from pro_app.services.exports.targets import FolderTarget, StreamTarget
+
+        if fmt == "sdtm":
+            import pandas  # noqa: F401  (imported before the baseline: a fixed cost)
+            import pyreadstat  # noqa: F401
+        request = exports.ExportRequest(fmt, None, False, "https://prime-pro.invalid")
+        loaded = catalog()
+        import gc
+
+        gc.collect()
+        start_rss = rss_kib()
+        wall, cpu = time.perf_counter(), time.process_time()
+        with RssSampler() as sampler:
+            if fmt == "odm":
+                with out.open("wb") as stream:
+                    summary = exports.write(
+                        request, StreamTarget(stream), loaded, actor="bench", destination=str(out)
+                    )
+            else:
+                summary = exports.write(
+                    request, FolderTarget(out), loaded, actor="bench", destination=str(out)
+                )
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        db.session.rollback()
+    size = out.stat().st_size if out.is_file() else sum(p.stat().st_size for p in out.iterdir())
+    return {
+        "format": fmt,
+        "records": summary.records,
+        "seconds_wall": round(wall, 2),
+        "seconds_cpu": round(cpu, 2),
+        "rss_start_mib": round(start_rss / 1024, 1),
+        "rss_peak_mib": round(sampler.peak_kib / 1024, 1),
+        "process_maxrss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "output_bytes": size,
+    }
+
+
+def _measure(fmt: str, workdir: Path) -> dict[str, Any]:
+    out = workdir / ("odm.xml" if fmt == "odm" else fmt)
+    if out.is_dir():
+        shutil.rmtree(out)
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.exports", "--one", fmt, str(workdir), str(out)],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    if out.is_dir():
+        shutil.rmtree(out)
+    else:
+        out.unlink()
+    return result
+
+
+def run(participants: int) -> dict[str, Any]:
+    """Seed in two steps (a tenth, then all) and export every format after each."""
+    import flask_migrate
+
+    from pro_app import create_app
+    from pro_app.extensions import db
+
+    workdir = Path(tempfile.mkdtemp(prefix="prime-export-bench-"))
+    rng = random.Random(20261125)
+    steps = sorted({max(participants // 10, 1), participants})
+    sizes = []
+    try:
+        app = create_app({"TESTING": True}, settings=_settings(workdir))
+        seeded = 0
+        records_total = 0
+        with app.app_context():
+            flask_migrate.upgrade()
+        for step in steps:
+            with app.app_context():
+                started = time.perf_counter()
+                records_total += seed(seeded + 1, step, rng)
+                seed_seconds = time.perf_counter() - started
+                db.engine.dispose()
+            seeded = step
+            database = workdir / "bench.sqlite3"
+            sizes.append(
+                {
+                    "participants": step,
+                    "records": records_total,
+                    "database_bytes": database.stat().st_size,
+                    "seed_seconds": round(seed_seconds, 1),
+                    "exports": [_measure(fmt, workdir) for fmt in FORMATS],
+                }
+            )
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {
+            "python": sys.version.split()[0],
+            "platform": platform.platform(),
+            "cpus": os.cpu_count(),
+            "load_average_at_end": os.getloadavg(),
+        },
+        "participants": participants,
+        "sizes": sizes,
+    }
+
+
+def markdown(result: dict[str, Any]) -> str:
+    sizes = result["sizes"]
+    lines = [
+        f"# Export benchmark — up to {result['participants']:,} participants ({result['when']})",
+        "",
+        f"Machine: {result['machine']['cpus']} CPUs, Python {result['machine']['python']}, load "
+        f"average at the end {', '.join(f'{x:.1f}' for x in result['machine']['load_average_at_end'])}. "
+        "Each export runs in a fresh process on a SQLite database. Start = its resident set just "
+        "before the export began (app, catalogue and the format's libraries loaded); peak = the "
+        "highest resident set sampled every 5 ms while it ran.",
+        "",
+        "| participants | records | database MB | format | wall s | CPU s | records/s | "
+        "RSS start MiB | RSS peak MiB | peak - start MiB | output MB |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for size in sizes:
+        for row in size["exports"]:
+            rate = row["records"] / row["seconds_wall"] if row["seconds_wall"] else 0
+            lines.append(
+                f"| {size['participants']:,} | {size['records']:,} | "
+                f"{size['database_bytes'] / 1e6:.1f} | {row['format']} | {row['seconds_wall']} | "
+                f"{row['seconds_cpu']} | {rate:,.0f} | {row['rss_start_mib']} | "
+                f"{row['rss_peak_mib']} | {row['rss_peak_mib'] - row['rss_start_mib']:.1f} | "
+                f"{row['output_bytes'] / 1e6:.1f} |"
+            )
+    if len(sizes) > 1:
+        small, large = sizes[0], sizes[-1]
+        growth = large["records"] / small["records"]
+        lines += ["", f"From {small['records']:,} to {large['records']:,} records ({growth:.0f}x):"]
+        for a, b in zip(small["exports"], large["exports"], strict=True):
+            lines.append(
+                f"- {a['format']}: time x{b['seconds_wall'] / max(a['seconds_wall'], 0.01):.1f}, "
+                f"peak memory {a['rss_peak_mib']} → {b['rss_peak_mib']} MiB"
+            )
+    lines.append("")
+    return "\n".join(lines)
+
+
+def main(participants: int = DEFAULT_PARTICIPANTS) -> None:
+    result = run(participants)
+    RESULTS.mkdir(exist_ok=True)
+    stem = f"exports-{participants}"
+    (RESULTS / f"{stem}.json").write_text(json.dumps(result, indent=2) + "\n")
+    summary = markdown(result)
+    (RESULTS / f"{stem}.md").write_text(summary)
+    print(summary)
+
+
+def cli(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench exports")
+    parser.add_argument(
+        "--participants",
+        type=int,
+        default=DEFAULT_PARTICIPANTS,
+        help="participants at the largest size",
+    )
+    main(parser.parse_args(argv).participants)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 5 and sys.argv[1] == "--one":
+        print(json.dumps(export_once(sys.argv[2], Path(sys.argv[3]), Path(sys.argv[4]))))
+    else:
+        main(int(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_PARTICIPANTS)

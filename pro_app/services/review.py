@@ -1,0 +1,242 @@
+"""The monitor's review of sealed records: source-data verification and data queries.
+
+Neither changes a record. A verification mark belongs to one record version, so a correction (a
+new version) starts unverified. A query is raised on a record version or one of its fields; the
+coordinator answers it (and corrects the record if needed); the monitor closes it. Each step is
+kept with its text and audited. Every function takes the site ids the user may see: a record of
+another site is not found, as if it did not exist.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
+
+from pro_app import clock
+from pro_app.errors import InputRejected, QueryStateRefused, RecordNotFound
+from pro_app.extensions import db
+from pro_app.models import (
+    DataQuery,
+    Participant,
+    QueryEvent,
+    QueryStatus,
+    Response,
+    SdvMark,
+    StaffUser,
+    Visit,
+)
+from pro_app.services import audit
+from pro_app.services.reasons import require_reason
+
+
+def record_for(site_ids: Iterable[int], response_id: int) -> Response:
+    """A sealed record version at one of these sites (NotFound otherwise, whichever the cause)."""
+    record = db.session.scalar(
+        select(Response)
+        .join(Visit, Response.visit_id == Visit.id)
+        .join(Participant, Visit.participant_id == Participant.id)
+        .options(
+            joinedload(Response.visit).joinedload(Visit.participant).joinedload(Participant.site),
+            joinedload(Response.staff),
+        )
+        .where(Response.id == response_id, Participant.site_id.in_(list(site_ids) or [-1]))
+    )
+    if record is None:
+        raise RecordNotFound()
+    return record
+
+
+def _audit(action: str, record: Response, staff: StaffUser, **details: object) -> None:
+    participant = record.visit.participant
+    audit.record(
+        action,
+        staff.actor,
+        site_id=participant.site_id,
+        participant_id=participant.id,
+        visit_id=record.visit_id,
+        response_id=record.id,
+        instrument=record.instrument_id,
+        version=record.version,
+        **details,
+    )
+
+
+# --- source-data verification ------------------------------------------------------------------
+
+
+def mark(record: Response) -> SdvMark | None:
+    return db.session.scalar(select(SdvMark).where(SdvMark.response_id == record.id))
+
+
+def mark_verified(record: Response, *, staff: StaffUser) -> SdvMark:
+    """The monitor checked this version against its source: a mark and an audit event, never a
+    change to the record. Marking twice keeps the first mark."""
+    existing = mark(record)
+    if existing is not None:
+        return existing
+    marked = SdvMark(response_id=record.id, staff_id=staff.id, marked_at=clock.utcnow())
+    db.session.add(marked)
+    db.session.flush()
+    _audit("record.verified", record, staff, record_sha256=record.record_sha256)
+    return marked
+
+
+def marks(response_ids: Iterable[int]) -> dict[int, SdvMark]:
+    ids = list(response_ids)
+    if not ids:
+        return {}
+    return {
+        row.response_id: row
+        for row in db.session.scalars(
+            select(SdvMark).options(joinedload(SdvMark.staff)).where(SdvMark.response_id.in_(ids))
+        )
+    }
+
+
+# --- queries -------------------------------------------------------------------------------------
+
+
+def _text(text: str, field: str = "text") -> str:
+    """A query's words: required and short enough to store (the same rule as a reason)."""
+    try:
+        return require_reason(text, field)
+    except InputRejected as refusal:
+        raise InputRejected(field, refusal.rule, **refusal.params) from None
+
+
+def _step(query: DataQuery, step: QueryStatus, staff: StaffUser, text: str) -> None:
+    now = clock.utcnow()
+    query.status = step
+    query.updated_at = now
+    db.session.add(QueryEvent(query=query, step=step, staff_id=staff.id, at=now, text=text))
+    db.session.flush()
+
+
+def raise_query(
+    record: Response, *, field: str | None, text: str, staff: StaffUser, fields: Iterable[str]
+) -> DataQuery:
+    """A monitor asks about a record version or one field of it (`fields`: its field ids)."""
+    text = _text(text)
+    if field and field not in set(fields):
+        raise InputRejected("field", "unknown")
+    now = clock.utcnow()
+    query = DataQuery(
+        response_id=record.id,
+        field=field or None,
+        status=QueryStatus.OPEN,
+        opened_by_id=staff.id,
+        opened_at=now,
+        updated_at=now,
+    )
+    db.session.add(query)
+    db.session.flush()
+    db.session.add(
+        QueryEvent(query=query, step=QueryStatus.OPEN, staff_id=staff.id, at=now, text=text)
+    )
+    db.session.flush()
+    _audit("query.opened", record, staff, query_id=query.id, field=field or None, text=text)
+    return query
+
+
+def answer_query(query: DataQuery, *, text: str, staff: StaffUser) -> DataQuery:
+    """The coordinator answers an open query (an answered one can be answered again)."""
+    if query.status is QueryStatus.CLOSED:
+        raise QueryStateRefused(query.status.value)
+    text = _text(text)
+    _step(query, QueryStatus.ANSWERED, staff, text)
+    _audit("query.answered", query.response, staff, query_id=query.id, text=text)
+    return query
+
+
+def close_query(query: DataQuery, *, text: str, staff: StaffUser) -> DataQuery:
+    """The monitor closes a query, usually once answered, with a closing note."""
+    if query.status is QueryStatus.CLOSED:
+        raise QueryStateRefused(query.status.value)
+    text = _text(text)
+    _step(query, QueryStatus.CLOSED, staff, text)
+    _audit("query.closed", query.response, staff, query_id=query.id, text=text)
+    return query
+
+
+def query_for(site_ids: Iterable[int], query_id: int) -> DataQuery:
+    query = db.session.scalar(
+        select(DataQuery)
+        .join(Response, DataQuery.response_id == Response.id)
+        .join(Visit, Response.visit_id == Visit.id)
+        .join(Participant, Visit.participant_id == Participant.id)
+        .options(joinedload(DataQuery.response).joinedload(Response.visit))
+        .where(DataQuery.id == query_id, Participant.site_id.in_(list(site_ids) or [-1]))
+    )
+    if query is None:
+        raise RecordNotFound()
+    return query
+
+
+def queries_of(records: Iterable[Response]) -> dict[int, list[DataQuery]]:
+    """The queries of these record versions, with their steps, by record id."""
+    ids = [record.id for record in records]
+    found: dict[int, list[DataQuery]] = {record_id: [] for record_id in ids}
+    if not ids:
+        return found
+    for query in db.session.scalars(
+        select(DataQuery)
+        .options(
+            joinedload(DataQuery.events).joinedload(QueryEvent.staff),
+            joinedload(DataQuery.opened_by),
+        )
+        .where(DataQuery.response_id.in_(ids))
+        .order_by(DataQuery.id)
+    ).unique():
+        found[query.response_id].append(query)
+    return found
+
+
+@dataclass(frozen=True)
+class QueryRow:
+    query: DataQuery
+    study_id: str
+    participant_id: int
+    visit_code: str
+    instrument_id: str
+    version: int
+
+
+def pending(site_ids: Iterable[int], *, limit: int = 50) -> list[QueryRow]:
+    """Queries not yet closed at these sites, oldest first (the coordinator's board)."""
+    rows = db.session.execute(
+        select(DataQuery, Participant.study_id, Participant.id, Visit.code, Response)
+        .join(Response, DataQuery.response_id == Response.id)
+        .join(Visit, Response.visit_id == Visit.id)
+        .join(Participant, Visit.participant_id == Participant.id)
+        .options(joinedload(DataQuery.events))
+        .where(
+            DataQuery.status != QueryStatus.CLOSED,
+            Participant.site_id.in_(list(site_ids) or [-1]),
+        )
+        .order_by(DataQuery.opened_at, DataQuery.id)
+        .limit(limit)
+    ).unique()
+    return [
+        QueryRow(query, study_id, participant_id, visit_code, record.instrument_id, record.version)
+        for query, study_id, participant_id, visit_code, record in rows
+    ]
+
+
+def count_pending(site_ids: Iterable[int]) -> int:
+    return (
+        db.session.scalar(
+            select(func.count())
+            .select_from(DataQuery)
+            .join(Response, DataQuery.response_id == Response.id)
+            .join(Visit, Response.visit_id == Visit.id)
+            .join(Participant, Visit.participant_id == Participant.id)
+            .where(
+                DataQuery.status != QueryStatus.CLOSED,
+                Participant.site_id.in_(list(site_ids) or [-1]),
+            )
+        )
+        or 0
+    )
