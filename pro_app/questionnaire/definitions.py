@@ -28,6 +28,8 @@ class Instrument:
     administered_by: str
     title: Bilingual
     patient_title: Bilingual
+    # The abbreviation staff know it by (tables, lists); the title when none is given.
+    short_title: Bilingual
     path: Path
     # Whose instrument it is and under what licence (empty for our own worksheets).
     copyright: str
@@ -55,8 +57,9 @@ def head(path: Path, data: dict[str, Any], kind: str) -> dict[str, Any]:
         "version": tomlfile.field(path, data, "version", str),
         "kind": kind,
         "administered_by": administered_by,
-        "title": tomlfile.bilingual(path, data, "title"),
+        "title": (title := tomlfile.bilingual(path, data, "title")),
         "patient_title": tomlfile.bilingual(path, data, "patient_title"),
+        "short_title": tomlfile.optional_bilingual(path, data, "short_title", title),
         "path": path,
         "copyright": tomlfile.optional(path, data, "copyright", str, ""),
     }

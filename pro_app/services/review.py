@@ -99,14 +99,6 @@ def marks(response_ids: Iterable[int]) -> dict[int, SdvMark]:
 # --- queries -------------------------------------------------------------------------------------
 
 
-def _text(text: str, field: str = "text") -> str:
-    """A query's words: required and short enough to store (the same rule as a reason)."""
-    try:
-        return require_reason(text, field)
-    except InputRejected as refusal:
-        raise InputRejected(field, refusal.rule, **refusal.params) from None
-
-
 def _step(query: DataQuery, step: QueryStatus, staff: StaffUser, text: str) -> None:
     now = clock.utcnow()
     query.status = step
@@ -119,7 +111,7 @@ def raise_query(
     record: Response, *, field: str | None, text: str, staff: StaffUser, fields: Iterable[str]
 ) -> DataQuery:
     """A monitor asks about a record version or one field of it (`fields`: its field ids)."""
-    text = _text(text)
+    text = require_reason(text, "text")  # the same rule as a reason
     if field and field not in set(fields):
         raise InputRejected("field", "unknown")
     now = clock.utcnow()
@@ -145,7 +137,7 @@ def answer_query(query: DataQuery, *, text: str, staff: StaffUser) -> DataQuery:
     """The coordinator answers an open query (an answered one can be answered again)."""
     if query.status is QueryStatus.CLOSED:
         raise QueryStateRefused(query.status.value)
-    text = _text(text)
+    text = require_reason(text, "text")  # the same rule as a reason
     _step(query, QueryStatus.ANSWERED, staff, text)
     _audit("query.answered", query.response, staff, query_id=query.id, text=text)
     return query
@@ -155,7 +147,7 @@ def close_query(query: DataQuery, *, text: str, staff: StaffUser) -> DataQuery:
     """The monitor closes a query, usually once answered, with a closing note."""
     if query.status is QueryStatus.CLOSED:
         raise QueryStateRefused(query.status.value)
-    text = _text(text)
+    text = require_reason(text, "text")  # the same rule as a reason
     _step(query, QueryStatus.CLOSED, staff, text)
     _audit("query.closed", query.response, staff, query_id=query.id, text=text)
     return query

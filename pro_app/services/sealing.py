@@ -32,7 +32,9 @@ def submit(
     entry_reason: str | None = None,
 ) -> Response:
     """Seal the saved answers; a second submit (double tap, other device) is AlreadySubmitted.
-    After a voided version the slot is empty again: the new record takes the next version."""
+    After a voided version the slot is empty again: the new record takes the next version. An
+    instrument the schedule does not plan at this visit is never sealed there."""
+    answering.require_instrument(visit, catalog.schedule, instrument.id)
     version = answering.refuse_if_sealed(visit, instrument)
     if staff is not None:
         # GCP attribution: whoever enters on a participant's behalf says why, for every instrument.

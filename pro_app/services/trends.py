@@ -33,7 +33,7 @@ class Point:
 @dataclass(frozen=True)
 class Series:
     instrument_id: str
-    instrument_title: Bilingual
+    instrument_short_title: Bilingual
     measure: Measure
     points: tuple[Point, ...]
 
@@ -89,7 +89,7 @@ def participant_trends(participant: Participant, catalog: Catalog) -> list[Serie
                         direction=_direction(change, measure),
                     )
                 )
-            series.append(Series(instrument_id, instrument.title, measure, tuple(points)))
+            series.append(Series(instrument_id, instrument.short_title, measure, tuple(points)))
     return series
 
 

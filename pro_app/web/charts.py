@@ -6,6 +6,8 @@ is a picture of the table beside it, which carries the numbers for screen reader
 
 from __future__ import annotations
 
+import math
+
 from markupsafe import Markup, escape
 
 from pro_app.formatting import number
@@ -14,21 +16,45 @@ from pro_app.services.trends import Series
 WIDTH, HEIGHT = 320, 170
 LEFT, RIGHT, TOP, BOTTOM = 40, 12, 14, 30
 LAST_DAY = 360
+MIN_LABEL_GAP = 22  # pixels between the centres of two day labels
 
 
 def _x(day: int, last_day: int) -> float:
     return LEFT + (WIDTH - LEFT - RIGHT) * day / max(last_day, 1)
 
 
+def _nice_ceiling(value: float) -> float:
+    """The next round number at or above `value`, in steps of its power of ten (a fifth of it
+    just above a power): 496.8 -> 500, 73 -> 80, 4.2 -> 5, 105 -> 120."""
+    if value <= 0:
+        return 1.0
+    power = 10 ** math.floor(math.log10(value))
+    step = power if value / power >= 2 else power / 5
+    return math.ceil(value / step - 1e-9) * step
+
+
 def _bounds(series: Series) -> tuple[float, float]:
+    """The measure's own range when it has one (a score), else zero up to a round number above
+    the highest value with some headroom (a distance)."""
     values = [point.value for point in series.points]
     measure = series.measure
-    low = measure.low if measure.low is not None else min(values, default=0.0)
-    high = measure.high if measure.high is not None else max(values, default=1.0)
-    if measure.high is None:
-        low, high = min(low, *values) if values else low, max(high, *values) if values else high
-        high = high + max((high - low) * 0.15, 10.0)
+    low = measure.low if measure.low is not None else min(0.0, *values) if values else 0.0
+    if measure.high is not None:
+        high = measure.high
+    else:
+        top = max(values, default=1.0)
+        high = _nice_ceiling(top + max((top - low) * 0.15, 10.0))
     return low, high if high > low else low + 1
+
+
+def _day_labels(days: list[tuple[float, int]]) -> list[tuple[float, int]]:
+    """The study days to print under the axis, left to right, leaving out one that would touch
+    the label before it (Day 0 and Day 7 sit a few pixels apart on a 360-day axis)."""
+    shown: list[tuple[float, int]] = []
+    for x, day in sorted(set(days)):
+        if not shown or x - shown[-1][0] >= MIN_LABEL_GAP:
+            shown.append((x, day))
+    return shown
 
 
 def trend_svg(series: Series, locale: str, *, last_day: int = LAST_DAY) -> Markup:
@@ -69,15 +95,14 @@ def trend_svg(series: Series, locale: str, *, last_day: int = LAST_DAY) -> Marku
     coordinates = [(_x(point.day, last_day), y(point.value), point) for point in series.points]
     if len(coordinates) > 1:
         path = " ".join(f"{x:.1f},{y_:.1f}" for x, y_, _point in coordinates)
-        parts.append(
-            f'<polyline points="{path}" fill="none" stroke="#1a5fb4" stroke-width="2"/>'
-        )
+        parts.append(f'<polyline points="{path}" fill="none" stroke="#1a5fb4" stroke-width="2"/>')
     for x, y_, point in coordinates:
         colour = {"better": "#1b7f3b", "worse": "#b42318"}.get(point.direction or "", "#1a5fb4")
         parts.append(f'<circle cx="{x:.1f}" cy="{y_:.1f}" r="4" fill="{colour}"/>')
+    for x, day in _day_labels([(x, point.day) for x, _y, point in coordinates]):
         parts.append(
             f'<text x="{x:.1f}" y="{HEIGHT - BOTTOM + 14}" text-anchor="middle" font-size="10" '
-            f'fill="#4a5568">{point.day}</text>'
+            f'fill="#4a5568">{day}</text>'
         )
     parts.append("</svg>")
     # Every value above is a number or escaped text: the joined markup is safe.

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from pro_app.canonical import sha256_of
-from pro_app.errors import AlreadySubmitted, InvalidAnswer
+from pro_app.errors import AlreadySubmitted, InstrumentNotInVisit, InvalidAnswer
 from pro_app.extensions import db
 from pro_app.models import ImmutableRecordError, Response
 from pro_app.questionnaire.catalog import catalog
@@ -32,6 +32,14 @@ def test_record_hash_is_the_hash_of_its_canonical_form() -> None:
     assert record.receipt_number == "-".join(
         record.record_sha256[i : i + 4].upper() for i in (0, 4, 8)
     )
+
+
+def test_an_instrument_the_schedule_does_not_plan_at_a_visit_is_never_sealed_there() -> None:
+    day7 = visit_of(make_participant(), "d7")  # the 6MWT only
+    mlhfq = catalog().instrument("mlhfq")
+    with pytest.raises(InstrumentNotInVisit):
+        sealing.submit(day7, mlhfq, catalog(), language="zh_Hans", actor="test")
+    assert db.session.scalars(select(Response)).first() is None
 
 
 def test_a_sealed_record_cannot_be_changed_or_deleted() -> None:

@@ -1,4 +1,4 @@
-"""Words for codes on the coordinator's pages: visit states, audit actions, sexes, statuses."""
+"""Words for codes on staff pages: visit states, audit actions and their details, sexes, statuses."""
 
 from __future__ import annotations
 
@@ -26,6 +26,18 @@ STATES = {
     State.NOTHING_DUE: _l("No questionnaire"),
 }
 
+QUERY_STATES = {
+    "open": _l("Open"),
+    "answered": _l("Answered"),
+    "closed": _l("Closed"),
+}
+
+QUERY_STEPS = {
+    "open": _l("Raised"),
+    "answered": _l("Answered"),
+    "closed": _l("Closed"),
+}
+
 PARTICIPANT_STATUSES = {
     ParticipantStatus.ACTIVE: _l("Active"),
     ParticipantStatus.WITHDRAWN: _l("Withdrawn"),
@@ -45,6 +57,23 @@ ACTIONS = {
     "response.submitted": _l("Record submitted"),
     "staff_entry.started": _l("Staff entry started"),
     "staff_entry.ended": _l("Staff entry ended"),
+    "response.corrected": _l("Record corrected"),
+    "response.voided": _l("Record voided"),
+    "record.verified": _l("Source data verified"),
+    "query.opened": _l("Query raised"),
+    "query.answered": _l("Query answered"),
+    "query.closed": _l("Query closed"),
+    "pdf.stored": _l("Signed PDF made"),
+    "pdf.failed": _l("Signed PDF failed"),
+    "pdf.downloaded": _l("Signed PDF downloaded"),
+    "pdf.verified": _l("Signed PDF checked"),
+    "binder.exported": _l("Binder exported"),
+    "records.exported": _l("Data exported"),
+    "staff.signed_in": _l("Signed in"),
+    "staff.signed_out": _l("Signed out"),
+    "staff.sign_in_failed": _l("Sign-in failed"),
+    "staff.session_expired": _l("Session expired"),
+    "staff.locked": _l("Account locked"),
 }
 
 # Detail keys worth showing in the audit history, in this order; the rest stay in the database.
@@ -61,6 +90,13 @@ DETAIL_KEYS = {
     "link_id": _l("link no."),
     "replaces_link_id": _l("replaces link no."),
     "response_id": _l("record no."),
+    "supersedes_id": _l("replaces record no."),
+    "version": _l("version"),
+    "changes": _l("changes"),
+    "reason_code": _l("reason (from the list)"),
+    "field": _l("item or field"),
+    "text": _l("text"),
+    "format": _l("format"),
 }
 
 
@@ -99,6 +135,10 @@ def details(values: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 def _plain(value: Any) -> str:
+    if isinstance(value, dict) and {"field", "old", "new"} <= set(value):
+        return f"{value['field']}: {_plain(value['old'])} → {_plain(value['new'])}"
+    if value is None:
+        return "—"
     if isinstance(value, list):
         return ", ".join(_plain(v) for v in value)
     if isinstance(value, dict):
