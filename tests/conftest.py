@@ -26,6 +26,7 @@ from werkzeug.test import TestResponse
 from pro_app import clock, create_app
 from pro_app.config import REPO_ROOT, Settings
 from pro_app.extensions import db
+from pro_app.pdf.worker import RenderAndSign
 
 try:
     from flask_sqlalchemy.session import _app_ctx_id
@@ -163,6 +164,13 @@ class RequestPerContextClient(FlaskClient):
     def open(self, *args: Any, **kwargs: Any) -> TestResponse:  # type: ignore[override]
         with self.application.app_context():
             return super().open(*args, **kwargs)
+
+
+@pytest.fixture(scope="session")
+def pipeline(app: Flask) -> RenderAndSign:
+    """A warm render-and-sign pipeline per app (fonts and certificate loaded once)."""
+    with app.app_context():
+        return RenderAndSign(app.config["PRO_SETTINGS"])
 
 
 @pytest.fixture

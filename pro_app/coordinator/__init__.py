@@ -10,4 +10,4 @@ bp = Blueprint("coordinator", __name__, url_prefix="/desk")
 bp.before_request(require_role(Role.COORDINATOR))
 errorpages.staff_pages(bp)
 
-from pro_app.coordinator import views  # noqa: E402,F401  (routes register on import)
+from pro_app.coordinator import records, views  # noqa: E402,F401  (routes register on import)

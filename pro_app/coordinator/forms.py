@@ -104,3 +104,29 @@ class StaffEntryForm(FlaskForm):
         choices=_languages(),
         validators=[InputRequired(_l("Please choose one."))],
     )
+
+
+class CorrectionForm(FlaskForm):
+    """Why a sealed record changes; the new values come from the record's own fields."""
+
+    reason_code = SelectField(_l("Reason from the list"), validate_choice=False)
+    reason = _reason(_l("Explain the change"))
+
+
+class VoidForm(FlaskForm):
+    reason_code = SelectField(_l("Why the record is void"), validate_choice=False)
+    reason = _reason(_l("Explain (e.g. which participant or visit it belongs to)"))
+    confirm = BooleanField(
+        _l(
+            "I understand: the record no longer counts; it is kept, and the visit can be filled in again."
+        ),
+        validators=[InputRequired(_l("Please tick to confirm."))],
+    )
+
+
+class QueryAnswerForm(FlaskForm):
+    text = TextAreaField(
+        _l("Answer"),
+        validators=[InputRequired(_l("Please write an answer.")), Length(max=500)],
+        render_kw={"rows": 3, "maxlength": 500},
+    )

@@ -18,7 +18,7 @@ from wtforms import Field
 from wtforms.fields.choices import SelectChoice
 
 from pro_app import clock, formatting
-from pro_app.coordinator import bp, labels
+from pro_app.coordinator import bp
 from pro_app.coordinator.forms import (
     Day0Form,
     EnrolForm,
@@ -32,13 +32,25 @@ from pro_app.errors import (
 )
 from pro_app.models import Participant, ParticipantStatus, Sex, Site, StaffUser, Visit
 from pro_app.questionnaire.catalog import catalog
-from pro_app.services import audit, enrolment, links, progress, reasons, roster, staff_entry
-from pro_app.web import unit_of_work, visit_session
+from pro_app.services import (
+    audit,
+    enrolment,
+    links,
+    progress,
+    reasons,
+    review,
+    roster,
+    staff_entry,
+    trends,
+)
+from pro_app.web import labels, unit_of_work, visit_session
 from pro_app.web.access import current_staff, settings
 from pro_app.web.forms import attach, attempt, form_page
 from pro_app.web.messages.staff import STAFF
 
 Page = str | tuple[str, int] | WerkzeugResponse
+# Events shown on the participant page; the audit page lists them all.
+RECENT_EVENTS = 12
 
 
 def _me() -> StaffUser:
@@ -75,6 +87,7 @@ def board() -> Page:
     return render_template(
         "coordinator/board.html",
         board=progress.due_board(staff.site_ids, catalog().schedule, _grace()),
+        queries=review.pending(staff.site_ids),
         horizon=progress.HORIZON_DAYS,
         lookback=progress.MISSED_LOOKBACK_DAYS,
         sites=roster.sites_of(staff.site_ids),
@@ -179,19 +192,15 @@ def _participant_page(
     problem: dict[str, Any] | None = None,
 ) -> tuple[str, int]:
     """The participant page; `problem` re-opens one visit's action with its error beside it."""
-    try:
-        audit_page = max(1, int(request.args.get("audit_page", "1")))
-    except ValueError:
-        audit_page = 1
-    events, events_total = audit.history(participant.id, _me().site_ids, page=audit_page)
+    # The newest few events; the audit page has them all, with filters and a CSV download.
+    events, events_total = audit.history(participant.id, _me().site_ids, per_page=RECENT_EVENTS)
     return render_template(
         "coordinator/participant.html",
         participant=participant,
+        trends=trends.participant_trends(participant, catalog()),
         schedule=progress.participant_progress(participant, catalog().schedule, _grace()),
         events=events,
         events_total=events_total,
-        audit_page=audit_page,
-        audit_pages=max(1, -(-events_total // 50)),
         problem=problem or {},
         grace=_grace(),
     ), status

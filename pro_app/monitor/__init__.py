@@ -10,4 +10,10 @@ bp = Blueprint("monitor", __name__, url_prefix="/monitor")
 bp.before_request(require_role(Role.MONITOR))
 errorpages.staff_pages(bp)
 
-from pro_app.monitor import views  # noqa: E402,F401  (routes register on import)
+from pro_app.monitor import review, views  # noqa: E402,F401  (routes register on import)
+from pro_app.web.messages.monitor import pdf_state  # noqa: E402
+
+
+@bp.context_processor
+def _helpers() -> dict[str, object]:
+    return {"pdf_state": pdf_state}

@@ -201,6 +201,14 @@ def _statuses(rows: Sequence[Row[Response, str, str]]) -> list[RecordPdfStatus]:
     return result
 
 
+def status_of(response: Response) -> str:
+    """Where one record's signed PDF is: ready, pending, running, retrying, failed or missing."""
+    (row,) = _statuses(
+        [(response, "", "")]  # type: ignore[list-item]
+    )
+    return row.pdf_status
+
+
 def _status(document: PdfDocument | None, job: Job | None) -> str:
     if document is not None:
         return "ready"

@@ -16,7 +16,7 @@ from werkzeug.test import TestResponse
 from pro_app.extensions import db
 from pro_app.models import Participant, Response, Role
 from pro_app.questionnaire.catalog import catalog
-from pro_app.services import answering, sealing
+from pro_app.services import answering, review, sealing
 from tests.actions import Patient, StaffBrowser
 from tests.factories import issue_token, make_participant, make_site, make_staff, visit_of
 
@@ -61,6 +61,13 @@ def world(app_ctx: Flask, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
     other = make_staff("coord-victim", Role.COORDINATOR, [site])
     token = issue_token(participant)
     sealed = _sealed_record(make_participant("PRIME-002", site=site))
+    query = review.raise_query(
+        sealed,
+        field=None,
+        text="A question",
+        staff=make_staff("monitor-q", Role.MONITOR),
+        fields=[],
+    )
     db.session.commit()
     clients = {visitor: app_ctx.test_client() for visitor in VISITORS}
     Patient(clients["patient"], token).start()
@@ -83,6 +90,7 @@ def world(app_ctx: Flask, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
         "site_code": site.code,
         "study_id": "PRIME-002",
         "response_id": sealed.id,
+        "query_id": query.id,
     }
     yield World(clients=clients, params=params)
 

@@ -6,12 +6,28 @@ from flask import Flask, url_for
 from sqlalchemy import func, select
 
 from pro_app.extensions import db
-from pro_app.models import AuditEvent, Role, StaffSession
+from pro_app.models import AuditEvent, Participant, Response, Role, StaffSession
+from pro_app.questionnaire.catalog import catalog
+from pro_app.services import answering, review, sealing
 from tests.actions import StaffBrowser
-from tests.factories import issue_token, make_participant, make_site, make_staff
+from tests.factories import issue_token, make_participant, make_site, make_staff, visit_of
 
-STAFF_AREAS = {"auth", "account", "coordinator", "admin"}
-ROLE_FOR = {"coordinator": "coord-a", "admin": "admin-a", "account": "coord-a", "auth": "coord-a"}
+STAFF_AREAS = {"auth", "account", "coordinator", "monitor", "admin"}
+ROLE_FOR = {
+    "coordinator": "coord-a",
+    "monitor": "monitor-a",
+    "admin": "admin-a",
+    "account": "coord-a",
+    "auth": "coord-a",
+}
+
+
+def _sealed_record(participant: Participant) -> Response:
+    visit = visit_of(participant)
+    mlhfq = catalog().instrument("mlhfq")
+    for item_id in mlhfq.item_ids:
+        answering.save_answer(visit, mlhfq, item_id, 1, language="en", actor="test")
+    return sealing.submit(visit, mlhfq, catalog(), language="en", actor="test")
 
 
 def _events() -> int:
@@ -24,10 +40,13 @@ def test_staff_posts_need_the_sessions_csrf_token(app_ctx: Flask) -> None:
     issue_token(participant, "d43")
     make_staff("coord-a", Role.COORDINATOR, [site])
     make_staff("admin-a", Role.ADMIN, [site])
+    monitor = make_staff("monitor-a", Role.MONITOR, [site])
+    record = _sealed_record(make_participant("PRIME-002", site=site))
+    query = review.raise_query(record, field=None, text="A question", staff=monitor, fields=[])
     victim = make_staff("coord-b", Role.COORDINATOR, [site])
     db.session.commit()
     browsers = {}
-    for username in ("coord-a", "admin-a"):
+    for username in ("coord-a", "admin-a", "monitor-a"):
         browsers[username] = StaffBrowser(app_ctx.test_client())
         browsers[username].sign_in(username)
     stranger = StaffBrowser(app_ctx.test_client())
@@ -38,6 +57,8 @@ def test_staff_posts_need_the_sessions_csrf_token(app_ctx: Flask) -> None:
         "visit_id": participant.visits[2].id,
         "staff_id": victim.id,
         "site_id": site.id,
+        "response_id": record.id,
+        "query_id": query.id,
     }
     checked = []
     for rule in app_ctx.url_map.iter_rules():
@@ -50,6 +71,8 @@ def test_staff_posts_need_the_sessions_csrf_token(app_ctx: Flask) -> None:
         # Plausible, complete form data: only the token is missing or wrong.
         data = {
             "reason": "a good reason",
+            "reason_code": "transcription_error",
+            "text": "a question",
             "confirm": "y",
             "language": "en",
             "day0": "2026-11-26",
@@ -92,6 +115,12 @@ def test_staff_posts_need_the_sessions_csrf_token(app_ctx: Flask) -> None:
         "coordinator.withdraw",
         "admin.reset_password",
         "account.language",
+        "coordinator.correct",
+        "coordinator.void",
+        "coordinator.answer_query",
+        "monitor.mark_verified",
+        "monitor.raise_query",
+        "monitor.close_query",
     } <= set(checked)
     # The refusal is explained in the staff member's language.
     refused = browsers["coord-a"].client.post("/desk/participants/new", data={})

@@ -1,30 +1,22 @@
-"""Fixtures for the PDF tests: a warm render-and-sign pipeline per app, and sealed records made
-through the real patient flow."""
+"""Fixtures for the PDF tests: sealed records made through the real patient flow (the warm
+render-and-sign pipeline is in tests/conftest.py)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from pro_app.extensions import db
 from pro_app.models import Participant, Response, StaffUser
-from pro_app.pdf.worker import RenderAndSign
 from pro_app.questionnaire.catalog import catalog
 from pro_app.services import corrections
 from tests.actions import Patient
 from tests.factories import issue_token, make_participant
 
 SealRecord = Callable[..., Response]
-
-
-@pytest.fixture(scope="session")
-def pipeline(app: Flask) -> RenderAndSign:
-    with app.app_context():
-        return RenderAndSign(app.config["PRO_SETTINGS"])
 
 
 @pytest.fixture

@@ -3,11 +3,12 @@ findings of a worksheet's checks. Plain, short and polite (GLOSSARY.md)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from flask_babel import lazy_gettext as _l
 
 from pro_app.formatting import clock_text, number, with_unit
+from pro_app.questionnaire.definitions import Instrument
 from pro_app.questionnaire.kinds.base import Finding
 from pro_app.questionnaire.worksheet import Worksheet, WorksheetField
 from pro_app.web.messages import Catalogue
@@ -114,9 +115,16 @@ def _range(low: Any, high: Any, form_field: WorksheetField, locale: str) -> str:
     return f"{number(low)}–{with_unit(high, form_field, locale)}"
 
 
-def finding_text(worksheet: Worksheet, finding: Finding, locale: str) -> str:
+# Findings whose words need nothing of the field (a choice answered off the scale).
+_FIELD_FREE = ("answer.invalid",)
+
+
+def finding_text(instrument: Instrument, finding: Finding, locale: str) -> str:
     """The sentence shown next to a refused or unusual value: the finding's code, with its limits
     written with the field's unit."""
+    if finding.code in _FIELD_FREE:
+        return PATIENT.text(finding.code, finding.params)
+    worksheet = cast(Worksheet, instrument)
     form_field = worksheet.field(finding.field)
     p = finding.params
     code = finding.code

@@ -48,6 +48,9 @@ STAFF = Catalogue(
         ),
         "reason_code.required": _l("Please choose why the record is changed."),
         "reason_code.unknown": _l("Please choose a reason from the list."),
+        "text.required": _l("Please write your question or answer (at least %(min)s characters)."),
+        "text.too_long": _l("Please keep it under %(max)s characters."),
+        "field.unknown": _l("Please choose an item of this record from the list."),
         "changes.none": _l("Nothing was changed: change at least one value, or go back."),
         # --- an action refused ------------------------------------------------------------------
         "record.superseded": _l(
@@ -55,6 +58,7 @@ STAFF = Catalogue(
             "current version."
         ),
         "correction.refused": _l("Please look at the values marked below."),
+        "query.closed": _l("This query is closed: it takes no further answer."),
         "link.already_issued": _l(
             "This visit already has an active link. To replace it, use Reissue and give a reason."
         ),
