@@ -6,7 +6,7 @@ each step runs every export format in a fresh process that reports its wall time
 memory it started with and its peak (ru_maxrss), and the bytes it wrote. Constant-memory exports
 show the same peak at both sizes.
 
-The seed is a bench script: bulk inserts of records built the way sealing builds them (answers,
+The seed is bench/seed.py: bulk inserts of records built the way sealing builds them (answers,
 scores from the real scoring and 6MWT computation, canonical hash), not through the web flow.
 
     python -m bench exports [--participants N]     (default 10,000)
@@ -25,15 +25,15 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from bench.seed import seed
 
 RESULTS = Path(__file__).resolve().parent / "results"
 DEFAULT_PARTICIPANTS = 10_000
 FORMATS = ("csv", "odm", "sdtm", "fhir")
-BATCH = 2_000
 
 
 def rss_kib() -> int:
@@ -53,234 +53,6 @@ def _settings(workdir: Path) -> Any:
             "PRO_BASE_URL": "https://prime-pro.invalid",
         }
     )
-
-
-# --- seeding --------------------------------------------------------------------------------------
-
-
-@dataclass
-class _Sealed:
-    """The fields a canonical record is built from (records.SealedFields)."""
-
-    instrument_id: str
-    instrument_version: str
-    version: int
-    scoring_version: str
-    textpack_id: str
-    textpack_sha256: str
-    textpack_demo: bool
-    language: str
-    languages: list[str]
-    answers: dict[str, Any]
-    item_languages: dict[str, str]
-    scores: dict[str, Any]
-    entry_reason: str | None
-    started_at: datetime | None
-    submitted_at: datetime
-    supersedes_id: int | None
-    correction_reason: str | None
-    correction_reason_code: str | None
-    voided: bool
-    entered_by: Any
-
-
-def _walk_values(rng: random.Random, test_day: date) -> dict[str, Any]:
-    stopped = rng.random() < 0.1
-    return {
-        "test_date": test_day.isoformat(),
-        "start_time": f"{rng.randint(8, 15):02d}:{rng.choice(['00', '15', '30', '45'])}",
-        "test_number": 1,
-        "practice_test": "no",
-        "course_length_m": 30.0,
-        "lap_length_m": 60.0,
-        "supplemental_o2": "no",
-        "o2_flow_l_min": None,
-        "o2_device": None,
-        "assistive_device": rng.choice(["none", "none", "none", "cane"]),
-        "medications": "",
-        "weight_kg": round(rng.uniform(45, 95), 1),
-        "resting_sbp": rng.randint(95, 150),
-        "resting_dbp": rng.randint(55, 90),
-        "baseline_hr": rng.randint(55, 100),
-        "baseline_spo2": rng.randint(92, 99),
-        "baseline_dyspnoea": rng.choice([0.0, 0.5, 1.0, 2.0]),
-        "baseline_fatigue": rng.choice([0.0, 0.5, 1.0, 2.0]),
-        "laps": rng.randint(3, 9),
-        "partial_lap_m": float(rng.randint(0, 59)),
-        "stopped_early": "yes" if stopped else "no",
-        "stop_reason": "需要休息" if stopped else None,
-        "stop_time_s": rng.randint(120, 340) if stopped else None,
-        "end_hr": rng.randint(70, 140),
-        "end_spo2": rng.randint(85, 99),
-        "end_dyspnoea": rng.choice([1.0, 2.0, 3.0, 4.0, 5.0]),
-        "end_fatigue": rng.choice([1.0, 2.0, 3.0, 4.0]),
-        "symptoms": ["none"],
-        "symptoms_other": None,
-        "comments": "",
-        "assessor": "Nurse Li",
-    }
-
-
-def seed(first: int, last: int, rng: random.Random) -> int:
-    """Participants number first..last (inclusive) with every scheduled record sealed."""
-    from sqlalchemy import insert, select
-
-    from pro_app import records
-    from pro_app.extensions import db
-    from pro_app.models import EnteredBy, Participant, Response, Site, Visit
-    from pro_app.questionnaire.catalog import catalog
-    from pro_app.questionnaire.kinds.base import Baseline, ParticipantFacts
-    from pro_app.questionnaire.scoring import score
-    from pro_app.questionnaire.worksheet import Worksheet
-
-    loaded = catalog()
-    mlhfq = loaded.instrument("mlhfq")
-    walk = loaded.instrument("sixmwt")
-    assert isinstance(walk, Worksheet)
-    site = db.session.scalar(select(Site).where(Site.code == "SEH"))
-    if site is None:
-        site = Site(
-            code="SEH",
-            name_en="Shanghai East Hospital, Heart Failure Department",
-            name_zh="上海市东方医院 心力衰竭科",
-            timezone="Asia/Shanghai",
-            study_id_pattern=r"^PRIME-\d{5}$",
-        )
-        db.session.add(site)
-        db.session.flush()
-    visits_per = len(loaded.schedule.visits)
-    day0 = date(2025, 1, 6)
-    created = datetime(2025, 1, 1, tzinfo=UTC)
-    pack = loaded.textpack("mlhfq", "zh_Hans")
-    made = 0
-    for start in range(first, last + 1, BATCH // 10):
-        numbers = range(start, min(start + BATCH // 10, last + 1))
-        participants, visits, responses = [], [], []
-        for n in numbers:
-            sex = "male" if n % 2 else "female"
-            birth_year = 1946 + n % 30
-            participants.append(
-                {
-                    "id": n,
-                    "study_id": f"PRIME-{n:05d}",
-                    "site_id": site.id,
-                    "sex": sex,
-                    "birth_year": birth_year,
-                    "height_cm": 150 + n % 35,
-                    "preferred_language": "zh_Hans",
-                    "day0": day0 + timedelta(days=n % 300),
-                    "status": "active",
-                    "created_at": created,
-                }
-            )
-            baseline_distance = None
-            for index, planned in enumerate(loaded.schedule.visits):
-                visit_id = (n - 1) * visits_per + index + 1
-                target = day0 + timedelta(days=n % 300 + planned.day)
-                visits.append(
-                    {
-                        "id": visit_id,
-                        "participant_id": n,
-                        "code": planned.code,
-                        "day": planned.day,
-                        "target_date": target,
-                        "window_start": target - timedelta(days=planned.days_before),
-                        "window_end": target + timedelta(days=planned.days_after),
-                    }
-                )
-                sealed_at = datetime.combine(target, datetime.min.time(), UTC) + timedelta(
-                    hours=1, minutes=n % 50
-                )
-                for instrument_id in planned.instruments:
-                    if instrument_id == "mlhfq":
-                        answers: dict[str, Any] = {
-                            item_id: None if rng.random() < 0.01 else rng.randint(0, 5)
-                            for item_id in mlhfq.item_ids
-                        }
-                        scores = {k: v.as_dict() for k, v in score(mlhfq, answers).items()}
-                        version_of, scoring = mlhfq.version, mlhfq.scoring.version
-                        textpack = (pack.pack_id, pack.sha256, pack.demo)
-                    else:
-                        values = _walk_values(rng, target)
-                        facts = ParticipantFacts(sex, birth_year, 150 + n % 35)
-                        base = Baseline(
-                            "baseline",
-                            None if planned.code == "baseline" else visit_id,
-                            {"distance_m": baseline_distance},
-                        )
-                        scores = walk.computation.compute(values, facts, planned.code, base)
-                        if planned.code == "baseline":
-                            baseline_distance = scores["distance_m"]
-                        answers = {
-                            "worksheet": values,
-                            "confirmed_warnings": {},
-                            "timer": None,
-                            "scales": {},
-                            "entered_by": {f: "participant" for f in walk.item_ids},
-                            "site_timezone": "Asia/Shanghai",
-                        }
-                        version_of, scoring = walk.version, walk.computation.version
-                        textpack = ("none", "", False)
-                    sealed = _Sealed(
-                        instrument_id=instrument_id,
-                        instrument_version=version_of,
-                        version=1,
-                        scoring_version=scoring,
-                        textpack_id=textpack[0],
-                        textpack_sha256=textpack[1],
-                        textpack_demo=textpack[2],
-                        language="zh_Hans",
-                        languages=["zh_Hans"],
-                        answers=answers,
-                        item_languages={},
-                        scores=scores,
-                        entry_reason=None,
-                        started_at=sealed_at - timedelta(minutes=9),
-                        submitted_at=sealed_at,
-                        supersedes_id=None,
-                        correction_reason=None,
-                        correction_reason_code=None,
-                        voided=False,
-                        entered_by=EnteredBy.PARTICIPANT,
-                    )
-                    digest = records.record_sha256(
-                        records.canonical_record(
-                            sealed,
-                            site_code="SEH",
-                            study_id=f"PRIME-{n:05d}",
-                            visit_code=planned.code,
-                            staff_username=None,
-                        )
-                    )
-                    responses.append(
-                        {
-                            "visit_id": visit_id,
-                            "instrument_id": instrument_id,
-                            "version": 1,
-                            "instrument_version": version_of,
-                            "scoring_version": scoring,
-                            "textpack_id": textpack[0],
-                            "textpack_sha256": textpack[1],
-                            "textpack_demo": textpack[2],
-                            "language": "zh_Hans",
-                            "languages": ["zh_Hans"],
-                            "answers": answers,
-                            "item_languages": {},
-                            "scores": scores,
-                            "entered_by": EnteredBy.PARTICIPANT,
-                            "started_at": sealed.started_at,
-                            "submitted_at": sealed_at,
-                            "voided": False,
-                            "record_sha256": digest,
-                            "receipt_number": records.receipt_number(digest),
-                        }
-                    )
-        db.session.execute(insert(Participant), participants)
-        db.session.execute(insert(Visit), visits)
-        db.session.execute(insert(Response), responses)
-        db.session.commit()
-        made += len(responses)
-    return made
 
 
 # --- one export, in a process of its own -----------------------------------------------------------
