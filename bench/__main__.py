@@ -7,6 +7,7 @@ Benchmarks measure (speed, memory) and write bench/results/; they are not tests 
     python -m bench pdf [--records N]            # BENCH_RECORDS also sets it (default 1000)
     python -m bench exports [--participants N]   # default 10,000 participants
     python -m bench load [--quick] [--engines sqlite,postgresql] [--seconds S] [--rounds R]
+    python -m bench staff [--quick] [--engines sqlite,postgresql] [--participants N] [--seconds S]
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import sys
 BENCHES = {
     "pdf": "bench.pdf",
     "exports": "bench.exports",
+    "staff": "bench.staff",
     "load": "bench.load",
 }
 

@@ -426,23 +426,25 @@ class Server:
             "python:pro_app.gunicorn_conf",
             self.app,
         ]
-        log = (self.workdir / f"{self.name}-gunicorn.log").open("wb")
-        self.process = subprocess.Popen(
-            command, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=log
-        )
+        log = self.workdir / f"{self.name}-gunicorn.log"
+        with log.open("wb") as stderr:  # the child keeps its own descriptor
+            self.process = subprocess.Popen(
+                command, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=stderr
+            )
         until = time.monotonic() + 60
         while time.monotonic() < until:
             if self.process.poll() is not None:
-                raise RuntimeError(f"{self.name}: gunicorn exited; see {log.name}")
+                raise RuntimeError(f"{self.name}: gunicorn exited: {log.read_text()[-2000:]}")
+            conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
             try:
-                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
                 conn.request("GET", "/s/warm-up-probe")
                 conn.getresponse().read()
-                conn.close()
                 if len(_children(self.process.pid)) >= 2:
                     break
             except OSError:
                 pass
+            finally:
+                conn.close()
             time.sleep(0.2)
         else:
             raise RuntimeError(f"{self.name}: gunicorn did not answer within 60 s")
@@ -663,12 +665,14 @@ def prepare(engine: str, url: str, instance: Path, links: int, clients: int) -> 
         flask_migrate.upgrade()
         seeding.seed(1, total, random.Random(14), day0_of=lambda _n: day0, sealed_slots=0)
         tokens = seeding.issue_links(range(1, total + 1))
+        db.session.remove()
         db.engine.dispose()
     landing, rest = tokens[:clients], tokens[clients:]
     item, rest = rest[:clients], rest[clients:]
     counting, whole = rest[:3], rest[3:]
     statements = statement_counts(app, counting)
     with app.app_context():
+        db.session.remove()
         db.engine.dispose()
     return {"landing": landing, "item": item, "whole": whole, "statements": statements}
 

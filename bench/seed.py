@@ -119,10 +119,11 @@ def seed(
     rng: random.Random,
     *,
     day0_of: Callable[[int], date] = _exports_day0,
-    sealed_slots: int | None = None,
+    sealed_slots: int | Callable[[int], int] | None = None,
 ) -> int:
     """Participants number first..last (inclusive); each has every scheduled visit and its first
-    `sealed_slots` (visit, instrument) slots sealed in schedule order (all when None). Ids are
+    `sealed_slots` (visit, instrument) slots sealed in schedule order (all when None; a function
+    of the participant's number gives each its own). Ids are
     given explicitly (participant n, its visits (n-1)*visits+1...), so callers can address them;
     PostgreSQL sequences are moved past them at the end. Returns the records inserted."""
     from sqlalchemy import insert
@@ -132,12 +133,14 @@ def seed(
     from pro_app.models import EnteredBy, Participant, Response, Visit
     from pro_app.questionnaire.catalog import catalog
     from pro_app.questionnaire.kinds.base import Baseline, ParticipantFacts
+    from pro_app.questionnaire.kinds.choice import ChoiceQuestionnaire
     from pro_app.questionnaire.scoring import score
     from pro_app.questionnaire.worksheet import Worksheet
 
     loaded = catalog()
     mlhfq = loaded.instrument("mlhfq")
     walk = loaded.instrument("sixmwt")
+    assert isinstance(mlhfq, ChoiceQuestionnaire)
     assert isinstance(walk, Worksheet)
     site_id = ensure_site()
     visits_per = len(loaded.schedule.visits)
@@ -167,6 +170,7 @@ def seed(
             )
             baseline_distance = None
             slots = 0
+            limit = sealed_slots(n) if callable(sealed_slots) else sealed_slots
             for index, planned in enumerate(loaded.schedule.visits):
                 visit_id = (n - 1) * visits_per + index + 1
                 target = day0 + timedelta(days=planned.day)
@@ -185,7 +189,7 @@ def seed(
                     hours=1, minutes=n % 50
                 )
                 for instrument_id in planned.instruments:
-                    if sealed_slots is not None and slots >= sealed_slots:
+                    if limit is not None and slots >= limit:
                         break
                     slots += 1
                     if instrument_id == "mlhfq":
@@ -369,3 +373,52 @@ def today_in_site() -> date:
     from pro_app import clock
 
     return clock.today_in("Asia/Shanghai")
+
+
+def add_review(monitor_username: str, after_response_id: int = 0, every: int = 97) -> int:
+    """Review work on the records after `after_response_id`: an open query on every `every`-th
+    record and a source-data verification mark on every third, as a monitor leaves them. Returns
+    the queries opened."""
+    from sqlalchemy import insert, select
+
+    from pro_app import clock
+    from pro_app.extensions import db
+    from pro_app.models import DataQuery, QueryEvent, Response, SdvMark, StaffUser
+    from pro_app.models.review import QueryStatus
+
+    monitor = db.session.scalar(select(StaffUser.id).where(StaffUser.username == monitor_username))
+    assert monitor is not None
+    ids = list(
+        db.session.scalars(
+            select(Response.id).where(Response.id > after_response_id).order_by(Response.id)
+        )
+    )
+    now = clock.utcnow()
+    marks = [{"response_id": rid, "staff_id": monitor, "marked_at": now} for rid in ids[::3]]
+    for start in range(0, len(marks), 5_000):
+        db.session.execute(insert(SdvMark), marks[start : start + 5_000])
+    queried = ids[every - 1 :: every]
+    for response_id in queried:
+        query_id = db.session.execute(
+            insert(DataQuery)
+            .values(
+                response_id=response_id,
+                field=None,
+                status=QueryStatus.OPEN,
+                opened_by_id=monitor,
+                opened_at=now,
+                updated_at=now,
+            )
+            .returning(DataQuery.id)
+        ).scalar_one()
+        db.session.execute(
+            insert(QueryEvent).values(
+                query_id=query_id,
+                step=QueryStatus.OPEN,
+                staff_id=monitor,
+                at=now,
+                text="请核对本次记录的日期。Please check the date of this record.",
+            )
+        )
+    db.session.commit()
+    return len(queried)

@@ -1,0 +1,66 @@
+"""The load bench still serves every system under gunicorn, drives every scenario with its
+browser-like client, counts statements and writes its report. No timing is asserted (timed tests
+flake on a shared machine): `make bench` measures."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from bench import load
+
+
+def test_the_load_bench_drives_every_system_and_reports_every_figure(tmp_path: Path) -> None:
+    options = load.options_for(quick=True, engines=["sqlite", "postgresql"], seconds=0.3)
+    options.clients = [1, 2]
+    options.links = 40
+    result = load.run(options)
+
+    systems = ["hello", "sqlite", "postgresql"]
+    table = result["table"]
+    assert [(r["scenario"], r["clients"], r["system"]) for r in table] == [
+        (scenario, clients, system)
+        for scenario in load.SCENARIOS
+        for clients in (1, 2)
+        for system in systems
+    ]
+    for row in table:
+        # The client walked every page as a browser would: nothing refused, nothing unexpected.
+        assert row["errors"] == 0, row
+        assert row["requests"] > 0
+        assert row["server_cpu_ms_per_request"] > 0
+        assert row["ratio_to_floor"] is not None
+        kinds = set(row["latency_ms"])
+        expected = {
+            "landing": {"landing"},
+            "item": {"item_get", "answer_post", "redirect_get"},
+            "whole": {"landing", "start_post", "page_get", "answer_post", "submit_post"},
+        }[row["scenario"]]
+        assert kinds == expected, (row["scenario"], kinds)
+        if row["scenario"] == "whole":
+            assert row["responses"] >= row["clients"]
+            assert row["whole_response_ms"]["n"] == row["responses"]
+            assert row["server_cpu_ms_per_response"] > 0
+    # The PostgreSQL backends' CPU counts as the server's.
+    assert any(r["db_cpu_ms_per_request"] > 0 for r in table if r["system"] == "postgresql")
+
+    assert set(result["statements"]) == {"sqlite", "postgresql"}
+    for counts in result["statements"].values():
+        assert counts["item_step"] >= counts["answer_post"] > 0
+        assert counts["whole_response"] > counts["item_step"]
+        # landing, Start, 21 answers with their redirects, review, confirmation, submit, receipt
+        assert counts["whole_response_requests"] >= 2 + 21 * 2 + 3
+
+    names = [t["target"] for t in result["targets"]]
+    for engine in ("sqlite", "postgresql"):
+        assert any(n.startswith(f"{engine} landing x1: throughput") for n in names)
+        assert any(n.startswith(f"{engine} item x2: answer_post p99") for n in names)
+        assert any(n.startswith(f"{engine}: <= 5 SQL statements per item step") for n in names)
+        assert any(n.startswith(f"{engine}: <= 60 ms server CPU per whole") for n in names)
+    assert all(isinstance(t["pass"], bool) for t in result["targets"])
+
+    json_path, md_path = load.write(result, tmp_path)
+    assert json.loads(json_path.read_text())["table"] == table
+    report = md_path.read_text()
+    assert report.count("PASS ") + report.count("FAIL ") == len(result["targets"])
+    assert "| item | 2 | postgresql |" in report and "SQL statements per request" in report
