@@ -68,6 +68,14 @@ class PatientSessionMissing(DomainError):
     code = "session.missing"
 
 
+class AnswerLost(DomainError):
+    """An answer was sent from a browser that lost its visit (cookie gone) with nothing that can
+    safely resume it: that one answer must be given again."""
+
+    status = 401
+    code = "session.answer_lost"
+
+
 class AlreadySubmitted(DomainError):
     status = 409
     code = "record.already_submitted"

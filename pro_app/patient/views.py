@@ -149,7 +149,7 @@ def start(token: str) -> Page:
     if not visit_session.start_token_valid(link, request.form.get("start_token")):
         abort(400)
     links.start(link, visit_session.settings().link_grace_days)
-    visit_session.bind(link)
+    visit_session.bind(link, request.form.get("lang"))
     return redirect(next_step(visit_session.current()), 303)
 
 

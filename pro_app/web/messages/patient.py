@@ -50,6 +50,14 @@ PATIENT = Catalogue(
                 "Your saved answers are kept. Please open the link from the study nurse again."
             ),
         ),
+        "session.answer_lost": (
+            _l("Please give this answer again"),
+            _l(
+                "Your browser forgot this visit, so your last answer could not be saved. "
+                "Your other answers are kept. Please open the link from the study nurse again "
+                "and answer this one question again."
+            ),
+        ),
         "not_found": (_l("Page not found"), _l("Please go back and try again.")),
         "staff_entry.ended": (
             _l("Staff entry has ended"),

@@ -95,6 +95,9 @@ STAFF = Catalogue(
         ),
         "answer.invalid": _l("Please choose one answer."),
         "session.missing": _l("Please open the link again."),
+        "session.answer_lost": _l(
+            "The last answer was not saved: open the link and give it again."
+        ),
         "link.unknown": _l("This link does not work."),
         "link.revoked": _l("This link is no longer valid."),
         # --- pages that cannot be shown ---------------------------------------------------------
