@@ -228,6 +228,20 @@ class VisitHasNoInstruments(DomainError):
     code = "visit.no_instruments"
 
 
+class VisitHasNoPatientPart(DomainError):
+    """Every instrument of the visit is done at the clinic by staff: no patient link."""
+
+    status = 409
+    code = "visit.no_patient_part"
+
+
+class AtClinic(DomainError):
+    """An assessor-administered instrument (the 6MWT log) opened from a patient's link."""
+
+    status = 403
+    code = "instrument.at_clinic"
+
+
 class VisitComplete(DomainError):
     """Every instrument of the visit is already submitted."""
 

@@ -1,5 +1,6 @@
 // Speaking with the browser's own speech synthesis (no outside service), shared by the read-aloud
-// button of the questions and the walk timer. A language is spoken only by a voice of that language.
+// button of the questions and the walk timer. The read-aloud button shows only when the browser
+// lists a voice of the page's language.
 (function () {
   "use strict";
 
@@ -38,12 +39,13 @@
     window.setTimeout(once, 1500);
   }
 
+  // Speaks with a voice of `lang` when one is listed, else lets the browser pick by `lang`.
   function speak(text, lang, rate) {
+    if (!supported()) { return false; }
     var voice = voiceFor(lang);
-    if (!voice) { return false; }
     var utterance = new window.SpeechSynthesisUtterance(text);
     utterance.lang = lang;
-    utterance.voice = voice;
+    if (voice) { utterance.voice = voice; }
     utterance.rate = rate || 0.9;
     window.speechSynthesis.cancel();
     window.speechSynthesis.speak(utterance);

@@ -50,6 +50,12 @@ PATIENT = Catalogue(
                 "Your saved answers are kept. Please open the link from the study nurse again."
             ),
         ),
+        "instrument.at_clinic": (
+            _l("Done at the clinic"),
+            _l(
+                "This part is done at the clinic with the study nurse. You do not need to fill it in."
+            ),
+        ),
         "session.answer_lost": (
             _l("Please give this answer again"),
             _l(
