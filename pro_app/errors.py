@@ -68,6 +68,14 @@ class PatientSessionMissing(DomainError):
     code = "session.missing"
 
 
+class AnswerLost(DomainError):
+    """An answer was sent from a browser that lost its visit (cookie gone) with nothing that can
+    safely resume it: that one answer must be given again."""
+
+    status = 401
+    code = "session.answer_lost"
+
+
 class AlreadySubmitted(DomainError):
     status = 409
     code = "record.already_submitted"
@@ -218,6 +226,20 @@ class NoActiveLink(DomainError):
 class VisitHasNoInstruments(DomainError):
     status = 409
     code = "visit.no_instruments"
+
+
+class VisitHasNoPatientPart(DomainError):
+    """Every instrument of the visit is done at the clinic by staff: no patient link."""
+
+    status = 409
+    code = "visit.no_patient_part"
+
+
+class AtClinic(DomainError):
+    """An assessor-administered instrument (the 6MWT log) opened from a patient's link."""
+
+    status = 403
+    code = "instrument.at_clinic"
 
 
 class VisitComplete(DomainError):

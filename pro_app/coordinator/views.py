@@ -10,7 +10,7 @@ from datetime import date
 from typing import Any
 
 import segno
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, session, url_for
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response as WerkzeugResponse
@@ -292,7 +292,7 @@ def issue_link(visit_id: int) -> Page:
         )
     except DomainError as exc:
         return _refused(visit, "issue", exc)
-    return _issued_page(visit, token, reissued=False)
+    return _show_once(visit, token, reissued=False)
 
 
 @bp.post("/visits/<int:visit_id>/link/reissue")
@@ -313,7 +313,28 @@ def reissue_link(visit_id: int) -> Page:
         )
     except DomainError as exc:
         return _refused(visit, "reissue", exc)
-    return _issued_page(visit, token, reissued=True)
+    return _show_once(visit, token, reissued=True)
+
+
+_ISSUED = "issued_link"
+
+
+def _show_once(visit: Visit, token: str, *, reissued: bool) -> Page:
+    """Post/redirect/get: the new link waits in this browser's session for one GET, so a reload
+    of the page shown after "issue" or "reissue" shows the visit and never issues again."""
+    session[_ISSUED] = {"visit_id": visit.id, "token": token, "reissued": reissued}
+    return redirect(url_for("coordinator.link_issued", visit_id=visit.id), 303)
+
+
+@bp.get("/visits/<int:visit_id>/link/new")
+def link_issued(visit_id: int) -> Page:
+    staff = _me()
+    visit = roster.visit_for(staff.site_ids, visit_id)
+    waiting = session.pop(_ISSUED, None)
+    if not isinstance(waiting, dict) or waiting.get("visit_id") != visit.id:
+        flash(_("The link was shown once and is not kept. Reissue it if it was lost."), "ok")
+        return redirect(url_for("coordinator.participant", participant_id=visit.participant_id))
+    return _issued_page(visit, str(waiting["token"]), reissued=bool(waiting.get("reissued")))
 
 
 @bp.post("/visits/<int:visit_id>/link/revoke")

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from flask import abort, redirect, render_template, request, url_for
+from collections.abc import Iterable
+
+from flask import abort, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from pro_app.errors import InvalidAnswer
+from pro_app.extensions import csrf
 from pro_app.patient import bp, flows
 from pro_app.patient.flows import Page
 from pro_app.patient.views import language, open_instrument, shown_language
@@ -13,6 +16,7 @@ from pro_app.questionnaire.catalog import catalog
 from pro_app.questionnaire.kinds.base import Progress
 from pro_app.questionnaire.kinds.choice import ChoiceKind, ChoiceQuestionnaire, parse_answer
 from pro_app.services import answering
+from pro_app.web import visit_session
 from pro_app.web.messages.patient import PATIENT
 from pro_app.web.visit_session import PatientContext
 
@@ -71,7 +75,10 @@ def _after_item(
 
 
 @bp.route("/visit/<instrument_id>/q/<int:number>", methods=["GET", "POST"])
+@csrf.exempt  # checked below: the session's CSRF token, or the resume token of a lost cookie
 def item(instrument_id: str, number: int) -> Page:
+    if request.method == "POST":
+        visit_session.protect_answer_post()
     ctx, opened = open_instrument(instrument_id)
     instrument: ChoiceQuestionnaire = flows.of_kind(opened, ChoiceKind.name)
     if not 1 <= number <= len(instrument.items):
@@ -82,6 +89,8 @@ def item(instrument_id: str, number: int) -> Page:
     if request.method == "POST":
         action = request.form.get("action", "next")
         raw = request.form.get("answer")
+        if action == "save":
+            return _save_in_background(ctx, instrument, item.id, raw)
         try:
             if action == "skip" or raw is not None:
                 value = None if action == "skip" else parse_answer(instrument, item.id, raw)
@@ -101,13 +110,49 @@ def item(instrument_id: str, number: int) -> Page:
         else:
             return redirect(_after_item(instrument, number, action, from_review), 303)
     saved = answering.draft(ctx.visit.id, instrument.id).get(item.id)
+    pack = catalog().textpack(instrument.id, language())
     return render_template(
         "patient/choice/item.html",
         instrument=instrument,
         item=item,
         number=number,
-        pack=catalog().textpack(instrument.id, language()),
+        pack=pack,
         saved=saved,
         from_review=from_review,
         error=error,
+        resume_token=visit_session.resume_token(ctx),
+        choice_rows=choice_rows(instrument.choices, pack.anchors),
     ), (400 if error else 200)
+
+
+def choice_rows(choices: Iterable[int], anchors: dict[int, str]) -> list[list[int]]:
+    """The answer rows of a screen: a number with words has a row of its own; bare numbers
+    between them share one (0 | 1 | 2 3 4 | 5 on the MLHFQ)."""
+    rows: list[list[int]] = []
+    for value in choices:
+        if anchors.get(value) or not rows or anchors.get(rows[-1][-1]):
+            rows.append([value])
+        else:
+            rows[-1].append(value)
+    return rows
+
+
+def _save_in_background(
+    ctx: PatientContext, instrument: ChoiceQuestionnaire, item_id: str, raw: str | None
+) -> Page:
+    """The tapped answer, saved by the page's script: the same parsing and audit as Next; the
+    page shows "saved" only from this reply."""
+    try:
+        value = parse_answer(instrument, item_id, raw)
+    except InvalidAnswer as refusal:
+        return jsonify(ok=False, message=PATIENT.text(refusal.code)), 400
+    answering.save_answer(
+        ctx.visit,
+        instrument,
+        item_id,
+        value,
+        language=shown_language(),
+        actor=ctx.actor,
+        staff=ctx.staff,
+    )
+    return jsonify(ok=True, saved=value)

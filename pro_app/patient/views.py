@@ -10,7 +10,7 @@ from flask import abort, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from pro_app.errors import AlreadySubmitted, RecordIncomplete
+from pro_app.errors import AlreadySubmitted, AtClinic, RecordIncomplete
 from pro_app.extensions import csrf
 from pro_app.languages import LANGUAGES
 from pro_app.models import Response
@@ -45,6 +45,8 @@ def open_instrument(instrument_id: str) -> tuple[PatientContext, Instrument]:
     ctx = visit_session.current()
     answering.require_instrument(ctx.visit, catalog().schedule, instrument_id)
     instrument = catalog().instrument(instrument_id)
+    if not ctx.by_staff and not instrument.patient_administered:
+        raise AtClinic()
     answering.refuse_if_sealed(ctx.visit, instrument)
     return ctx, instrument
 
@@ -87,10 +89,17 @@ class InstrumentRow:
     sealed: Response | None
     progress: Progress
     progress_text: str
+    # Done at the clinic with the study nurse (an assessor's worksheet seen from a patient's
+    # link): shown, never started from here.
+    at_clinic: bool = False
 
     @property
     def started(self) -> bool:
         return self.progress.started
+
+    @property
+    def open_for_patient(self) -> bool:
+        return self.sealed is None and not self.at_clinic
 
 
 def visit_status(ctx: PatientContext) -> list[InstrumentRow]:
@@ -104,15 +113,21 @@ def visit_status(ctx: PatientContext) -> list[InstrumentRow]:
                 sealed=answering.sealed_response(ctx.visit.id, instrument_id),
                 progress=current,
                 progress_text=flow_for(instrument).progress_text(current),
+                at_clinic=not ctx.by_staff and not instrument.patient_administered,
             )
         )
     return rows
 
 
+def all_done(rows: list[InstrumentRow]) -> bool:
+    """Nothing is left for this browser to fill in (the clinic's part is not its to do)."""
+    return not any(row.open_for_patient for row in rows)
+
+
 def next_step(ctx: PatientContext, rows: list[InstrumentRow] | None = None) -> str:
     """Where the patient continues: the first unfinished instrument, at its first open screen."""
     for row in rows if rows is not None else visit_status(ctx):
-        if row.sealed is None:
+        if row.open_for_patient:
             return next_url(ctx, row.instrument)
     return url_for("patient.visit")
 
@@ -135,7 +150,7 @@ def landing(token: str) -> Page:
         visit=ctx.visit,
         planned=catalog().schedule.visit(ctx.visit.code),
         status=status,
-        all_done=all(row.sealed is not None for row in status),
+        all_done=all_done(status),
         any_started=any(row.started for row in status),
     )
 
@@ -149,7 +164,7 @@ def start(token: str) -> Page:
     if not visit_session.start_token_valid(link, request.form.get("start_token")):
         abort(400)
     links.start(link, visit_session.settings().link_grace_days)
-    visit_session.bind(link)
+    visit_session.bind(link, request.form.get("lang"))
     return redirect(next_step(visit_session.current()), 303)
 
 
@@ -165,7 +180,7 @@ def visit() -> Page:
         visit=ctx.visit,
         planned=catalog().schedule.visit(ctx.visit.code),
         status=status,
-        all_done=all(row.sealed is not None for row in status),
+        all_done=all_done(status),
     )
 
 
@@ -201,7 +216,7 @@ def receipt(instrument_id: str) -> Page:
     status = visit_status(ctx)
     if response is None:
         return redirect(next_step(ctx, status))
-    remaining = [row for row in status if row.sealed is None]
+    remaining = [row for row in status if row.open_for_patient]
     return render_template(
         "patient/receipt.html",
         instrument=catalog().instrument(instrument_id),

@@ -71,7 +71,11 @@ def load_catalog(textpack_dir: Path, instruments_dir: Path = INSTRUMENTS_DIR) ->
         textpacks.update(wording.textpacks)
         scale_packs.update(wording.scale_packs)
         scales[instrument.id] = wording.scales
-    schedule = load_schedule(instruments_dir / "schedule" / "schedule.toml", set(instruments))
+    schedule = load_schedule(
+        instruments_dir / "schedule" / "schedule.toml",
+        set(instruments),
+        frozenset(i.id for i in instruments.values() if i.patient_administered),
+    )
     reasons = load_reasons(instruments_dir / "lifecycle" / "reasons.toml")
     return Catalog(
         instruments=instruments,

@@ -23,6 +23,9 @@ class PlannedVisit:
     # Staff wording (基线（第0天）) and the plain name patients see (首次随访（治疗开始前）).
     name: Bilingual
     patient_name: Bilingual
+    # The instruments the participant answers on their own phone (administered_by = "patient");
+    # the others (the 6MWT log) are done at the clinic by staff.
+    patient_instruments: tuple[str, ...] = ()
 
     def dates(self, day0: date) -> tuple[date, date, date]:
         """(target, window start, window end) for a participant whose Day 0 is `day0`."""
@@ -51,7 +54,10 @@ class Schedule:
         return tuple(v.code for v in self.visits)
 
 
-def load_schedule(path: Path, known_instruments: set[str]) -> Schedule:
+def load_schedule(
+    path: Path, known_instruments: set[str], patient_administered: frozenset[str] = frozenset()
+) -> Schedule:
+    """The visit plan; `patient_administered` names the instruments a patient answers alone."""
     data = tomlfile.load(path)
     visits = []
     for index, raw in enumerate(data.get("visits", []), 1):
@@ -66,6 +72,7 @@ def load_schedule(path: Path, known_instruments: set[str]) -> Schedule:
             days_before=field(path, raw, "days_before", int, where),
             days_after=field(path, raw, "days_after", int, where),
             instruments=instruments,
+            patient_instruments=tuple(i for i in instruments if i in patient_administered),
             name=tomlfile.bilingual(path, raw, "name", where),
             patient_name=tomlfile.optional_bilingual(
                 path, raw, "patient_name", tomlfile.bilingual(path, raw, "name", where)

@@ -25,6 +25,7 @@ from pro_app.errors import (
     ParticipantWithdrawn,
     VisitComplete,
     VisitHasNoInstruments,
+    VisitHasNoPatientPart,
 )
 from pro_app.extensions import db
 from pro_app.models import Participant, ParticipantStatus, StaffUser, Visit, VisitLink
@@ -188,18 +189,22 @@ def revoke_active(
 
 
 def _require_collectable(visit: Visit, schedule: Schedule, grace_days: int) -> None:
-    """A link is only worth issuing for an active participant's unfinished, not-yet-closed visit.
+    """A link is only worth issuing for an active participant's not-yet-closed visit with a part
+    the participant answers (administered_by = "patient") that is not yet submitted.
 
     Before the window opens is fine: the patient is then told when it opens.
     """
     if visit.participant.status is ParticipantStatus.WITHDRAWN:
         raise ParticipantWithdrawn()
-    instruments = schedule.visit(visit.code).instruments
-    if not instruments:
+    planned = schedule.visit(visit.code)
+    if not planned.instruments:
         raise VisitHasNoInstruments()
+    if not planned.patient_instruments:
+        # Only an assessor's worksheet (the 6MWT log): done at the clinic through staff entry.
+        raise VisitHasNoPatientPart()
     if site_today(visit) > closes_on(visit, grace_days):
         raise LinkExpired(visit.window_end)
-    if set(instruments) <= answering.sealed_instruments(visit.id):
+    if set(planned.patient_instruments) <= answering.sealed_instruments(visit.id):
         raise VisitComplete()
 
 

@@ -109,6 +109,14 @@ class VisitProgress:
     instruments: list[InstrumentProgress]
     active_link: VisitLink | None
     links: list[VisitLink] = field(default_factory=list)
+    # Instruments the participant answers alone; without one the visit gets no patient link.
+    patient_instruments: tuple[str, ...] = ()
+
+    @property
+    def patient_link_useful(self) -> bool:
+        """A patient link has something to offer: a patient part not yet submitted."""
+        done = {row.instrument_id for row in self.instruments if row.response is not None}
+        return bool(set(self.patient_instruments) - done)
 
     @property
     def can_collect(self) -> bool:
@@ -199,6 +207,7 @@ def progress_of(
             instruments=instruments,
             active_link=active,
             links=links_here,
+            patient_instruments=schedule.visit(visit.code).patient_instruments,
         )
     return result
 

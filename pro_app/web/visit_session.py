@@ -17,11 +17,13 @@ from typing import Any
 
 from flask import current_app, g, request, session
 from flask_babel import get_locale
+from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy.orm import joinedload
 
 from pro_app.config import Settings
-from pro_app.errors import PatientSessionMissing, StaffEntryEnded
-from pro_app.extensions import db
+from pro_app.errors import AnswerLost, PatientSessionMissing, StaffEntryEnded
+from pro_app.extensions import csrf, db
+from pro_app.languages import LANGUAGES
 from pro_app.models import Participant, Response, Role, StaffUser, Visit, VisitLink
 from pro_app.questionnaire.catalog import catalog
 from pro_app.questionnaire.definitions import Instrument
@@ -68,9 +70,13 @@ def settings() -> Settings:
     return value
 
 
-def bind(link: VisitLink) -> None:
+def bind(link: VisitLink, language: str | None = None) -> None:
+    """This browser now answers `link`'s visit, in the language the patient was reading."""
+    chosen = language if language in LANGUAGES else session.get("lang")
     session.clear()
     session[_KEY] = link.id
+    if chosen in LANGUAGES:
+        session["lang"] = chosen
 
 
 def _link(link_id: int) -> VisitLink | None:
@@ -101,6 +107,39 @@ def current() -> PatientContext:
         ctx = PatientContext(link=link, visit=link.visit, participant=link.visit.participant)
     g.patient_context = ctx
     return ctx
+
+
+def resume_token(ctx: PatientContext) -> str | None:
+    """Carried by every answer form of a patient (not staff entry): if the browser loses its
+    cookie while the page is open, the answer POST can re-bind the visit and keep the answer.
+    Like the start token it is bound to the link, so it is also the form's CSRF proof then."""
+    if ctx.link is None or ctx.staff is not None:
+        return None
+    return _resume_signer().dumps(ctx.link.id)
+
+
+def _resume_signer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="patient-resume")
+
+
+def protect_answer_post() -> None:
+    """The CSRF rule of an answer POST: a bound browser sends the session's CSRF token; a
+    browser that lost its cookie sends the page's resume token, which re-binds it to the link
+    (still checked for revocation and the window by `current`). Otherwise this answer is lost
+    and the patient is told so."""
+    if isinstance(session.get(_KEY), int) or isinstance(session.get(_STAFF_ENTRY), dict):
+        csrf.protect()
+        return
+    if request.headers.get("Sec-Fetch-Site") == "cross-site":
+        raise AnswerLost()
+    try:
+        link_id = _resume_signer().loads(request.form.get("resume", ""))
+    except BadSignature:
+        raise AnswerLost() from None
+    link = _link(link_id) if isinstance(link_id, int) else None
+    if link is None:
+        raise AnswerLost()
+    bind(link, request.form.get("shown_language"))
 
 
 def start_token(link: VisitLink) -> str:

@@ -93,4 +93,5 @@ def test_a_link_can_be_issued_from_the_board(client: FlaskClient, desk: StaffBro
     assert f'action="/desk/visits/{visit.id}/link"' in _row(open_now, "PRIME-011")
     assert '/link"' not in _row(open_now, "PRIME-012"), "no second link from the board"
     issued = desk.post(f"/desk/visits/{visit.id}/link", page_url="/desk/")
+    issued = desk.get(issued.location)
     assert issued.status_code == 200 and "已为PRIME-011发放链接" in issued.get_data(as_text=True)

@@ -24,6 +24,8 @@ def _issue(desk: StaffBrowser, participant: Participant, code: str = "baseline")
     visit = visit_of(participant, code)
     page = f"/desk/participants/{participant.id}"
     response = desk.post(f"/desk/visits/{visit.id}/link", page_url=page)
+    if response.status_code == 303:  # post/redirect/get: the link is shown by the GET
+        response = desk.get(response.location)
     return response.status_code, response.get_data(as_text=True)
 
 
@@ -43,9 +45,11 @@ def test_issue_shows_link_qr_and_a_bilingual_slip_once(
     participant = make_participant()
     db.session.commit()
     visit = visit_of(participant)
-    response = desk.post(
+    posted = desk.post(
         f"/desk/visits/{visit.id}/link", page_url=f"/desk/participants/{participant.id}"
     )
+    assert posted.status_code == 303 and posted.location == f"/desk/visits/{visit.id}/link/new"
+    response = desk.get(posted.location)
     assert response.status_code == 200
     assert response.headers["Cache-Control"] == "no-store"
     assert response.headers["Referrer-Policy"] == "no-referrer"
@@ -98,11 +102,17 @@ def test_reissue_needs_a_reason_then_replaces_the_link(
     assert f'id="reissue-reason-{visit.id}-error"' in text and "请填写原因" in text
     assert '<details class="action" open>' in text, "the form stays open beside its error"
     assert len(_links()) == 1
-    response = desk.post(
+    posted = desk.post(
         f"/desk/visits/{visit.id}/link/reissue", {"reason": "phone lost"}, page_url=page_url
     )
+    assert posted.status_code == 303
+    response = desk.get(posted.location)
     assert response.status_code == 200
     new = _token(response.get_data(as_text=True))
+    # A reload of that page shows the visit: no new link, the one just printed still works.
+    reload = desk.get(posted.location)
+    assert reload.status_code == 302 and reload.location == page_url
+    assert len(_links()) == 2
     assert "已为PRIME-001重新发放链接 · 基线（第0天）" in response.get_data(as_text=True)
     patient = client.application.test_client()
     old_page = patient.get(f"/s/{old}")
@@ -214,3 +224,15 @@ def test_an_overlong_reason_is_refused_with_its_own_message(desk: StaffBrowser) 
     assert refused.status_code == 400
     assert "原因请不要超过500个字符" in refused.get_data(as_text=True)
     assert _links()[0].revoked_at is None
+
+
+def test_a_visit_done_only_at_the_clinic_gets_no_patient_link(desk: StaffBrowser) -> None:
+    participant = make_participant(day0=TODAY - timedelta(days=7))
+    db.session.commit()
+    page = desk.get(f"/desk/participants/{participant.id}").get_data(as_text=True)
+    d7 = visit_of(participant, "d7")
+    assert f'action="/desk/visits/{d7.id}/link"' not in page
+    assert f'action="/desk/visits/{d7.id}/staff-entry"' in page
+    status, refused = _issue(desk, participant, "d7")
+    assert status == 409 and "本次访视没有受试者自己填写的内容" in refused
+    assert _links() == []

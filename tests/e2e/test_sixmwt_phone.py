@@ -18,7 +18,7 @@ from pro_app.questionnaire.catalog import catalog
 from pro_app.services import worksheet_entry
 from tests.e2e.conftest import PHONE, screenshot
 from tests.e2e.test_patient_phone import assert_readable
-from tests.factories import TODAY, issue_token, make_participant
+from tests.factories import STAFF_PASSWORD, TODAY, make_participant, make_staff
 
 # The browser's faked clock starts where the server's frozen one is: 10:00 in Shanghai.
 START = datetime(2026, 11, 25, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
@@ -40,13 +40,29 @@ Object.defineProperty(navigator, "wakeLock", {configurable: true, value: {reques
 """
 
 
-def walk_link(app: Flask, study_id: str, language: str = "zh_Hans") -> str:
-    """A participant whose Day 7 visit (the 6MWT only) is open today."""
+def enter_as_nurse(
+    page: Page, base: str, app: Flask, study_id: str, language: str = "zh_Hans"
+) -> None:
+    """The 6MWT log is the assessor's: a study nurse signs in on this phone, starts staff entry
+    for a participant whose Day 7 visit (the 6MWT only) is open today, and opens the log."""
     with app.app_context():
         participant = make_participant(study_id, language=language, day0=TODAY - timedelta(days=7))
-        token = issue_token(participant, "d7")
+        make_staff(f"nurse-{study_id.lower()}", sites=[participant.site])
+        visit_id = next(v.id for v in participant.visits if v.code == "d7")
+        participant_id = participant.id
         db.session.commit()
-    return f"/s/{token}"
+    page.goto(base + "/staff/login")
+    page.locator("#username").fill(f"nurse-{study_id.lower()}")
+    page.locator("#password").fill(STAFF_PASSWORD)
+    page.locator("form button[type=submit]").click()
+    page.goto(base + f"/desk/participants/{participant_id}")
+    entry = page.locator(f"form[action='/desk/visits/{visit_id}/staff-entry']")
+    entry.locator("xpath=..").locator("summary").click()
+    entry.locator("textarea").fill("6MWT at the clinic")
+    entry.locator(f"input[name=language][value={language}]").check()
+    entry.locator("button[type=submit]").click()
+    page.wait_for_url(base + "/visit")
+    page.get_by_role("link", name="开始填写" if language == "zh_Hans" else "Start").click()
 
 
 def drafts(app: Flask, study_id: str) -> dict[str, object]:
@@ -129,9 +145,7 @@ def fill_after(page: Page) -> None:
 
 
 def test_the_log_by_hand_in_chinese(phone: Page, live_server: str, live_app: Flask) -> None:
-    phone.goto(live_server + walk_link(live_app, "PRIME-301"))
-    look(phone, "zh-01-landing")
-    phone.get_by_role("button", name="开始填写").click()
+    enter_as_nurse(phone, live_server, live_app, "PRIME-301")
     expect(phone.get_by_role("heading", name="6分钟步行试验")).to_be_visible()
     look(phone, "zh-02-intro")
     phone.get_by_role("link", name="开始填写").click()
@@ -182,8 +196,7 @@ def test_the_log_by_hand_in_chinese(phone: Page, live_server: str, live_app: Fla
 def test_the_walk_timer_on_a_faked_clock(phone: Page, live_server: str, live_app: Flask) -> None:
     phone.clock.install(time=START)
     phone.add_init_script(RECORD_SPEECH)
-    phone.goto(live_server + walk_link(live_app, "PRIME-302"))
-    phone.get_by_role("button", name="开始填写").click()
+    enter_as_nurse(phone, live_server, live_app, "PRIME-302")
     phone.get_by_role("link", name="开始填写").click()
     fill_before(phone)
     phone.get_by_role("button", name="下一步").click()
@@ -291,8 +304,7 @@ def test_the_timer_keeps_its_result_through_a_reload_and_a_dropped_network(
     phone: Page, live_server: str, live_app: Flask
 ) -> None:
     phone.clock.install(time=START)
-    phone.goto(live_server + walk_link(live_app, "PRIME-303"))
-    phone.get_by_role("button", name="开始填写").click()
+    enter_as_nurse(phone, live_server, live_app, "PRIME-303")
     phone.goto(live_server + "/visit/sixmwt/timer")
     phone.clock.pause_at(START + timedelta(minutes=10))
     phone.get_by_role("button", name="开始计时6分钟").click()
@@ -349,8 +361,7 @@ def test_the_log_works_without_javascript(
     phone_without_js: Page, live_server: str, live_app: Flask
 ) -> None:
     page = phone_without_js
-    page.goto(live_server + walk_link(live_app, "PRIME-304"))
-    page.get_by_role("button", name="开始填写").click()
+    enter_as_nurse(page, live_server, live_app, "PRIME-304")
     page.get_by_role("link", name="步行计时器（供研究护士使用）").click()
     expect(page.get_by_text("计时器需要JavaScript")).to_be_visible()
     expect(page.locator("#walk-timer")).to_be_hidden()
@@ -384,9 +395,7 @@ def test_the_log_works_without_javascript(
 
 def test_the_log_and_timer_in_english(phone: Page, live_server: str, live_app: Flask) -> None:
     phone.clock.install(time=START)
-    phone.goto(live_server + walk_link(live_app, "PRIME-305", language="en"))
-    look(phone, "en-01-landing")
-    phone.get_by_role("button", name="Start").click()
+    enter_as_nurse(phone, live_server, live_app, "PRIME-305", language="en")
     look(phone, "en-02-intro")
     phone.get_by_role("link", name="Start").click()
     look(phone, "en-03-before")

@@ -1,4 +1,7 @@
-"""The 6MWT log through the test client: parts, limits, confirmations, timer, review, submit."""
+"""The 6MWT log through the test client: parts, limits, confirmations, timer, review, submit.
+
+The log is administered by the assessor (`administered_by = "assessor"`): a coordinator enters it
+through staff entry, on the patient screens; a patient's own link never opens it."""
 
 from __future__ import annotations
 
@@ -12,16 +15,39 @@ from sqlalchemy import func, select
 from werkzeug.test import TestResponse
 
 from pro_app.extensions import db
-from pro_app.models import AuditEvent, DraftAnswer, Response
-from tests.actions import Patient, csrf_of
-from tests.factories import TODAY, issue_token, make_participant
+from pro_app.models import AuditEvent, DraftAnswer, Participant, Response
+from pro_app.models import StaffUser as _STAFF
+from tests.actions import Patient, StaffBrowser, csrf_of
+from tests.factories import TODAY, issue_token, make_participant, make_site, make_staff, visit_of
 from tests.walklog import GOOD
 
 D7_DATE = TODAY.isoformat()
 
 
-class Walker(Patient):
-    """A patient (with the assessor beside them) filling the 6MWT log."""
+class Walker(StaffBrowser):
+    """The assessor entering the 6MWT log for the participant (staff entry), patient beside them."""
+
+    def __init__(self, client: FlaskClient, participant: Participant, visit: str = "d7") -> None:
+        super().__init__(client)
+        self.participant = participant
+        self.visit = visit
+
+    def start(self, language: str | None = None) -> TestResponse:
+        """Sign in (once per browser) and bind this browser to the visit in staff-entry mode."""
+        if self.client.get("/desk/").status_code != 200:
+            if not db.session.scalar(select(func.count()).where(_STAFF.username == "walk-nurse")):
+                make_staff("walk-nurse", sites=[make_site("SEH")])
+                db.session.commit()
+            assert self.sign_in("walk-nurse").status_code == 303
+        visit = visit_of(self.participant, self.visit)
+        return self.post(
+            f"/desk/visits/{visit.id}/staff-entry",
+            {
+                "reason": "6MWT at the clinic",
+                "language": language or self.participant.preferred_language,
+            },
+            page_url=f"/desk/participants/{self.participant.id}",
+        )
 
     def part(self, screen: str, values: dict[str, Any], **extra: str) -> TestResponse:
         url = f"/visit/sixmwt/part/{screen}"
@@ -64,7 +90,8 @@ class Walker(Patient):
 def _d7_walker(client: FlaskClient, language: str = "zh_Hans") -> Walker:
     """Day 7 has only the 6MWT; Day 0 was a week ago so the D7 window is open today."""
     participant = make_participant(day0=TODAY - timedelta(days=7), language=language)
-    walker = Walker(client, issue_token(participant, "d7"))
+    db.session.commit()
+    walker = Walker(client, participant)
     assert walker.start().status_code == 303
     return walker
 
@@ -80,14 +107,13 @@ def _text(response: TestResponse, status: int = 200) -> str:
     return response.get_data(as_text=True)
 
 
-def test_day7_leads_straight_to_the_walk_log(client: FlaskClient) -> None:
-    participant = make_participant(day0=TODAY - timedelta(days=7))
-    walker = Walker(client, issue_token(participant, "d7"))
-    landing = _text(walker.open_link())
-    assert "6分钟步行试验" in landing and "心衰生活质量问卷" not in landing
-    started = walker.start()
-    assert started.location.endswith("/visit/sixmwt")
+def test_day7_staff_entry_leads_to_the_walk_log(client: FlaskClient) -> None:
+    walker = _d7_walker(client)
+    visit = _text(client.get("/visit"))
+    assert "6分钟步行试验" in visit and "心衰生活质量问卷" not in visit
+    assert 'href="/visit/sixmwt"' in visit
     intro = _text(client.get("/visit/sixmwt"))
+    assert walker.participant.study_id in intro
     assert "步行前" in intro and "步行后" in intro and "/visit/sixmwt/timer" in intro
 
 
@@ -97,8 +123,8 @@ def test_each_part_is_saved_and_the_link_resumes_where_it_stopped(client: FlaskC
     assert saved.status_code == 303 and saved.location.endswith("/visit/sixmwt/part/walk")
     assert _draft("weight_kg") == 70 and _draft("baseline_dyspnoea") == 0.5
     assert _draft("test_date") == D7_DATE and _draft("start_time") == "09:30"
-    other_device = Walker(client.application.test_client(), walker.token)
-    assert other_device.start().location.endswith("/visit/sixmwt/part/walk")
+    other_device = Walker(client.application.test_client(), walker.participant)
+    assert other_device.start().status_code == 303
     page = _text(other_device.client.get("/visit/sixmwt/part/before"))
     assert 'value="70"' in page and 'value="0.5" checked' in page
 
@@ -311,19 +337,28 @@ def test_full_width_digits_from_a_chinese_keyboard_are_read(client: FlaskClient)
     assert _draft("weight_kg") == 68.5
 
 
-def test_baseline_leads_from_the_questionnaire_to_the_walk_log(client: FlaskClient) -> None:
+def test_the_patient_link_never_opens_the_walk_log(client: FlaskClient) -> None:
     patient = Patient(client, issue_token(make_participant()))
+    landing = _text(patient.open_link())
+    assert "在医院由研究护士陪同完成" in landing
     assert patient.start().location.endswith("/visit/mlhfq")
+    for path in ("/visit/sixmwt", "/visit/sixmwt/part/before", "/visit/sixmwt/timer"):
+        refused = client.get(path)
+        assert refused.status_code == 403, path
+        assert "在医院由研究护士陪同完成" in refused.get_data(as_text=True)
     patient.answer_all([1] * 21)
     receipt = patient.submit()
     page = _text(client.get(receipt.location))
-    assert "本次随访还有一部分需要填写" in page and 'href="/visit/sixmwt"' in page
+    assert 'href="/visit/sixmwt"' not in page and "还有一部分" not in page
     visit = _text(client.get("/visit"))
     assert "6分钟步行试验" in visit and "已完成" in visit
+    assert 'href="/visit/sixmwt"' not in visit and "在医院由研究护士陪同完成" in visit
 
 
 def test_pages_of_one_kind_do_not_open_for_the_other(client: FlaskClient) -> None:
-    Patient(client, issue_token(make_participant())).start()
+    participant = make_participant()
+    db.session.commit()
+    Walker(client, participant, "baseline").start()
     assert client.get("/visit/sixmwt/q/1").status_code == 404
     assert client.get("/visit/mlhfq/part/before").status_code == 404
     assert client.get("/visit/mlhfq/timer").status_code == 404
@@ -331,8 +366,7 @@ def test_pages_of_one_kind_do_not_open_for_the_other(client: FlaskClient) -> Non
 
 
 def test_the_walk_log_is_not_offered_where_the_visit_has_none(client: FlaskClient) -> None:
-    participant = make_participant(day0=TODAY - timedelta(days=7))
-    Walker(client, issue_token(participant, "d7")).start()
+    _d7_walker(client)
     assert client.get("/visit/mlhfq").status_code == 404  # Day 7 has no questionnaire
 
 

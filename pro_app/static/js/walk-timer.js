@@ -94,12 +94,8 @@
   function say(text) {
     phraseBox.textContent = text;
     phraseBox.lang = language() === "en" ? "en" : "zh-Hans";
-    if (speak.checked && "speechSynthesis" in window && typeof SpeechSynthesisUtterance === "function") {
-      var utterance = new SpeechSynthesisUtterance(text);
-      utterance.lang = phrases[language()].speech;
-      utterance.rate = 0.9;
-      window.speechSynthesis.cancel();
-      window.speechSynthesis.speak(utterance);
+    if (speak.checked && window.PrimeSpeech) {
+      window.PrimeSpeech.speak(text, phrases[language()].speech, 0.9);
     }
   }
 

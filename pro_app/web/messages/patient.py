@@ -50,6 +50,20 @@ PATIENT = Catalogue(
                 "Your saved answers are kept. Please open the link from the study nurse again."
             ),
         ),
+        "instrument.at_clinic": (
+            _l("Done at the clinic"),
+            _l(
+                "This part is done at the clinic with the study nurse. You do not need to fill it in."
+            ),
+        ),
+        "session.answer_lost": (
+            _l("Please give this answer again"),
+            _l(
+                "Your browser forgot this visit, so your last answer could not be saved. "
+                "Your other answers are kept. Please open the link from the study nurse again "
+                "and answer this one question again."
+            ),
+        ),
         "not_found": (_l("Page not found"), _l("Please go back and try again.")),
         "staff_entry.ended": (
             _l("Staff entry has ended"),

@@ -65,6 +65,10 @@ STAFF = Catalogue(
         "link.none_active": _l("This visit has no active link."),
         "visit.complete": _l("Every questionnaire of this visit is already submitted."),
         "visit.no_instruments": _l("There is no questionnaire at this visit."),
+        "visit.no_patient_part": _l(
+            "Nothing at this visit is answered by the participant: use staff entry."
+        ),
+        "instrument.at_clinic": _l("This part is entered by staff: use staff entry."),
         "link.expired": _l("The window of this visit closed on %(date)s."),
         "link.not_yet_open": _l(
             "The window of this visit opens on %(date)s. Staff entry is possible from then."
@@ -95,6 +99,9 @@ STAFF = Catalogue(
         ),
         "answer.invalid": _l("Please choose one answer."),
         "session.missing": _l("Please open the link again."),
+        "session.answer_lost": _l(
+            "The last answer was not saved: open the link and give it again."
+        ),
         "link.unknown": _l("This link does not work."),
         "link.revoked": _l("This link is no longer valid."),
         # --- pages that cannot be shown ---------------------------------------------------------
