@@ -38,6 +38,8 @@ def login() -> Page:
         return redirect(home_for(staff))
     form = SignInForm()
     error = None
+    # Decided before anything is written: a bad `next` is dropped, never an error half-way.
+    next_url = safe_next(request.args.get("next"))
     if form.validate_on_submit():
         try:
             staff = signin.check_password(form.username.data or "", form.password.data or "")
@@ -45,7 +47,6 @@ def login() -> Page:
             unit_of_work.keep_changes()  # the failed attempt is part of the record
             error = STAFF.text(refusal.code, refusal.params)
         else:
-            next_url = safe_next(request.args.get("next"))
             if staff.totp_secret:
                 session.clear()
                 session[PENDING_KEY] = {
