@@ -68,6 +68,6 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     found = leaks()
     if found:
-        token, line = found[0]
+        _token, line = found[0]
         print(f"\nA visit-link token reached a log ({len(found)} lines), e.g.: {line[:300]}")
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
