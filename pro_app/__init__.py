@@ -20,6 +20,7 @@ def create_app(overrides: dict[str, Any] | None = None, settings: Settings | Non
     app.config.from_mapping(settings.flask_config())
     app.config.from_mapping(overrides or {})
     register_catalog(app, settings)
+    register_edge_guard(app)
     register_extensions(app)
     register_blueprints(app)
     register_cli(app)
@@ -41,6 +42,13 @@ def register_catalog(app: Flask, settings: Settings) -> None:
             f"in PRO_TEXTPACK_DIR={settings.textpack_dir}"
         )
     app.extensions["pro_catalog"] = catalog
+
+
+def register_edge_guard(app: Flask) -> None:
+    """First: refusals at the edge of every request, and URL converters the blueprints use."""
+    from pro_app.web import guard
+
+    guard.init_app(app)
 
 
 def register_extensions(app: Flask) -> None:

@@ -37,6 +37,9 @@ except ImportError:  # pragma: no cover - moved in a later Flask-SQLAlchemy
         return id(app_ctx._get_current_object())
 
 
+# Every log of the run is scanned for issued link tokens (tests/logscan.py).
+pytest_plugins = ["tests.logscan"]
+
 # 10:00 in Shanghai on 25 Nov 2026: inside the baseline window of a participant whose Day 0 is today.
 NOW = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"

@@ -38,14 +38,15 @@ def login() -> Page:
         return redirect(home_for(staff))
     form = SignInForm()
     error = None
+    # Decided before anything is written: a bad `next` is dropped, never an error half-way.
+    next_url = safe_next(request.args.get("next"))
     if form.validate_on_submit():
         try:
-            staff = signin.check_password(form.username.data or "", form.password.data or "")
+            staff = _check_password(form.username.data or "", form.password.data or "")
         except (InvalidCredentials, AccountLocked) as refusal:
             unit_of_work.keep_changes()  # the failed attempt is part of the record
             error = STAFF.text(refusal.code, refusal.params)
         else:
-            next_url = safe_next(request.args.get("next"))
             if staff.totp_secret:
                 session.clear()
                 session[PENDING_KEY] = {
@@ -64,6 +65,20 @@ def login() -> Page:
         expired=request.args.get("expired") == "1",
         signed_out=request.args.get("signed_out") == "1",
     ), (400 if failed else 200)
+
+
+def client_address() -> str:
+    """The client's address (right behind a proxy when PRO_PROXY_FIX is set)."""
+    return request.remote_addr or "unknown"
+
+
+def _check_password(username: str, password: str) -> StaffUser:
+    """Count the attempt and commit that at once; check the password with no transaction open;
+    then decide in the request's own transaction (services/signin.py)."""
+    address = client_address()
+    attempt = unit_of_work.in_own_transaction(lambda: signin.begin_attempt(username, address))
+    verdict = signin.verify(attempt, password)
+    return signin.finish_attempt(attempt, verdict)
 
 
 def _pending_staff() -> tuple[StaffUser | None, str | None]:
@@ -93,7 +108,7 @@ def second_factor() -> Page:
     error = None
     if form.validate_on_submit():
         try:
-            signin.check_second_factor(staff, form.code.data or "")
+            signin.check_second_factor(staff, form.code.data or "", client_address())
         except InvalidSecondFactor as refusal:
             unit_of_work.keep_changes()
             error = STAFF.text(refusal.code)

@@ -8,7 +8,7 @@ from pro_app.models.participants import Participant, ParticipantStatus, Sex, Vis
 from pro_app.models.responses import DraftAnswer, EnteredBy, ImmutableRecordError, Response
 from pro_app.models.review import DataQuery, QueryEvent, QueryStatus, SdvMark
 from pro_app.models.sites import Site
-from pro_app.models.staff import Role, StaffSession, StaffUser, staff_site
+from pro_app.models.staff import Role, SigninGuard, StaffSession, StaffUser, staff_site
 
 __all__ = [
     "AuditEvent",
@@ -28,6 +28,7 @@ __all__ = [
     "Role",
     "SdvMark",
     "Sex",
+    "SigninGuard",
     "Site",
     "StaffSession",
     "StaffUser",

@@ -75,3 +75,22 @@ class StaffSession(Base):
     second_factor: Mapped[bool] = mapped_column(default=False)
 
     staff: Mapped[StaffUser] = relationship()
+
+
+class SigninGuard(Base):
+    """Sign-in attempts counted under one key, whether or not the username exists (so the two
+    cannot be told apart): a username with one client address (locked after a few failures),
+    and a username from anywhere (a growing delay between attempts). The key is a SHA-256 of the
+    scope and its values; counts change only by atomic UPDATE ... RETURNING (services/signin.py)."""
+
+    __tablename__ = "signin_guard"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # The username as typed (normalised), so an administrator's unlock finds every row of it.
+    username: Mapped[str] = mapped_column(String(128), index=True)
+    # The client address of a pair row; None for the username's own row.
+    address: Mapped[str | None] = mapped_column(String(64))
+    attempts: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None]
+    not_before: Mapped[datetime | None]
+    updated_at: Mapped[datetime]

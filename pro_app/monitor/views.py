@@ -16,6 +16,7 @@ from pro_app.questionnaire.catalog import catalog
 from pro_app.services import exports, pdf_copies, roster
 from pro_app.services.exports.targets import StreamTarget, Target, ZipTarget
 from pro_app.web.access import current_staff
+from pro_app.web.guard import accepts_files
 from pro_app.web.messages.monitor import EXPORT_FORMATS, MONITOR, pdf_state
 
 CHUNK = 64 * 1024
@@ -161,6 +162,7 @@ def _stream(spool: IO[bytes]) -> Iterator[bytes]:
 
 
 @bp.route("/verify", methods=["GET", "POST"])
+@accepts_files
 def verify() -> tuple[str, int] | str:
     me = _me()
     form = VerifyForm()

@@ -20,7 +20,7 @@ from pro_app import clock
 from pro_app.errors import InputRejected, InvalidSecondFactor, NotFoundHere, SelfLockout
 from pro_app.extensions import db
 from pro_app.languages import LANGUAGES
-from pro_app.models import Role, Site, StaffSession, StaffUser
+from pro_app.models import Role, SigninGuard, Site, StaffSession, StaffUser
 from pro_app.services import audit
 
 MIN_PASSWORD_LENGTH = 12
@@ -40,6 +40,21 @@ _DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
 
 def hash_password(password: str) -> str:
     return _hasher.hash(password)
+
+
+def hash_matches(stored: str | None, password: str) -> bool:
+    """One argon2 verification, with no database work (sign-in runs it outside any transaction).
+    An unknown user (None) still costs one verification and never matches."""
+    try:
+        _hasher.verify(stored or _DUMMY_HASH, password)
+    except (VerificationError, InvalidHashError):
+        return False
+    return stored is not None
+
+
+def fresh_hash_if_needed(stored: str, password: str) -> str | None:
+    """A new hash when `stored` was made with older argon2 parameters (the password is known)."""
+    return _hasher.hash(password) if _hasher.check_needs_rehash(stored) else None
 
 
 def password_matches(staff: StaffUser | None, password: str) -> bool:
@@ -203,6 +218,7 @@ def reset_password(staff: StaffUser, password: str, *, actor: str) -> None:
     staff.must_change_password = True
     staff.failed_logins = 0
     staff.locked_until = None
+    forget_signin_failures(staff.username)
     db.session.flush()
     end_sessions(staff, "password_reset")
     audit.record("staff.password_reset", actor, staff_id=staff.id, username=staff.username)
@@ -224,7 +240,23 @@ def change_own_password(
     audit.record("staff.password_changed", staff.actor, staff_id=staff.id)
 
 
+def normal_username(username: str) -> str:
+    """A username as sign-in counts it: trimmed, lower-case, at most 128 characters."""
+    return username.strip().lower()[:128]
+
+
+def forget_signin_failures(username: str) -> None:
+    """Every sign-in count, lock and wait of this username, from any address."""
+    db.session.execute(
+        update(SigninGuard)
+        .where(SigninGuard.username == normal_username(username))
+        .values(attempts=0, locked_until=None, not_before=None, updated_at=clock.utcnow())
+        .execution_options(synchronize_session=False)
+    )
+
+
 def unlock(staff: StaffUser, *, actor: str) -> None:
+    forget_signin_failures(staff.username)
     if staff.locked_until is None and staff.failed_logins == 0:
         return
     staff.locked_until = None

@@ -11,6 +11,7 @@ Inside its views, `current_staff()` is the signed-in user (never None there) and
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from functools import partial
 from typing import Any
@@ -97,9 +98,16 @@ def redirect_to_sign_in() -> WerkzeugResponse:
     return redirect(url_for("auth.login", **args))
 
 
+# A local path: no space, control character (C0, DEL, C1) or backslash anywhere.
+_LOCAL_PATH = re.compile(r"/[^\x00-\x20\x7f-\x9f\\]*")
+
+
 def safe_next(target: str | None) -> str | None:
-    """A local path to return to after sign-in; anything else (another host, //evil) is dropped."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    """A local path to return to after sign-in; anything else (another host, //evil, CR/LF or
+    any control character, a backslash) is dropped: decided before any session or audit write."""
+    if not isinstance(target, str) or len(target) > 2000 or not _LOCAL_PATH.fullmatch(target):
+        return None
+    if target.startswith("//"):
         return None
     parts = urlsplit(target)
     if parts.scheme or parts.netloc:

@@ -13,6 +13,7 @@ from werkzeug.exceptions import HTTPException
 from pro_app import errors
 from pro_app.languages import LANGUAGES
 from pro_app.web import unit_of_work
+from pro_app.web.guard import InputRefused
 from pro_app.web.messages.patient import PATIENT
 from pro_app.web.messages.staff import STAFF
 
@@ -24,6 +25,8 @@ def _patient_code(error: Exception) -> tuple[str, dict[str, object]]:
         return error.code, error.params
     if isinstance(error, CSRFError):
         return "session.missing", {}
+    if isinstance(error, InputRefused):
+        return "request.refused", {}
     if isinstance(error, HTTPException) and error.code == 404:
         return "not_found", {}
     return "error", {}
@@ -81,6 +84,9 @@ def staff_pages(bp: Blueprint) -> None:
 
 def init_app(app: Flask) -> None:
     handlers: list[tuple[type[Exception], Callable[[Exception], Page]]] = [
+        # Registered under its status code, so it wins over the staff areas' own pages too:
+        # refused input gets the bilingual page wherever it was sent.
+        (InputRefused, lambda error: render_error(error, 400)),
         (CSRFError, lambda error: render_error(error, 400)),
         (errors.DomainError, lambda error: render_error(error, _status(error))),
         (HTTPException, lambda error: render_error(error, _status(error))),

@@ -1,9 +1,10 @@
-"""Security headers on every response, and redaction of visit-link tokens from access logs."""
+"""Security headers on every response, and redaction of visit-link tokens from every log."""
 
 from __future__ import annotations
 
 import logging
 import re
+from typing import Any
 
 from flask import Flask, Response, request
 
@@ -22,28 +23,74 @@ CONTENT_SECURITY_POLICY = "; ".join(
     ]
 )
 
-_TOKEN_IN_PATH = re.compile(r"(/s/)[A-Za-z0-9_\-]+")
+# A link token after /s/ (any case, %-encoded or not: "/S/", "%2Fs%2F"), up to the next blank
+# or quote, whatever characters it holds; and the value of any secret-like query parameter.
+_TOKEN_IN_PATH = re.compile(r"((?:/|%2f)s(?:/|%2f))[^\s\"'<>]+", re.IGNORECASE)
+_SECRET_IN_QUERY = re.compile(
+    r"([?&;](?:token|start_token|key|secret|password|passwd|code|csrf_token)=)[^&;\s\"'<>]+",
+    re.IGNORECASE,
+)
+REDACTED = "[redacted]"
 
 
 def redact(text: str) -> str:
-    """Replace any visit-link token in a path or log line with a fixed marker."""
-    return _TOKEN_IN_PATH.sub(r"\1[redacted]", text)
+    """Replace any visit-link token in a path or log line (and any ?token=-like secret) with a
+    fixed marker."""
+    text = _TOKEN_IN_PATH.sub(rf"\1{REDACTED}", text)
+    return _SECRET_IN_QUERY.sub(rf"\1{REDACTED}", text)
+
+
+def redact_record(record: logging.LogRecord) -> None:
+    """Redact a log record in place: its message with its arguments, and its traceback."""
+    try:
+        message = record.getMessage()
+    except Exception:  # a record whose arguments do not fit its format: leave it to logging
+        return
+    clean = redact(message)
+    if clean != message:
+        record.msg, record.args = clean, None
+    if record.exc_info and not record.exc_text:
+        record.exc_text = logging.Formatter().formatException(record.exc_info)
+    if record.exc_text:
+        record.exc_text = redact(record.exc_text)
+    if record.stack_info:
+        record.stack_info = redact(record.stack_info)
 
 
 class RedactTokens(logging.Filter):
-    """Keeps tokens out of access logs (the werkzeug dev server and gunicorn alike)."""
+    """Keeps tokens out of every log record it sees (the werkzeug dev server, gunicorn's access
+    and error logs, the app's own logger)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.msg, str):
-            record.msg = redact(record.msg)
-        if record.args:
-            if isinstance(record.args, dict):
-                record.args = {
-                    k: redact(v) if isinstance(v, str) else v for k, v in record.args.items()
-                }
-            else:
-                record.args = tuple(redact(a) if isinstance(a, str) else a for a in record.args)
+        if isinstance(record.args, dict) and record.name == "gunicorn.access":
+            # gunicorn's access atoms: redact each (the message is a format over them).
+            record.args = {
+                k: redact(v) if isinstance(v, str) else v for k, v in record.args.items()
+            }
+        redact_record(record)
         return True
+
+
+_factory_installed = False
+
+
+def install_record_factory() -> None:
+    """Redact every log record this process makes, whatever logger or handler it goes to."""
+    global _factory_installed
+    if _factory_installed:
+        return
+    previous = logging.getLogRecordFactory()
+
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = previous(*args, **kwargs)
+        redact_record(record)
+        return record
+
+    logging.setLogRecordFactory(factory)
+    _factory_installed = True
+
+
+LOGGERS = ("werkzeug", "gunicorn.access", "gunicorn.error", "flask.app", "pro_app")
 
 
 def _headers(response: Response) -> Response:
@@ -61,7 +108,7 @@ def _headers(response: Response) -> Response:
 
 def init_app(app: Flask) -> None:
     app.after_request(_headers)
-    for name in ("werkzeug", "gunicorn.access"):
-        logger = logging.getLogger(name)
+    install_record_factory()
+    for logger in (*(logging.getLogger(name) for name in LOGGERS), app.logger):
         if not any(isinstance(f, RedactTokens) for f in logger.filters):
             logger.addFilter(RedactTokens())

@@ -126,7 +126,7 @@ def test_five_failures_lock_the_account_for_15_minutes(client: FlaskClient) -> N
     for _ in range(signin.MAX_FAILED_ATTEMPTS - 1):
         assert browser.sign_in("coord-a", "wrong-password-1").status_code == 400
     locked = browser.sign_in("coord-a", "wrong-password-1")
-    assert "账号已被锁定" in locked.get_data(as_text=True)
+    assert "已暂停登录" in locked.get_data(as_text=True)
     assert "staff.locked" in _actions()
     # Even the right password is refused while locked.
     refused = browser.sign_in("coord-a")

@@ -73,6 +73,17 @@ PATIENT = Catalogue(
             ),
         ),
         "error": (_l("Something went wrong"), _l("Please go back and try again.")),
+        "request.refused": (
+            _l("This could not be read"),
+            _l(
+                "Something in the address or the form could not be read. Nothing was changed. "
+                "Please go back and try again."
+            ),
+        ),
+        "too_many_attempts": (
+            _l("Too many attempts"),
+            _l("Please wait %(minutes)s minutes, then try again."),
+        ),
         # --- one answer -------------------------------------------------------------------------
         "answer.invalid": _l(
             "Please choose one answer. If this question does not apply to you, choose 0."

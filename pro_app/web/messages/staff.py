@@ -79,7 +79,7 @@ STAFF = Catalogue(
         ),
         "signin.invalid": _l("Wrong username or password."),
         "signin.locked": _l(
-            "Too many failed sign-ins: this account is locked. Try again in %(minutes)s minutes, "
+            "Too many failed sign-ins: signing in is paused. Try again in %(minutes)s minutes, "
             "or ask an administrator to unlock it."
         ),
         "signin.bad_code": _l(
