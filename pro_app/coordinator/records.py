@@ -18,7 +18,7 @@ from pro_app.questionnaire.catalog import catalog
 from pro_app.questionnaire.kinds.base import EditField, RawValue
 from pro_app.questionnaire.kinds.registry import kind_of
 from pro_app.questionnaire.kinds.worksheet import confirm_token
-from pro_app.services import corrections, review, roster
+from pro_app.services import corrections, review
 from pro_app.web import audit_view, record_view
 from pro_app.web.access import current_staff
 from pro_app.web.forms import attach, form_page
@@ -200,53 +200,4 @@ def answer_query(query_id: int) -> Page:
 
 # --- the audit trail -----------------------------------------------------------------------
 
-
-@bp.get("/participants/<int:participant_id>/audit")
-def participant_audit(participant_id: int) -> Page:
-    participant = roster.participant_for(_me().site_ids, participant_id)
-    filters = audit_view.read_filters(request.args)
-    return audit_view.page(
-        {
-            "nav": "participants",
-            "csv_endpoint": "coordinator.participant_audit_csv",
-            "page_endpoint": "coordinator.participant_audit",
-            "endpoint_args": {"participant_id": participant.id},
-        },
-        filters,
-        participant.site,
-        participant,
-    )
-
-
-@bp.get("/participants/<int:participant_id>/audit.csv")
-def participant_audit_csv(participant_id: int) -> WerkzeugResponse:
-    participant = roster.participant_for(_me().site_ids, participant_id)
-    return audit_view.csv_download(
-        f"audit_{participant.site.code}_{participant.study_id}.csv",
-        participant.site,
-        audit_view.read_filters(request.args),
-        participant,
-    )
-
-
-@bp.get("/sites/<int:site_id>/audit")
-def site_audit(site_id: int) -> Page:
-    site = roster.site_for(_me().site_ids, site_id)
-    return audit_view.page(
-        {
-            "nav": "board",
-            "csv_endpoint": "coordinator.site_audit_csv",
-            "page_endpoint": "coordinator.site_audit",
-            "endpoint_args": {"site_id": site.id},
-        },
-        audit_view.read_filters(request.args),
-        site,
-    )
-
-
-@bp.get("/sites/<int:site_id>/audit.csv")
-def site_audit_csv(site_id: int) -> WerkzeugResponse:
-    site = roster.site_for(_me().site_ids, site_id)
-    return audit_view.csv_download(
-        f"audit_{site.code}.csv", site, audit_view.read_filters(request.args), None
-    )
+audit_view.add_routes(bp, site_nav="board")

@@ -162,54 +162,6 @@ def close_query(query_id: int) -> Page:
     return _back(query.response_id, "queries")
 
 
-# --- the audit trail ---------------------------------------------------------------------------
+# --- the audit trail -----------------------------------------------------------------------
 
-
-@bp.get("/participants/<int:participant_id>/audit")
-def participant_audit(participant_id: int) -> Page:
-    found = roster.participant_for(_me().site_ids, participant_id)
-    return audit_view.page(
-        {
-            "nav": "participants",
-            "csv_endpoint": "monitor.participant_audit_csv",
-            "page_endpoint": "monitor.participant_audit",
-            "endpoint_args": {"participant_id": found.id},
-        },
-        audit_view.read_filters(request.args),
-        found.site,
-        found,
-    )
-
-
-@bp.get("/participants/<int:participant_id>/audit.csv")
-def participant_audit_csv(participant_id: int) -> WerkzeugResponse:
-    found = roster.participant_for(_me().site_ids, participant_id)
-    return audit_view.csv_download(
-        f"audit_{found.site.code}_{found.study_id}.csv",
-        found.site,
-        audit_view.read_filters(request.args),
-        found,
-    )
-
-
-@bp.get("/sites/<int:site_id>/audit")
-def site_audit(site_id: int) -> Page:
-    site = roster.site_for(_me().site_ids, site_id)
-    return audit_view.page(
-        {
-            "nav": "participants",
-            "csv_endpoint": "monitor.site_audit_csv",
-            "page_endpoint": "monitor.site_audit",
-            "endpoint_args": {"site_id": site.id},
-        },
-        audit_view.read_filters(request.args),
-        site,
-    )
-
-
-@bp.get("/sites/<int:site_id>/audit.csv")
-def site_audit_csv(site_id: int) -> WerkzeugResponse:
-    site = roster.site_for(_me().site_ids, site_id)
-    return audit_view.csv_download(
-        f"audit_{site.code}.csv", site, audit_view.read_filters(request.args), None
-    )
+audit_view.add_routes(bp, site_nav="participants")

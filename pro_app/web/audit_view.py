@@ -12,12 +12,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import Response, render_template, stream_with_context
+from flask import Blueprint, Response, render_template, request, stream_with_context
 from werkzeug.datastructures import MultiDict
 
 from pro_app.models import Participant, Site
-from pro_app.services import audit
+from pro_app.services import audit, roster
 from pro_app.services.exports.flat import neutralise
+from pro_app.web.access import current_staff
 
 PER_PAGE = 50
 CSV_COLUMNS = (
@@ -150,3 +151,46 @@ def csv_download(
     response = Response(stream_with_context(rows()), mimetype="text/csv")
     response.headers.set("Content-Disposition", "attachment", filename=filename)
     return response
+
+
+def add_routes(bp: Blueprint, *, site_nav: str) -> None:
+    """The audit trail's four routes on a staff area (a participant's and the site's; page and CSV),
+    scoped to the signed-in user's sites like every other page of the area."""
+
+    def site_ids() -> set[int]:
+        staff = current_staff()
+        assert staff is not None  # the area's guard admits only its signed-in staff
+        return staff.site_ids
+
+    def links(page: str, nav: str, **endpoint_args: int) -> dict[str, object]:
+        return {
+            "nav": nav,
+            "csv_endpoint": f"{bp.name}.{page}_audit_csv",
+            "page_endpoint": f"{bp.name}.{page}_audit",
+            "endpoint_args": endpoint_args,
+        }
+
+    def participant_audit(participant_id: int) -> str:
+        found = roster.participant_for(site_ids(), participant_id)
+        chosen = read_filters(request.args)
+        return page(
+            links("participant", "participants", participant_id=found.id), chosen, found.site, found
+        )
+
+    def participant_audit_csv(participant_id: int) -> Response:
+        found = roster.participant_for(site_ids(), participant_id)
+        name = f"audit_{found.site.code}_{found.study_id}.csv"
+        return csv_download(name, found.site, read_filters(request.args), found)
+
+    def site_audit(site_id: int) -> str:
+        site = roster.site_for(site_ids(), site_id)
+        return page(links("site", site_nav, site_id=site.id), read_filters(request.args), site)
+
+    def site_audit_csv(site_id: int) -> Response:
+        site = roster.site_for(site_ids(), site_id)
+        return csv_download(f"audit_{site.code}.csv", site, read_filters(request.args), None)
+
+    bp.add_url_rule("/participants/<int:participant_id>/audit", view_func=participant_audit)
+    bp.add_url_rule("/participants/<int:participant_id>/audit.csv", view_func=participant_audit_csv)
+    bp.add_url_rule("/sites/<int:site_id>/audit", view_func=site_audit)
+    bp.add_url_rule("/sites/<int:site_id>/audit.csv", view_func=site_audit_csv)
