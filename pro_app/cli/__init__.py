@@ -49,6 +49,7 @@ def _grace_days() -> int:
 @click.option("--study-id-pattern", default=r"^PRIME-\d{3}$", show_default=True)
 @click.option("--contact-en", default="")
 @click.option("--contact-zh", default="")
+@click.option("--phone", default="", help="Tap-to-call number on patient error pages.")
 def create_site(code: str, **fields: str) -> None:
     """Create a site, or update its names if it exists."""
     site = ensure_site(code, **fields)
@@ -292,6 +293,7 @@ def demo() -> None:
         study_id_pattern=r"^PRIME-\d{3}$",
         contact_en="Study nurse: +86 21 3880 4518",
         contact_zh="研究护士电话：021-3880 4518",
+        phone="+86 21 3880 4518",
     )
     participant = enrolment.find_participant("PRIME-001")
     if participant is None:

@@ -175,3 +175,23 @@ def test_withdrawn_participants_get_no_new_links(client: FlaskClient) -> None:
     with pytest.raises(ParticipantWithdrawn):
         links.issue(visit_of(participant), actor="test")
     assert db.session.scalar(select(func.count()).select_from(VisitLink)) == 0
+
+
+def test_every_error_page_offers_the_sites_phone(client: FlaskClient) -> None:
+    participant = make_participant()
+    token = issue_token(participant)
+    db.session.commit()
+    Patient(client, token)  # a browser that never started
+    pages = {
+        "unknown": client.get("/s/no-such-link-here"),
+        "lost session": client.get("/visit"),
+    }
+    participant.status = ParticipantStatus.WITHDRAWN
+    db.session.commit()
+    pages["withdrawn"] = client.get(f"/s/{token}")
+    for name, page in pages.items():
+        text = page.get_data(as_text=True)
+        assert page.status_code >= 400, name
+        assert 'href="tel:+862100000000"' in text, name
+        assert "研究护士：021-0000 0000" in text and "Study nurse: 021-0000 0000" in text, name
+        assert "给研究护士打电话" in text and "Call the study nurse" in text, name
