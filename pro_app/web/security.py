@@ -22,7 +22,9 @@ CONTENT_SECURITY_POLICY = "; ".join(
     ]
 )
 
-_TOKEN_IN_PATH = re.compile(r"(/s/)[A-Za-z0-9_\-]+")
+# Everything after /s/ up to the end of the path: a token may arrive %-encoded or with spaces
+# typed by hand (%20), so any character but a path, query or field end is part of it.
+_TOKEN_IN_PATH = re.compile(r"(/s/)[^/?#\s\"']+")
 
 
 def redact(text: str) -> str:
