@@ -9,6 +9,12 @@ STAMP := $(VENV)/.installed
 DEB_PACKAGES := fonts-noto-cjk chromium poppler-utils
 HOST ?= 127.0.0.1
 PORT ?= 5000
+# The address printed in links and QR codes follows HOST and PORT. To serve phones on the local
+# network: `make run HOST=0.0.0.0` (the machine's first LAN address is then printed), or name the
+# address the phones reach: `make run HOST=0.0.0.0 PRO_BASE_URL=http://192.168.1.20:5000`.
+LINK_HOST := $(if $(filter 0.0.0.0,$(HOST)),$(shell hostname -I 2>/dev/null | cut -d' ' -f1),$(HOST))
+PRO_BASE_URL ?= http://$(if $(LINK_HOST),$(LINK_HOST),127.0.0.1):$(PORT)
+export PRO_BASE_URL
 
 .PHONY: run test bench lint i18n system-deps translations migrate demo pdf-font pdf-setup serve clean
 
@@ -60,6 +66,7 @@ demo: $(STAMP)
 
 # The PDF font: a compact subset of the installed Noto Sans CJK SC (see pro_app/pdf/fonts.py).
 pdf-font: system-deps $(STAMP)
+	@echo "PDF font: checking the Chinese font subset (a first build takes about 20 s)..."
 	$(PY) -m pro_app.pdf.fonts
 
 # The font, and a self-signed demo signing certificate under instance/ when none is configured.

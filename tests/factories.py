@@ -28,6 +28,7 @@ def make_site(code: str = "SEH") -> Site:
             study_id_pattern=r"^PRIME-\d{3}$",
             contact_en="Study nurse: 021-0000 0000",
             contact_zh="研究护士：021-0000 0000",
+            phone="+86 21 0000 0000",
         )
         db.session.add(site)
         db.session.flush()

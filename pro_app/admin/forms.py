@@ -54,3 +54,4 @@ class SiteForm(FlaskForm):
     study_id_example = StringField(_l("Study id example"), validators=[Length(max=40)])
     contact_zh = StringField(_l("Contact line on slips (Chinese)"), validators=[Length(max=300)])
     contact_en = StringField(_l("Contact line on slips (English)"), validators=[Length(max=300)])
+    phone = StringField(_l("Phone number for patients"), validators=[Length(max=40)])

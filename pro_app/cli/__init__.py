@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import click
@@ -17,9 +17,9 @@ from pro_app.cli.staff import staff_cli
 from pro_app.errors import DomainError, EnrolmentError
 from pro_app.extensions import db
 from pro_app.languages import LANGUAGES
-from pro_app.models import Role, Sex, Site, Visit
+from pro_app.models import Participant, ParticipantStatus, Role, Sex, Site, Visit
 from pro_app.questionnaire.catalog import catalog
-from pro_app.services import accounts, audit, enrolment, exports, links
+from pro_app.services import accounts, answering, audit, enrolment, exports, links
 from pro_app.services.exports import flat
 from pro_app.services.exports import source as export_source
 from pro_app.services.exports.targets import StreamTarget, target_for
@@ -49,6 +49,7 @@ def _grace_days() -> int:
 @click.option("--study-id-pattern", default=r"^PRIME-\d{3}$", show_default=True)
 @click.option("--contact-en", default="")
 @click.option("--contact-zh", default="")
+@click.option("--phone", default="", help="Tap-to-call number on patient error pages.")
 def create_site(code: str, **fields: str) -> None:
     """Create a site, or update its names if it exists."""
     site = ensure_site(code, **fields)
@@ -292,30 +293,25 @@ def demo() -> None:
         study_id_pattern=r"^PRIME-\d{3}$",
         contact_en="Study nurse: +86 21 3880 4518",
         contact_zh="研究护士电话：021-3880 4518",
+        phone="+86 21 3880 4518",
     )
-    participant = enrolment.find_participant("PRIME-001")
-    if participant is None:
-        today = clock.today_in(site.timezone)
-        participant = enrolment.enrol(
-            site=site,
-            study_id="PRIME-001",
-            sex=Sex.FEMALE,
-            birth_year=today.year - 68,
-            height_cm=160,
-            preferred_language="zh_Hans",
-            day0=today,
-            schedule=catalog().schedule,
-            actor=CLI_ACTOR,
-        )
-    visit = current_or_next_visit(participant.visits, clock.today_in(site.timezone))
+    today = clock.today_in(site.timezone)
+    participant, visit = demo_visit(site, today, _grace_days())
+    replaced = links.active_link(visit)
     _link, token = links.issue(visit, actor=CLI_ACTOR, reason="demo start")
     created = {role: ensure_demo_staff(role, site) for role in Role}
     db.session.commit()
+    closes = links.closes_on(visit, _grace_days())
     click.echo(
-        f"Demo participant {participant.study_id}, visit {visit.code} "
-        f"(window {visit.window_start} .. {visit.window_end})"
+        f"Demo participant {participant.study_id}, visit {visit.code}: open from "
+        f"{visit.window_start} until {closes} (site time)"
     )
     click.echo(f"Patient link: {link_url(token)}")
+    if replaced is not None:
+        click.echo(
+            "  (this replaces the link printed by the previous run, which no longer works: "
+            "links are stored only as a hash, so an old one cannot be printed again)"
+        )
     base_url = current_app.config["PRO_SETTINGS"].base_url
     click.echo(f"Staff sign-in: {base_url}/staff/login")
     for role, (username, password) in created.items():
@@ -324,9 +320,48 @@ def demo() -> None:
             click.echo(f"  {role.value:12} {username}  password {password}  {note}")
         else:
             click.echo(
-                f"  {role.value:12} {username}  (exists; new password: "
-                f"flask --app wsgi staff reset-password {username})"
+                f"  {role.value:12} {username}  (exists; to set a new password: "
+                f".venv/bin/flask --app wsgi staff reset-password {username})"
             )
+
+
+DEMO_OPEN_DAYS = 7
+
+
+def demo_visit(site: Site, today: date, grace_days: int) -> tuple[Participant, Visit]:
+    """A demo participant's visit with a part the patient answers, open today and for at least
+    DEMO_OPEN_DAYS more days. An earlier demo participant is reused while one of theirs is;
+    otherwise the next demo participant (PRIME-001, PRIME-002, ...) is enrolled with a Day 0 that
+    puts the first such visit's window around today."""
+    schedule = catalog().schedule
+    number = 1
+    while (participant := enrolment.find_participant(f"PRIME-{number:03d}")) is not None:
+        for visit in participant.visits:
+            planned = schedule.visit(visit.code)
+            if (
+                participant.status is ParticipantStatus.ACTIVE
+                and planned.patient_instruments
+                and visit.window_start <= today
+                and links.closes_on(visit, grace_days) >= today + timedelta(days=DEMO_OPEN_DAYS)
+                and not set(planned.patient_instruments) <= answering.sealed_instruments(visit.id)
+            ):
+                return participant, visit
+        number += 1
+    first = next(planned for planned in schedule.visits if planned.patient_instruments)
+    day0 = today + timedelta(days=DEMO_OPEN_DAYS - first.day - first.days_after - grace_days)
+    latest = today + timedelta(days=first.days_before - first.day)
+    participant = enrolment.enrol(
+        site=site,
+        study_id=f"PRIME-{number:03d}",
+        sex=Sex.FEMALE,
+        birth_year=today.year - 68,
+        height_cm=160,
+        preferred_language="zh_Hans",
+        day0=min(day0, latest),
+        schedule=schedule,
+        actor=CLI_ACTOR,
+    )
+    return participant, next(v for v in participant.visits if v.code == first.code)
 
 
 def ensure_demo_staff(role: Role, site: Site) -> tuple[str, str | None]:
@@ -339,13 +374,6 @@ def ensure_demo_staff(role: Role, site: Site) -> tuple[str, str | None]:
         username=username, role=role, sites=[site], password=password, actor=CLI_ACTOR
     )
     return username, password
-
-
-def current_or_next_visit(visits: list[Visit], today: date) -> Visit:
-    for visit in visits:
-        if visit.window_end >= today:
-            return visit
-    return visits[-1]
 
 
 def init_app(app: Flask) -> None:

@@ -24,6 +24,18 @@ class Site(Base):
     )
     contact_en: Mapped[str] = mapped_column(String(300), default="")
     contact_zh: Mapped[str] = mapped_column(String(300), default="")
+    # The study nurse's number as dialled (+86 21 3880 4518): a tap-to-call link on patient
+    # error pages, beside the contact line.
+    phone: Mapped[str] = mapped_column(String(40), default="", server_default="")
+
+    def contact(self, locale: str) -> str:
+        return self.contact_zh if locale.startswith("zh") else self.contact_en
+
+    @property
+    def tel_uri(self) -> str:
+        """`tel:+862138804518`: the number with only the digits and a leading plus kept."""
+        digits = "".join(ch for ch in self.phone if ch.isdigit())
+        return f"tel:{'+' if self.phone.strip().startswith('+') else ''}{digits}" if digits else ""
 
     def name(self, locale: str) -> str:
         return self.name_zh if locale.startswith("zh") else self.name_en

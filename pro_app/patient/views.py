@@ -140,6 +140,7 @@ def landing(token: str) -> Page:
     """What a link preview or a first tap sees. Changes nothing."""
     link = links.resolve(token)
     g.preferred_language = link.visit.participant.preferred_language
+    g.patient_site = link.visit.participant.site
     links.check_usable(link, visit_session.settings().link_grace_days)
     ctx = PatientContext(link=link, visit=link.visit, participant=link.visit.participant)
     status = visit_status(ctx)

@@ -1,9 +1,14 @@
 """Visit links: issue, revoke, resolve and start.
 
-Contract: a token is 192 random bits from `secrets`, shown once at issue time and never stored or
-logged; the database keeps only its SHA-256, and a token is found by looking up that hash (never by
-comparing plain values). A link is good for one visit of one participant, inside the visit window
-(plus a configurable grace), until it is revoked or replaced.
+Contract: a token is 28 characters of Crockford's base32 drawn with `secrets` (140 bits), shown
+once at issue time and never stored or logged; the database keeps only its SHA-256, and a token is
+found by looking up that hash (never by comparing plain values). A link is good for one visit of one
+participant, inside the visit window (plus a configurable grace), until it is revoked or replaced.
+
+The alphabet has no I, L, O or U and is read without regard to case, so the printed link can be
+typed: it is shown in groups of four (ABCD-EFGH-...), and accepted with or without the dashes or
+spaces, in either case, with i/l read as 1 and o as 0. Tokens issued before (URL-safe base64) are
+still found by the hash of exactly what was sent.
 """
 
 from __future__ import annotations
@@ -33,11 +38,31 @@ from pro_app.questionnaire.schedule import Schedule
 from pro_app.services import answering, audit
 from pro_app.services.reasons import require_reason
 
-TOKEN_BYTES = 24
+# Crockford's base32: digits and capitals without I, L, O and U.
+ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+TOKEN_LENGTH = 28  # 28 x 5 = 140 bits
+GROUP = 4
+_READ_AS = str.maketrans({"I": "1", "L": "1", "O": "0"})
+_SEPARATORS = str.maketrans("", "", "- ")
+
+
+def new_token() -> str:
+    """A fresh token, grouped for reading aloud and typing (ABCD-EFGH-...-WXYZ)."""
+    plain = "".join(secrets.choice(ALPHABET) for _ in range(TOKEN_LENGTH))
+    return "-".join(plain[i : i + GROUP] for i in range(0, TOKEN_LENGTH, GROUP))
+
+
+def canonical(token: str) -> str | None:
+    """The token as stored (hashed): upper case, no separators, look-alikes read as digits; None
+    when what was typed is not a base32 token of the right length."""
+    plain = token.upper().translate(_SEPARATORS).translate(_READ_AS)
+    if len(plain) != TOKEN_LENGTH or any(ch not in ALPHABET for ch in plain):
+        return None
+    return plain
 
 
 def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+    return hashlib.sha256((canonical(token) or token).encode()).hexdigest()
 
 
 def issue(
@@ -50,7 +75,7 @@ def issue(
     replaced = active_link(visit)
     if replaced is not None:
         revoke(replaced, actor=actor, staff=staff, reason=reason or "reissued")
-    token = secrets.token_urlsafe(TOKEN_BYTES)
+    token = new_token()
     link = VisitLink(
         visit_id=visit.id,
         token_sha256=token_hash(token),
@@ -112,7 +137,8 @@ def resolve(token: str) -> VisitLink:
     """The link a token belongs to, whatever its state. Unknown tokens raise LinkUnknown."""
     if not token or len(token) > 100:
         raise LinkUnknown()
-    link = db.session.scalar(select(VisitLink).where(VisitLink.token_sha256 == token_hash(token)))
+    hashes = {token_hash(token), hashlib.sha256(token.encode()).hexdigest()}
+    link = db.session.scalar(select(VisitLink).where(VisitLink.token_sha256.in_(hashes)))
     if link is None:
         raise LinkUnknown()
     return link

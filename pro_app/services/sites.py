@@ -1,4 +1,5 @@
-"""Changing a site's names, time zone, study-id format and the contact line printed on slips."""
+"""Changing a site's names, time zone, study-id format, the contact line printed on slips and the
+phone number patients can tap on error pages."""
 
 from __future__ import annotations
 
@@ -10,6 +11,9 @@ from pro_app.extensions import db
 from pro_app.models import Site
 from pro_app.services import audit
 
+# A number as people write it: digits, spaces, dashes, brackets, a leading plus; 5 digits or more.
+PHONE = re.compile(r"\+?[0-9][0-9 ()\-]{3,38}[0-9]")
+
 EDITABLE = (
     "name_en",
     "name_zh",
@@ -18,6 +22,7 @@ EDITABLE = (
     "study_id_example",
     "contact_en",
     "contact_zh",
+    "phone",
 )
 REQUIRED = ("name_en", "name_zh", "timezone", "study_id_pattern", "study_id_example")
 
@@ -38,6 +43,8 @@ def update_site(site: Site, *, actor: str, **values: str) -> dict[str, list[str]
     if not compiled.fullmatch(cleaned["study_id_example"].upper()):
         raise InputRejected("study_id_example", "does_not_match")
     cleaned["study_id_example"] = cleaned["study_id_example"].upper()
+    if cleaned["phone"] and not PHONE.fullmatch(cleaned["phone"]):
+        raise InputRejected("phone", "invalid")
     changes = {}
     for key, value in cleaned.items():
         old = getattr(site, key)

@@ -5,13 +5,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import Blueprint, Flask, render_template
-from flask_babel import force_locale
+from flask import Blueprint, Flask, g, render_template
+from flask_babel import force_locale, gettext
 from flask_wtf.csrf import CSRFError
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from pro_app import errors
+from pro_app.extensions import db
 from pro_app.languages import LANGUAGES
+from pro_app.models import Site
 from pro_app.web import unit_of_work
 from pro_app.web.guard import InputRefused
 from pro_app.web.messages.patient import PATIENT
@@ -41,10 +45,38 @@ def _bilingual(code: str, params: dict[str, object]) -> list[tuple[str, str, str
     return messages
 
 
+def _contact_site() -> Site | None:
+    """Whom the patient can call: the site of the link or visit in hand, else the trial's only
+    site (an unknown link names none; PRIME-HFrEF has one site)."""
+    known = g.get("patient_site")
+    if isinstance(known, Site):
+        return known
+    try:
+        sites = list(db.session.scalars(select(Site).order_by(Site.id).limit(2)))
+    except SQLAlchemyError:
+        db.session.rollback()
+        return None
+    return sites[0] if len(sites) == 1 else None
+
+
+def _call_words() -> dict[str, str]:
+    words = {}
+    for language in LANGUAGES:
+        with force_locale(language):
+            words[language] = gettext("Call the study nurse:")
+    return words
+
+
 def render_error(error: Exception, status: int) -> Page:
     unit_of_work.discard()
     code, params = _patient_code(error)
-    page = render_template("errors/message.html", messages=_bilingual(code, params), status=status)
+    page = render_template(
+        "errors/message.html",
+        messages=_bilingual(code, params),
+        status=status,
+        site=_contact_site(),
+        call_words=_call_words(),
+    )
     return page, status
 
 

@@ -103,6 +103,7 @@ def current() -> PatientContext:
         if link is None:
             raise PatientSessionMissing()
         g.preferred_language = link.visit.participant.preferred_language
+        g.patient_site = link.visit.participant.site
         links.check_usable(link, settings().link_grace_days)
         ctx = PatientContext(link=link, visit=link.visit, participant=link.visit.participant)
     g.patient_context = ctx

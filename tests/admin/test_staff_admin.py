@@ -174,16 +174,21 @@ def test_site_settings_are_validated(app_ctx: Flask) -> None:
         "study_id_example": "PRIME-001",
         "contact_zh": "研究护士：021-1234 5678",
         "contact_en": "Study nurse: 021-1234 5678",
+        "phone": "+86 21 1234 5678",
     }
     for change, message in (
         ({"timezone": "Mars/Olympus"}, "未知时区"),
         ({"study_id_pattern": "^PRIME-(\\d{3}$"}, "这不是有效的正则表达式"),
         ({"study_id_example": "P-1"}, "示例与格式不符"),
         ({"name_en": ""}, "请填写此项"),
+        ({"phone": "call reception"}, "请用数字填写号码"),
     ):
         refused = admin.post(url, {**good, **change}, page_url=url)
         assert refused.status_code == 400 and message in refused.get_data(as_text=True), change
     assert admin.post(url, good, page_url=url).status_code == 303
     event = _last("site.updated")
     assert event.details["changes"]["contact_zh"][1] == "研究护士：021-1234 5678"
+    assert event.details["changes"]["phone"][1] == "+86 21 1234 5678"
+    db.session.refresh(site)
+    assert site.tel_uri == "tel:+862112345678"
     assert admin.get(f"/admin/sites/{other.id}").status_code == 404

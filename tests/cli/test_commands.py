@@ -10,14 +10,17 @@ import zipfile
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import func, select
 
+from pro_app import clock
 from pro_app.extensions import db
 from pro_app.models import AuditEvent, Participant, Site, VisitLink
 from pro_app.questionnaire.catalog import catalog
 from pro_app.services import answering, sealing
 from tests.actions import Patient
+from tests.conftest import NOW
 from tests.factories import TODAY, issue_token, make_participant, make_site, visit_of
 from tests.walklog import seal_log
 
@@ -177,6 +180,26 @@ def test_demo_is_idempotent_and_prints_a_working_link(
     assert old and new
     assert client.get(f"/s/{old.group(1)}").status_code == 410
     assert client.get(f"/s/{new.group(1)}").status_code == 200
+    # The re-run says that it replaced the earlier link, and the hint is a command that works.
+    assert "replaces the link printed by the previous run" not in first.output
+    assert "replaces the link printed by the previous run" in second.output
+    assert ".venv/bin/flask --app wsgi staff reset-password demo-coordinator" in second.output
+
+
+@pytest.mark.parametrize("days_later", [0, 1, 6, 8, 30, 400])
+def test_the_demo_link_is_open_today_and_for_a_week_from_any_run(
+    runner: FlaskCliRunner, client: FlaskClient, days_later: int
+) -> None:
+    assert runner.invoke(args=["demo"]).exit_code == 0
+    with clock.frozen(NOW + timedelta(days=days_later)):
+        later = runner.invoke(args=["demo"])
+        assert later.exit_code == 0, later.output
+        link = LINK.search(later.output)
+        assert link
+        for ahead in (0, 7):
+            with clock.frozen(NOW + timedelta(days=days_later + ahead)):
+                page = client.get(f"/s/{link.group(1)}")
+                assert page.status_code == 200, (days_later, ahead)
 
 
 def test_instruments_check_names_demo_wording(runner: FlaskCliRunner) -> None:

@@ -62,7 +62,8 @@ def test_issue_shows_link_qr_and_a_bilingual_slip_once(
     assert "基线（第0天）" in slip and "Baseline (Day 0)" in slip
     assert "2026年11月11日" in slip and "25 Nov 2026" in slip
     assert "研究护士：021-0000 0000" in slip and "Study nurse: 021-0000 0000" in slip
-    assert f"http://localhost/s/{token}" in slip
+    assert f"http://localhost/s/{token}" in slip.replace("<wbr>", "")
+    assert re.fullmatch(r"([0-9A-HJKMNP-TV-Z]{4}-){6}[0-9A-HJKMNP-TV-Z]{4}", token), token
     for medical in ("心衰", "heart failure", "HFrEF", "MLHFQ", "明尼苏达", "infusion", "输注"):
         assert medical.lower() not in slip.lower(), medical
     assert 'data-copy="link-url"' in page and 'src="/static/js/staff.js"' in page

@@ -60,6 +60,10 @@ def test_submit_without_csrf_token_is_refused(csrf_app: Flask) -> None:
 
 def test_redaction_removes_tokens_from_paths() -> None:
     assert redact('"GET /s/Ab3_x-9QzZ HTTP/1.1" 200') == '"GET /s/[redacted] HTTP/1.1" 200'
+    # A typed token may come %-encoded (spaces between its groups, a stray character).
+    typed = '"GET /s/ABCD%20EFGH%2DJKMN%E2%80%94PQRS?lang=en HTTP/1.1" 200'
+    assert redact(typed) == '"GET /s/[redacted]?lang=en HTTP/1.1" 200'
+    assert redact("/s/abcd-efgh.jkmn~pqrs") == "/s/[redacted]"
 
 
 def test_access_log_lines_carry_no_token(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from datetime import timedelta
 
@@ -175,3 +176,50 @@ def test_withdrawn_participants_get_no_new_links(client: FlaskClient) -> None:
     with pytest.raises(ParticipantWithdrawn):
         links.issue(visit_of(participant), actor="test")
     assert db.session.scalar(select(func.count()).select_from(VisitLink)) == 0
+
+
+def test_every_error_page_offers_the_sites_phone(client: FlaskClient) -> None:
+    participant = make_participant()
+    token = issue_token(participant)
+    db.session.commit()
+    Patient(client, token)  # a browser that never started
+    pages = {
+        "unknown": client.get("/s/no-such-link-here"),
+        "lost session": client.get("/visit"),
+    }
+    participant.status = ParticipantStatus.WITHDRAWN
+    db.session.commit()
+    pages["withdrawn"] = client.get(f"/s/{token}")
+    for name, page in pages.items():
+        text = page.get_data(as_text=True)
+        assert page.status_code >= 400, name
+        assert 'href="tel:+862100000000"' in text, name
+        assert "研究护士：021-0000 0000" in text and "Study nurse: 021-0000 0000" in text, name
+        assert "给研究护士打电话" in text and "Call the study nurse" in text, name
+
+
+def test_a_typed_link_works_in_either_case_with_or_without_dashes(client: FlaskClient) -> None:
+    token = issue_token(make_participant())
+    assert re.fullmatch(r"([0-9A-HJKMNP-TV-Z]{4}-){6}[0-9A-HJKMNP-TV-Z]{4}", token)
+    plain = token.replace("-", "")
+    for typed in (token, token.lower(), plain, plain.lower(), " ".join(token.split("-"))):
+        assert client.get(f"/s/{typed}").status_code == 200, typed
+    # Look-alikes typed by hand are read as the digits they resemble.
+    look_alike = plain.replace("1", "l").replace("0", "O")
+    assert client.get(f"/s/{look_alike}").status_code == 200
+    assert client.get(f"/s/{plain[:-1]}").status_code == 404
+
+
+def test_a_token_issued_before_the_typable_alphabet_still_works(client: FlaskClient) -> None:
+    participant = make_participant()
+    old = "Old_Style-token_0123456789abcdefABCD"
+    db.session.add(
+        VisitLink(
+            visit_id=visit_of(participant).id,
+            token_sha256=hashlib.sha256(old.encode()).hexdigest(),
+            issued_at=clock.utcnow(),
+        )
+    )
+    db.session.commit()
+    assert client.get(f"/s/{old}").status_code == 200
+    assert client.get(f"/s/{old.lower()}").status_code == 404

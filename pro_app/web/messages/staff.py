@@ -43,6 +43,7 @@ STAFF = Catalogue(
         "timezone.unknown": _l("Unknown time zone: use a name such as Asia/Shanghai."),
         "study_id_pattern.invalid": _l("This is not a valid regular expression."),
         "study_id_example.does_not_match": _l("The example does not match the format."),
+        "phone.invalid": _l("Write the number with digits, e.g. +86 21 3880 4518."),
         "correction_reason.required": _l(
             "Please give the reason for the change (at least %(min)s characters)."
         ),
