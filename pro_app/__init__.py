@@ -25,7 +25,7 @@ def create_app(overrides: dict[str, Any] | None = None, settings: Settings | Non
     register_blueprints(app)
     register_cli(app)
     register_error_pages(app)
-    register_security(app)
+    register_security(app, settings)
     register_templates(app)
     register_pdf_worker(app, settings)
     return app
@@ -89,10 +89,11 @@ def register_error_pages(app: Flask) -> None:
     errorpages.init_app(app)
 
 
-def register_security(app: Flask) -> None:
-    from pro_app.web import security
+def register_security(app: Flask, settings: Settings) -> None:
+    from pro_app.web import ratelimits, security
 
-    security.init_app(app)
+    security.init_app(app, settings)
+    ratelimits.init_app(app)
 
 
 def register_templates(app: Flask) -> None:

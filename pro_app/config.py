@@ -69,6 +69,12 @@ class Settings:
     run_pdf_worker: bool
     audit_key: bytes = field(repr=False)
     audit_checkpoint_dir: Path
+    ratelimit_storage_uri: str = "memory://"
+    ratelimit_links: str = "30 per minute;300 per hour"
+    ratelimit_signin: str = "20 per minute;200 per hour"
+    ratelimit_account: str = "20 per minute;100 per hour"
+    # Behind a TLS-terminating proxy: how many proxies set X-Forwarded-* (0: not behind one).
+    proxy_fix: int = 0
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -93,6 +99,11 @@ class Settings:
             audit_checkpoint_dir=Path(
                 env.get("PRO_AUDIT_CHECKPOINT_DIR", str(instance_dir / "audit-checkpoints"))
             ),
+            ratelimit_storage_uri=env.get("PRO_RATELIMIT_STORAGE_URI", "memory://"),
+            ratelimit_links=env.get("PRO_RATELIMIT_LINKS", cls.ratelimit_links),
+            ratelimit_signin=env.get("PRO_RATELIMIT_SIGNIN", cls.ratelimit_signin),
+            ratelimit_account=env.get("PRO_RATELIMIT_ACCOUNT", cls.ratelimit_account),
+            proxy_fix=_whole_number(env, "PRO_PROXY_FIX", 0),
         )
 
     @property
@@ -116,6 +127,10 @@ class Settings:
             "BABEL_DEFAULT_TIMEZONE": "UTC",
             "BABEL_TRANSLATION_DIRECTORIES": str(REPO_ROOT / "translations"),
             "MAX_CONTENT_LENGTH": 8 * 1024 * 1024,
+            "RATELIMIT_STORAGE_URI": self.ratelimit_storage_uri,
+            "RATELIMIT_LINKS": self.ratelimit_links,
+            "RATELIMIT_SIGNIN": self.ratelimit_signin,
+            "RATELIMIT_ACCOUNT": self.ratelimit_account,
             "PRO_SETTINGS": self,
         }
 
@@ -126,6 +141,15 @@ def current() -> Settings:
 
     settings: Settings = current_app.config["PRO_SETTINGS"]
     return settings
+
+
+def _whole_number(env: dict[str, str], name: str, default: int) -> int:
+    value = env.get(name, "").strip()
+    if not value:
+        return default
+    if not value.isdigit():
+        raise ConfigError(f"{name} must be a whole number (how many proxies stand in front)")
+    return int(value)
 
 
 def _engine_options(url: str) -> dict[str, object]:

@@ -27,6 +27,7 @@ from pro_app import clock, create_app
 from pro_app.config import REPO_ROOT, Settings
 from pro_app.extensions import db
 from pro_app.pdf.worker import RenderAndSign
+from pro_app.web.ratelimits import limiter_of
 
 try:
     from flask_sqlalchemy.session import _app_ctx_id
@@ -140,6 +141,7 @@ def app_ctx(app: Flask, tmp_path: Path) -> Iterator[Flask]:
     app.config["PRO_SETTINGS"] = dataclasses.replace(
         settings, audit_checkpoint_dir=tmp_path / "audit-checkpoints"
     )
+    limiter_of(app).reset()  # each test starts with no rate-limit counts
     with app.app_context():
         connection = db.engine.connect()
         transaction = connection.begin()

@@ -24,6 +24,7 @@ from pro_app.web.access import (
 )
 from pro_app.web.forms import has_errors
 from pro_app.web.messages.staff import STAFF
+from pro_app.web.ratelimits import account_limit, signin_limit
 
 Page = str | tuple[str, int] | WerkzeugResponse
 PENDING_KEY = "staff_pending"
@@ -32,6 +33,8 @@ PENDING_SECONDS = 300
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@signin_limit
+@account_limit
 def login() -> Page:
     staff = current_staff()
     if staff is not None:
@@ -99,6 +102,7 @@ def _pending_staff() -> tuple[StaffUser | None, str | None]:
 
 
 @bp.route("/login/code", methods=["GET", "POST"])
+@signin_limit
 def second_factor() -> Page:
     staff, next_url = _pending_staff()
     if staff is None:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import tempfile
+import unicodedata
 from collections.abc import Iterator
 from typing import IO
+from urllib.parse import quote
 
 from flask import Response, abort, current_app, render_template, request, stream_with_context
 from flask_wtf import FlaskForm
@@ -55,19 +57,31 @@ def records() -> str:
     )
 
 
+def attachment(response: Response, filename: str) -> Response:
+    """A download under `filename`, as Werkzeug's send_file names one: quoted by Werkzeug, with
+    an ASCII `filename` and, for other characters, RFC 6266 `filename*`; no name can break the
+    header."""
+    names = {"filename": filename}
+    if not filename.isascii():
+        simple = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode()
+        names = {"filename": simple, "filename*": "UTF-8''" + quote(filename, safe="!#$&+-.^_`|~")}
+    response.headers.set("Content-Disposition", "attachment", **names)
+    return response
+
+
 @bp.get("/records/<int:response_id>.pdf")
 def download_pdf(response_id: int) -> Response:
     me = _me()
     stored = pdf_copies.get_pdf(response_id, site_ids=me.site_ids, actor=me.actor)
-    return Response(
+    response = Response(
         stored.chunks(),
         mimetype="application/pdf",
         headers={
-            "Content-Disposition": f'attachment; filename="{stored.filename}"',
             "Content-Length": str(stored.size_bytes),
             "X-Content-SHA256": stored.sha256,
         },
     )
+    return attachment(response, stored.filename)
 
 
 @bp.get("/sites/<site_code>/binder.zip")
@@ -97,13 +111,13 @@ def _binder(site_code: str, study_id: str | None) -> Response:
         raise
     size = spool.tell()
     spool.seek(0)
-    return Response(
-        stream_with_context(_stream(spool)),
-        mimetype="application/zip",
-        headers={
-            "Content-Disposition": f'attachment; filename="{summary.filename}"',
-            "Content-Length": str(size),
-        },
+    return attachment(
+        Response(
+            stream_with_context(_stream(spool)),
+            mimetype="application/zip",
+            headers={"Content-Length": str(size)},
+        ),
+        summary.filename,
     )
 
 
@@ -143,13 +157,13 @@ def export_download(site_code: str, fmt: str) -> Response:
     size = spool.tell()
     spool.seek(0)
     filename = exports.filename(fmt, site.code, history)
-    return Response(
-        stream_with_context(_stream(spool)),
-        mimetype="application/xml" if fmt == "odm" else "application/zip",
-        headers={
-            "Content-Disposition": f'attachment; filename="{filename}"',
-            "Content-Length": str(size),
-        },
+    return attachment(
+        Response(
+            stream_with_context(_stream(spool)),
+            mimetype="application/xml" if fmt == "odm" else "application/zip",
+            headers={"Content-Length": str(size)},
+        ),
+        filename,
     )
 
 

@@ -22,6 +22,7 @@ from pro_app.questionnaire.kinds.base import Progress
 from pro_app.questionnaire.kinds.registry import kind_of
 from pro_app.services import answering, links
 from pro_app.web import unit_of_work, visit_session
+from pro_app.web.ratelimits import link_limit
 from pro_app.web.visit_session import PatientContext
 
 
@@ -136,6 +137,7 @@ def next_step(ctx: PatientContext, rows: list[InstrumentRow] | None = None) -> s
 
 
 @bp.get("/s/<token>")
+@link_limit
 def landing(token: str) -> Page:
     """What a link preview or a first tap sees. Changes nothing."""
     link = links.resolve(token)
@@ -158,6 +160,7 @@ def landing(token: str) -> Page:
 
 @bp.post("/s/<token>")
 @csrf.exempt  # the link-bound start token below replaces the cookie-bound CSRF token
+@link_limit
 def start(token: str) -> Page:
     link = links.resolve(token)
     if request.headers.get("Sec-Fetch-Site") == "cross-site":

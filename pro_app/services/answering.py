@@ -55,11 +55,21 @@ def sealed_instruments(visit_id: int) -> set[str]:
     return {instrument_id for instrument_id, voided in latest.items() if not voided}
 
 
+def lock_visit(visit: Visit) -> None:
+    """Serialise every save and seal of one visit: the visit's row is locked until this
+    transaction ends (SELECT ... FOR UPDATE on PostgreSQL; SQLite's BEGIN IMMEDIATE already lets
+    one writer in at a time). A save racing a submit on another device then either lands before
+    the seal (and is in the record) or sees the seal and is refused (the device goes to the
+    receipt): never a success for an answer the record does not hold."""
+    db.session.execute(select(Visit.id).where(Visit.id == visit.id).with_for_update())
+
+
 def refuse_if_sealed(visit: Visit, instrument: Instrument) -> int:
     """AlreadySubmitted when the instrument of this visit is sealed (late save, other device);
     otherwise the version number a new record of the slot takes: 1, or the one after a void.
-    Read once, so two devices racing compute the same number and the unique constraint on
-    (visit, instrument, version) lets only one of them seal."""
+    The visit is locked first (`lock_visit`), so what is read here stays true until commit; and
+    the unique constraint on (visit, instrument, version) still lets only one of two seals win."""
+    lock_visit(visit)
     latest = db.session.execute(
         select(Response.id, Response.version, Response.voided)
         .where(Response.visit_id == visit.id, Response.instrument_id == instrument.id)

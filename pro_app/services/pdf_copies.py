@@ -8,6 +8,7 @@ import csv
 import hashlib
 import io
 import math
+import re
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -219,10 +220,21 @@ def _status(document: PdfDocument | None, job: Job | None) -> str:
     return job.status.value
 
 
+_UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
+
+
+def safe_name(part: str) -> str:
+    """One part of a file or zip entry name in a safe alphabet: letters, digits, `_` and `-`
+    (a study id from a loosened site pattern can hold `/`, `..`, quotes or line breaks)."""
+    cleaned = _UNSAFE.sub("_", part).strip("_")
+    return cleaned[:64] or "x"
+
+
 def pdf_filename(
     study_id: str, visit: str, instrument: str, version: int, record_sha256: str
 ) -> str:
-    return f"{study_id}_{visit}_{instrument}_v{version}_{record_sha256[:8]}.pdf"
+    parts = (safe_name(study_id), safe_name(visit), safe_name(instrument))
+    return "_".join(parts) + f"_v{int(version)}_{safe_name(record_sha256[:8])}.pdf"
 
 
 def get_pdf(response_id: int, *, site_ids: Iterable[int], actor: str) -> StoredPdf:
@@ -303,7 +315,7 @@ def write_binder(
         for record in records:
             name = ""
             if record.pdf_status == "ready":
-                name = f"{record.study_id}/" + pdf_filename(
+                name = f"{safe_name(record.study_id)}/" + pdf_filename(
                     record.study_id,
                     record.visit,
                     record.instrument,
@@ -346,9 +358,9 @@ def write_binder(
         pdfs=pdfs,
         pdf_sha256s=[r.pdf_sha256 for r in records if r.pdf_sha256],
     )
-    suffix = f"_{participant_study_id.strip().upper()}" if participant_study_id else ""
+    suffix = f"_{safe_name(participant_study_id.strip().upper())}" if participant_study_id else ""
     return BinderSummary(
-        filename=f"binder_{site.code}{suffix}.zip",
+        filename=f"binder_{safe_name(site.code)}{suffix}.zip",
         records=len(records),
         pdfs=pdfs,
         missing=len(records) - pdfs,

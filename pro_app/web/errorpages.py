@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from flask import Blueprint, Flask, g, render_template
 from flask_babel import force_locale, gettext
+from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
@@ -16,7 +17,7 @@ from pro_app import errors
 from pro_app.extensions import db
 from pro_app.languages import LANGUAGES
 from pro_app.models import Site
-from pro_app.web import unit_of_work
+from pro_app.web import ratelimits, unit_of_work
 from pro_app.web.guard import InputRefused
 from pro_app.web.messages.patient import PATIENT
 from pro_app.web.messages.staff import STAFF
@@ -31,6 +32,8 @@ def _patient_code(error: Exception) -> tuple[str, dict[str, object]]:
         return "session.missing", {}
     if isinstance(error, InputRefused):
         return "request.refused", {}
+    if isinstance(error, RateLimitExceeded):
+        return "too_many_attempts", {"minutes": ratelimits.minutes_to_wait()}
     if isinstance(error, HTTPException) and error.code == 404:
         return "not_found", {}
     return "error", {}
@@ -114,11 +117,17 @@ def staff_pages(bp: Blueprint) -> None:
         bp.register_error_handler(exception, handler)
 
 
+def _too_many(error: Exception) -> Page:
+    """429 in both languages, with the wait in minutes; Retry-After is set by the limiter."""
+    return render_error(error, 429)
+
+
 def init_app(app: Flask) -> None:
     handlers: list[tuple[type[Exception], Callable[[Exception], Page]]] = [
         # Registered under its status code, so it wins over the staff areas' own pages too:
         # refused input gets the bilingual page wherever it was sent.
         (InputRefused, lambda error: render_error(error, 400)),
+        (RateLimitExceeded, _too_many),
         (CSRFError, lambda error: render_error(error, 400)),
         (errors.DomainError, lambda error: render_error(error, _status(error))),
         (HTTPException, lambda error: render_error(error, _status(error))),

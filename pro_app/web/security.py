@@ -6,7 +6,11 @@ import logging
 import re
 from typing import Any
 
-from flask import Flask, Response, request
+from flask import Flask, Response, has_request_context, request
+from flask.sessions import SecureCookieSessionInterface
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from pro_app.config import Settings
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -25,6 +29,9 @@ CONTENT_SECURITY_POLICY = "; ".join(
 
 # A link token after /s/ (any case, %-encoded or not: "/S/", "%2Fs%2F"), up to the next blank
 # or quote, whatever characters it holds; and the value of any secret-like query parameter.
+# Browsers that reached us over HTTPS keep to HTTPS for a year.
+HSTS = "max-age=31536000; includeSubDomains"
+
 _TOKEN_IN_PATH = re.compile(r"((?:/|%2f)s(?:/|%2f))[^\s\"'<>]+", re.IGNORECASE)
 _SECRET_IN_QUERY = re.compile(
     r"([?&;](?:token|start_token|key|secret|password|passwd|code|csrf_token)=)[^&;\s\"'<>]+",
@@ -100,13 +107,28 @@ def _headers(response: Response) -> Response:
     headers["X-Content-Type-Options"] = "nosniff"
     headers["X-Frame-Options"] = "DENY"
     headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+    if request.is_secure:
+        headers["Strict-Transport-Security"] = HSTS
     if request.endpoint != "static":
         # Pages carry personal answers and one-time forms: never cache them anywhere.
         headers["Cache-Control"] = "no-store"
     return response
 
 
-def init_app(app: Flask) -> None:
+class SessionCookies(SecureCookieSessionInterface):
+    """The session cookie is Secure in production and on every HTTPS request (behind a TLS proxy
+    with PRO_PROXY_FIX, the request knows it is HTTPS)."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return bool(super().get_cookie_secure(app) or (has_request_context() and request.is_secure))
+
+
+def init_app(app: Flask, settings: Settings) -> None:
+    if settings.proxy_fix:
+        # The client's address and scheme as the proxy saw them (rate limits, HSTS, cookies).
+        n = settings.proxy_fix
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
+    app.session_interface = SessionCookies()
     app.after_request(_headers)
     install_record_factory()
     for logger in (*(logging.getLogger(name) for name in LOGGERS), app.logger):

@@ -20,6 +20,7 @@ from werkzeug.serving import make_server
 from pro_app import create_app
 from pro_app.config import REPO_ROOT
 from pro_app.extensions import db
+from pro_app.web.ratelimits import limiter_of
 from tests.conftest import make_settings
 from tests.factories import issue_token, make_participant
 
@@ -52,6 +53,13 @@ def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     yield app
     with app.app_context():
         db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def fresh_rate_limits(request: pytest.FixtureRequest) -> None:
+    """Each browser test starts with no rate-limit counts (one address serves them all)."""
+    if "live_app" in request.fixturenames:
+        limiter_of(request.getfixturevalue("live_app")).reset()
 
 
 @pytest.fixture(scope="session")

@@ -12,6 +12,9 @@ from pro_app.extensions import db
 from pro_app.models import AuditEvent, StaffSession, StaffUser
 from tests.actions import StaffBrowser
 from tests.factories import make_site, make_staff
+from tests.pdf.conftest import seal_record
+
+__all__ = ["seal_record"]  # a fixture these tests share with the PDF tests
 
 
 @pytest.fixture

@@ -1,0 +1,95 @@
+"""Rate limits (Flask-Limiter): per client address on link look-ups and starts, per address and
+per username on sign-in. A limit hit answers 429 with a bilingual "too many attempts, try again in
+N minutes" page (web/errorpages.py).
+
+Storage: `memory://` (the default) counts inside one process: right for one gunicorn worker.
+With several workers or hosts, set PRO_RATELIMIT_STORAGE_URI to a shared Redis
+(`redis://host:6379/0`), or each worker counts on its own (docs/security.md). The limits
+themselves are settings (PRO_RATELIMIT_LINKS, PRO_RATELIMIT_SIGNIN, PRO_RATELIMIT_ACCOUNT).
+
+Views are marked here (`link_limit`, `signin_limit`); each app gets its own Limiter, which
+`init_app` attaches the marked views to once the blueprints are registered.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import Flask, current_app, request
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+
+F = TypeVar("F", bound=Callable[..., Any])
+_MARK = "pro_rate_limits"
+EXTENSION = "pro_limiter"
+
+
+def _setting(name: str) -> Callable[[], str]:
+    return lambda: str(current_app.config[name])
+
+
+def _username() -> str:
+    name = request.form.get("username", "")
+    return "account:" + name.strip().lower()[:128]
+
+
+def _mark(view: F, *limits: dict[str, Any]) -> F:
+    setattr(view, _MARK, [*getattr(view, _MARK, []), *limits])
+    return view
+
+
+def link_limit(view: F) -> F:
+    """Link look-ups and starts (GET and POST /s/<token>), per client address."""
+    return _mark(view, {"limit_value": _setting("RATELIMIT_LINKS"), "scope": "link"})
+
+
+def signin_limit(view: F) -> F:
+    """Sign-in and code posts, per client address (one count for both pages)."""
+    return _mark(
+        view,
+        {"limit_value": _setting("RATELIMIT_SIGNIN"), "methods": ["POST"], "scope": "signin"},
+    )
+
+
+def account_limit(view: F) -> F:
+    """Sign-in posts per username typed, whoever types it and from wherever."""
+    return _mark(
+        view,
+        {
+            "limit_value": _setting("RATELIMIT_ACCOUNT"),
+            "methods": ["POST"],
+            "key_func": _username,
+            "scope": "account",
+        },
+    )
+
+
+def limiter_of(app: Flask) -> Limiter:
+    found: Limiter = app.extensions[EXTENSION]
+    return found
+
+
+def minutes_to_wait() -> int:
+    """Whole minutes until the limit this request hit lets it through again (at least 1)."""
+    current = limiter_of(current_app).current_limit
+    if current is None:
+        return 1
+    return max(1, math.ceil((current.window[0] - time.time()) / 60))
+
+
+def init_app(app: Flask) -> None:
+    """A Limiter of this app's own (storage and switches from its config), and the limits of
+    every marked view. Runs after the blueprints are registered."""
+    limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=True)
+    limiter.init_app(app)
+    app.extensions[EXTENSION] = limiter
+    for endpoint, view in list(app.view_functions.items()):
+        limited: Any = view
+        for spec in getattr(view, _MARK, []):
+            # Shared: one count per scope across the views that carry it (GET and POST /s/...).
+            limited = limiter.shared_limit(**{"key_func": get_remote_address, **spec})(limited)
+        # The limiter's wrapper checks the view's limits when the view is called.
+        app.view_functions[endpoint] = limited

@@ -1,0 +1,146 @@
+"""Rate limits answer 429 in both languages: link guessing per address, sign-in per address and
+per username; and the Redis storage counts across workers (a real redis-server)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import socket
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
+
+from pro_app import create_app
+from tests.actions import csrf_of
+from tests.conftest import make_settings
+from tests.factories import make_staff
+
+REDIS = ("127.0.0.1", 6379)
+
+
+def assert_too_many(response: TestResponse) -> None:
+    assert response.status_code == 429
+    page = response.get_data(as_text=True)
+    assert "Too many attempts" in page and "尝试次数太多" in page
+    assert re.search(r"Please wait [12] minutes", page) and re.search(r"请等待[12]分钟", page)
+    assert int(response.headers["Retry-After"]) > 0
+
+
+def _limit(app: Flask, name: str) -> int:
+    return int(str(app.config[name]).split()[0])
+
+
+def test_link_guessing_from_one_address_is_stopped(client: FlaskClient, app_ctx: Flask) -> None:
+    allowed = _limit(app_ctx, "RATELIMIT_LINKS")
+    for n in range(allowed):
+        assert client.get(f"/s/guess-{n:04d}").status_code == 404
+    assert_too_many(client.get("/s/guess-last"))
+    assert_too_many(client.post("/s/guess-last", data={"start_token": "x"}))
+    # Another address is not held up by this one.
+    other = client.get("/s/guess-other", environ_base={"REMOTE_ADDR": "10.9.8.7"})
+    assert other.status_code == 404
+
+
+def _sign_in(client: FlaskClient, username: str, address: str) -> TestResponse:
+    page = client.get("/staff/login", environ_base={"REMOTE_ADDR": address})
+    return client.post(
+        "/staff/login",
+        environ_base={"REMOTE_ADDR": address},
+        data={"csrf_token": csrf_of(page), "username": username, "password": "wrong-password"},
+    )
+
+
+def test_sign_in_is_limited_per_address(client: FlaskClient, app_ctx: Flask) -> None:
+    allowed = _limit(app_ctx, "RATELIMIT_SIGNIN")
+    for n in range(allowed):
+        assert _sign_in(client, f"user-{n}", "203.0.113.5").status_code == 400
+    assert_too_many(_sign_in(client, "user-x", "203.0.113.5"))
+    # The sign-in page itself still opens (only posts are counted).
+    assert (
+        client.get("/staff/login", environ_base={"REMOTE_ADDR": "203.0.113.5"}).status_code == 200
+    )
+
+
+def test_sign_in_is_limited_per_username_from_anywhere(client: FlaskClient, app_ctx: Flask) -> None:
+    make_staff("coord-a")
+    allowed = _limit(app_ctx, "RATELIMIT_ACCOUNT")
+    for n in range(allowed):
+        assert _sign_in(client, "coord-a", f"198.51.100.{n}").status_code == 400
+    assert_too_many(_sign_in(client, "COORD-A ", "198.51.100.250"))
+    assert _sign_in(client, "coord-b", "198.51.100.250").status_code == 400
+
+
+def _redis_up() -> bool:
+    try:
+        with socket.create_connection(REDIS, timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="module")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The machine's redis-server; started here for this module if it is not running."""
+    started = None
+    if not _redis_up() and shutil.which("redis-server"):
+        folder = tmp_path_factory.mktemp("redis")
+        started = subprocess.Popen(
+            [
+                "redis-server",
+                "--port",
+                "6379",
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--dir",
+                str(folder),
+            ],
+            stdout=subprocess.DEVNULL,
+        )
+        for _ in range(50):
+            if _redis_up():
+                break
+            time.sleep(0.1)
+    if not _redis_up():
+        reason = "redis-server is not installed and not running at 127.0.0.1:6379"
+        print(f"SKIPPED the Redis rate-limit test: {reason}")
+        pytest.skip(reason)
+    yield "redis://127.0.0.1:6379/15"
+    if started is not None:
+        started.terminate()
+        started.wait(10)
+
+
+def test_redis_storage_counts_across_workers(
+    redis_url: str, app: Flask, database_url: str, tmp_path: Path
+) -> None:
+    """Two app instances (two workers) on one Redis share one count per address."""
+    prefix = f"pro-test-{uuid.uuid4().hex[:8]}"
+    settings = make_settings(
+        database_url,
+        tmp_path,
+        PRO_RATELIMIT_STORAGE_URI=redis_url,
+        PRO_RATELIMIT_LINKS="4 per minute",
+    )
+    workers = [
+        create_app({"TESTING": True, "RATELIMIT_KEY_PREFIX": prefix}, settings=settings)
+        for _ in range(2)
+    ]
+    clients = [worker.test_client() for worker in workers]
+    statuses = [clients[n % 2].get(f"/s/guess-{n}").status_code for n in range(4)]
+    assert statuses == [404] * 4
+    assert_too_many(clients[0].get("/s/guess-5"))
+    assert_too_many(clients[1].get("/s/guess-6"))
+    from pro_app.web.ratelimits import limiter_of
+
+    for worker in workers:
+        assert "redis" in type(limiter_of(worker).storage).__name__.lower()
+    limiter_of(workers[0]).reset()
