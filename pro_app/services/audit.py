@@ -23,17 +23,15 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 from pro_app import clock, config
 from pro_app.canonical import canonical_json, sha256_of
 from pro_app.extensions import db
-from pro_app.models import AuditEvent, Participant, Response
+from pro_app.models import AuditChainHead, AuditEvent, Participant, Response
 from pro_app.pdf.certificates import sign_bytes, signature_holds, site_certificate_fingerprint
 
 GENESIS = "0" * 64
-# Any fixed number: the advisory lock that serialises appends to the chain on PostgreSQL.
-_CHAIN_LOCK = 7_452_001
 CHECKPOINT_EVERY = timedelta(hours=24)
 # The events that seal, correct or void a record: every record version has one.
 RECORD_ACTIONS = ("response.submitted", "response.corrected", "response.voided")
@@ -58,9 +56,13 @@ def record(
 ) -> AuditEvent:
     """Append one event. Never pass a visit-link token or a password in `details`."""
     session = db.session
+    # The head row names the predecessor. On PostgreSQL `FOR UPDATE` serialises appenders (one
+    # waits for the other's commit, then reads the head that one's insert moved); on SQLite the
+    # writing transaction already holds the database's write lock.
+    head = select(AuditChainHead.last_hash).where(AuditChainHead.id == 1)
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK})
-    last = session.scalars(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)).first()
+        head = head.with_for_update()
+    last = session.scalar(head)
     key = config.current().audit_key
     event = AuditEvent(
         occurred_at=clock.utcnow(),

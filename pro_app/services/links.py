@@ -13,6 +13,7 @@ import secrets
 from datetime import date, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from pro_app import clock
 from pro_app.errors import (
@@ -111,7 +112,13 @@ def resolve(token: str) -> VisitLink:
     """The link a token belongs to, whatever its state. Unknown tokens raise LinkUnknown."""
     if not token or len(token) > 100:
         raise LinkUnknown()
-    link = db.session.scalar(select(VisitLink).where(VisitLink.token_sha256 == token_hash(token)))
+    link = db.session.scalar(
+        select(VisitLink)
+        .where(VisitLink.token_sha256 == token_hash(token))
+        .options(
+            joinedload(VisitLink.visit).joinedload(Visit.participant).joinedload(Participant.site)
+        )
+    )
     if link is None:
         raise LinkUnknown()
     return link

@@ -17,7 +17,8 @@ from typing import Any
 
 from flask import current_app, g, request, session
 from flask_babel import get_locale
-from sqlalchemy.orm import joinedload
+from sqlalchemy import Row, Select, select
+from sqlalchemy.orm import contains_eager
 
 from pro_app.config import Settings
 from pro_app.errors import PatientSessionMissing, StaffEntryEnded
@@ -25,7 +26,7 @@ from pro_app.extensions import db
 from pro_app.models import Participant, Response, Role, StaffUser, Visit, VisitLink
 from pro_app.questionnaire.catalog import catalog
 from pro_app.questionnaire.definitions import Instrument
-from pro_app.services import links, sealing
+from pro_app.services import answering, links, sealing
 from pro_app.web.access import current_staff
 
 _KEY = "patient_link"
@@ -39,6 +40,8 @@ class PatientContext:
     link: VisitLink | None = None
     staff: StaffUser | None = None
     entry_reason: str | None = None
+    # The instrument (and item) the request asked about, read with the visit.
+    slot: answering.Slot | None = None
 
     @property
     def actor(self) -> str:
@@ -73,32 +76,57 @@ def bind(link: VisitLink) -> None:
     session[_KEY] = link.id
 
 
-def _link(link_id: int) -> VisitLink | None:
-    return db.session.get(
-        VisitLink,
-        link_id,
-        options=[
-            joinedload(VisitLink.visit).joinedload(Visit.participant).joinedload(Participant.site)
-        ],
+def _visit_query(root: Select[Any], instrument_id: str | None, item_id: str | None) -> Select[Any]:
+    """The visit with its participant and site, and the asked-for slot: one query."""
+    query = root.join(Visit.participant).join(Participant.site)
+    if instrument_id is not None:
+        query = answering.with_slot(query, instrument_id, item_id)
+    return query
+
+
+def _slot(row: Row[Any], instrument_id: str | None, item_id: str | None) -> answering.Slot | None:
+    return None if instrument_id is None else answering.slot_from(row, instrument_id, item_id)
+
+
+def _link(
+    link_id: int, instrument_id: str | None, item_id: str | None
+) -> tuple[VisitLink, answering.Slot | None] | None:
+    query = _visit_query(select(VisitLink).join(VisitLink.visit), instrument_id, item_id).options(
+        contains_eager(VisitLink.visit)
+        .contains_eager(Visit.participant)
+        .contains_eager(Participant.site)
     )
+    row = db.session.execute(query.where(VisitLink.id == link_id)).first()
+    return None if row is None else (row[0], _slot(row, instrument_id, item_id))
 
 
-def current() -> PatientContext:
-    """The started visit of this browser, checked on every request (revocation is immediate)."""
-    if "patient_context" in g:
-        cached: PatientContext = g.patient_context
+def current(instrument_id: str | None = None, item_id: str | None = None) -> PatientContext:
+    """The started visit of this browser, checked on every request (revocation is immediate).
+    Given an instrument (and an item), its slot is read in the same query."""
+    cached: PatientContext | None = g.get("patient_context")
+    if cached is not None and (
+        instrument_id is None
+        or (
+            cached.slot is not None
+            and cached.slot.instrument_id == instrument_id
+            and cached.slot.item_id == item_id
+        )
+    ):
         return cached
     entry = session.get(_STAFF_ENTRY)
     if isinstance(entry, dict):
-        ctx = _staff_entry(entry)
+        ctx = _staff_entry(entry, instrument_id, item_id)
     else:
         link_id = session.get(_KEY)
-        link = _link(link_id) if isinstance(link_id, int) else None
-        if link is None:
+        found = _link(link_id, instrument_id, item_id) if isinstance(link_id, int) else None
+        if found is None:
             raise PatientSessionMissing()
+        link, slot = found
         g.preferred_language = link.visit.participant.preferred_language
         links.check_usable(link, settings().link_grace_days)
-        ctx = PatientContext(link=link, visit=link.visit, participant=link.visit.participant)
+        ctx = PatientContext(
+            link=link, visit=link.visit, participant=link.visit.participant, slot=slot
+        )
     g.patient_context = ctx
     return ctx
 
@@ -156,16 +184,19 @@ def staff_entry_banner() -> dict[str, Any] | None:
     return banner
 
 
-def _staff_entry(entry: dict[str, Any]) -> PatientContext:
+def _staff_entry(
+    entry: dict[str, Any], instrument_id: str | None, item_id: str | None
+) -> PatientContext:
     staff = current_staff()
     visit_id = entry.get("visit_id")
-    visit = (
-        db.session.get(
-            Visit, visit_id, options=[joinedload(Visit.participant).joinedload(Participant.site)]
+    visit, slot = None, None
+    if isinstance(visit_id, int):
+        query = _visit_query(select(Visit), instrument_id, item_id).options(
+            contains_eager(Visit.participant).contains_eager(Participant.site)
         )
-        if isinstance(visit_id, int)
-        else None
-    )
+        row = db.session.execute(query.where(Visit.id == visit_id)).first()
+        if row is not None:
+            visit, slot = row[0], _slot(row, instrument_id, item_id)
     if (
         staff is None
         or staff.id != entry.get("staff_id")
@@ -182,4 +213,5 @@ def _staff_entry(entry: dict[str, Any]) -> PatientContext:
         participant=visit.participant,
         staff=staff,
         entry_reason=str(entry.get("reason") or ""),
+        slot=slot,
     )
