@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Row, Select, and_, func, select
+from sqlalchemy import Row, Select, String, and_, bindparam, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 
@@ -90,12 +90,19 @@ class Slot:
 _NEWEST = aliased(Response, name="newest")
 
 
-def with_slot(query: Select[Any], instrument_id: str, item_id: str | None = None) -> Select[Any]:
-    """`query` (which selects from `visit`) plus the instrument's newest version and the saved
-    answer of `item_id`, as outer joins: the same round trip instead of two more."""
+# The slot's parameters, bound when the query runs: a query with a slot is built once per shape
+# (and its compiled form cached) instead of once per request.
+SLOT_INSTRUMENT = bindparam("slot_instrument", type_=String)
+SLOT_ITEM = bindparam("slot_item", type_=String)
+
+
+def with_slot(query: Select[Any], with_item: bool) -> Select[Any]:
+    """`query` (which selects from `visit`) plus the newest version of the instrument bound to
+    `slot_instrument` and, `with_item`, the saved answer of `slot_item`, as outer joins: the same
+    round trip instead of two more. Run it with `slot_params`."""
     newest_version = (
         select(func.max(Response.version))
-        .where(Response.visit_id == Visit.id, Response.instrument_id == instrument_id)
+        .where(Response.visit_id == Visit.id, Response.instrument_id == SLOT_INSTRUMENT)
         .correlate(Visit)
         .scalar_subquery()
     )
@@ -104,7 +111,7 @@ def with_slot(query: Select[Any], instrument_id: str, item_id: str | None = None
         _NEWEST,
         and_(
             _NEWEST.visit_id == Visit.id,
-            _NEWEST.instrument_id == instrument_id,
+            _NEWEST.instrument_id == SLOT_INSTRUMENT,
             _NEWEST.version == newest_version,
         ),
     ).add_columns(
@@ -112,15 +119,15 @@ def with_slot(query: Select[Any], instrument_id: str, item_id: str | None = None
         _NEWEST.version.label("newest_version"),
         _NEWEST.voided.label("newest_voided"),
     )
-    if item_id is not None:
+    if with_item:
         query = (
             query.outerjoin_from(
                 Visit,
                 DraftAnswer,
                 and_(
                     DraftAnswer.visit_id == Visit.id,
-                    DraftAnswer.instrument_id == instrument_id,
-                    DraftAnswer.item_id == item_id,
+                    DraftAnswer.instrument_id == SLOT_INSTRUMENT,
+                    DraftAnswer.item_id == SLOT_ITEM,
                 ),
             )
             .outerjoin_from(DraftAnswer, StaffUser, DraftAnswer.staff_id == StaffUser.id)
@@ -133,6 +140,13 @@ def with_slot(query: Select[Any], instrument_id: str, item_id: str | None = None
             )
         )
     return query
+
+
+def slot_params(instrument_id: str, item_id: str | None) -> dict[str, Any]:
+    params: dict[str, Any] = {"slot_instrument": instrument_id}
+    if item_id is not None:
+        params["slot_item"] = item_id
+    return params
 
 
 def slot_from(row: Row[Any], instrument_id: str, item_id: str | None = None) -> Slot:
@@ -153,10 +167,17 @@ def slot_from(row: Row[Any], instrument_id: str, item_id: str | None = None) -> 
     )
 
 
+_SLOT_ALONE = {
+    with_item: with_slot(select(Visit.id).where(Visit.id == bindparam("visit_id")), with_item)
+    for with_item in (False, True)
+}
+
+
 def read_slot(visit_id: int, instrument_id: str, item_id: str | None = None) -> Slot:
     """The slot on its own, for a caller that has not read it with the visit."""
     row = db.session.execute(
-        with_slot(select(Visit.id).where(Visit.id == visit_id), instrument_id, item_id)
+        _SLOT_ALONE[item_id is not None],
+        {"visit_id": visit_id, **slot_params(instrument_id, item_id)},
     ).one()
     return slot_from(row, instrument_id, item_id)
 
@@ -236,6 +257,23 @@ def check_context(visit: Visit) -> CheckContext:
     )
 
 
+_UPSERTS: dict[str, Any] = {}
+
+
+def _upsert(dialect_name: str) -> Any:
+    """INSERT ... ON CONFLICT (visit, instrument, item) DO UPDATE, built once per dialect (a Core
+    statement on the table: a draft row is never read back through the session)."""
+    if dialect_name not in _UPSERTS:
+        dialect = postgresql if dialect_name == "postgresql" else sqlite
+        upsert = dialect.insert(DraftAnswer.__table__)
+        changed = ("value", "language", "saved_at", "entered_by", "staff_id")
+        _UPSERTS[dialect_name] = upsert.on_conflict_do_update(
+            index_elements=["visit_id", "instrument_id", "item_id"],
+            set_={name: upsert.excluded[name] for name in changed},
+        )
+    return _UPSERTS[dialect_name]
+
+
 def save_answer(
     visit: Visit,
     instrument: Instrument,
@@ -254,25 +292,19 @@ def save_answer(
         slot = read_slot(visit.id, instrument.id, item_id)
     slot.next_version()  # AlreadySubmitted once sealed
     previous = slot.saved.value if slot.saved is not None else None
-    row = {
-        "visit_id": visit.id,
-        "instrument_id": instrument.id,
-        "item_id": item_id,
-        "value": value,
-        "language": language,
-        "saved_at": clock.utcnow(),
-        "entered_by": EnteredBy.STAFF if staff else EnteredBy.PARTICIPANT,
-        "staff_id": staff.id if staff else None,
-    }
-    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
-    upsert = dialect.insert(DraftAnswer).values(row)
-    changed = ("value", "language", "saved_at", "entered_by", "staff_id")
     # One statement, whoever inserted first: the other device's row is updated instead.
     db.session.execute(
-        upsert.on_conflict_do_update(
-            index_elements=["visit_id", "instrument_id", "item_id"],
-            set_={name: upsert.excluded[name] for name in changed},
-        )
+        _upsert(db.session.get_bind().dialect.name),
+        {
+            "visit_id": visit.id,
+            "instrument_id": instrument.id,
+            "item_id": item_id,
+            "value": value,
+            "language": language,
+            "saved_at": clock.utcnow(),
+            "entered_by": EnteredBy.STAFF if staff else EnteredBy.PARTICIPANT,
+            "staff_id": staff.id if staff else None,
+        },
     )
     participant = visit.participant
     audit.record(

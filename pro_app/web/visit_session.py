@@ -17,7 +17,7 @@ from typing import Any
 
 from flask import current_app, g, request, session
 from flask_babel import get_locale
-from sqlalchemy import Row, Select, select
+from sqlalchemy import Row, Select, bindparam, select
 from sqlalchemy.orm import contains_eager
 
 from pro_app.config import Settings
@@ -76,27 +76,51 @@ def bind(link: VisitLink) -> None:
     session[_KEY] = link.id
 
 
-def _visit_query(root: Select[Any], instrument_id: str | None, item_id: str | None) -> Select[Any]:
+def _visit_query(root: Select[Any], slot: bool, item: bool) -> Select[Any]:
     """The visit with its participant and site, and the asked-for slot: one query."""
     query = root.join(Visit.participant).join(Participant.site)
-    if instrument_id is not None:
-        query = answering.with_slot(query, instrument_id, item_id)
-    return query
+    return answering.with_slot(query, item) if slot else query
 
 
 def _slot(row: Row[Any], instrument_id: str | None, item_id: str | None) -> answering.Slot | None:
     return None if instrument_id is None else answering.slot_from(row, instrument_id, item_id)
 
 
-def _link(
-    link_id: int, instrument_id: str | None, item_id: str | None
-) -> tuple[VisitLink, answering.Slot | None] | None:
-    query = _visit_query(select(VisitLink).join(VisitLink.visit), instrument_id, item_id).options(
+def _params(instrument_id: str | None, item_id: str | None, **key: int) -> dict[str, Any]:
+    if instrument_id is None:
+        return key
+    return {**key, **answering.slot_params(instrument_id, item_id)}
+
+
+# Built once per shape (with a slot? with an item?); the values are bound when they run.
+_BY_LINK = {
+    (slot, item): _visit_query(select(VisitLink).join(VisitLink.visit), slot, item)
+    .options(
         contains_eager(VisitLink.visit)
         .contains_eager(Visit.participant)
         .contains_eager(Participant.site)
     )
-    row = db.session.execute(query.where(VisitLink.id == link_id)).first()
+    .where(VisitLink.id == bindparam("link_id"))
+    for slot, item in ((False, False), (True, False), (True, True))
+}
+_BY_VISIT = {
+    (slot, item): _visit_query(select(Visit), slot, item)
+    .options(contains_eager(Visit.participant).contains_eager(Participant.site))
+    .where(Visit.id == bindparam("visit_id"))
+    for slot, item in ((False, False), (True, False), (True, True))
+}
+
+
+def _shape(instrument_id: str | None, item_id: str | None) -> tuple[bool, bool]:
+    return instrument_id is not None, instrument_id is not None and item_id is not None
+
+
+def _link(
+    link_id: int, instrument_id: str | None, item_id: str | None
+) -> tuple[VisitLink, answering.Slot | None] | None:
+    row = db.session.execute(
+        _BY_LINK[_shape(instrument_id, item_id)], _params(instrument_id, item_id, link_id=link_id)
+    ).first()
     return None if row is None else (row[0], _slot(row, instrument_id, item_id))
 
 
@@ -191,10 +215,10 @@ def _staff_entry(
     visit_id = entry.get("visit_id")
     visit, slot = None, None
     if isinstance(visit_id, int):
-        query = _visit_query(select(Visit), instrument_id, item_id).options(
-            contains_eager(Visit.participant).contains_eager(Participant.site)
-        )
-        row = db.session.execute(query.where(Visit.id == visit_id)).first()
+        row = db.session.execute(
+            _BY_VISIT[_shape(instrument_id, item_id)],
+            _params(instrument_id, item_id, visit_id=visit_id),
+        ).first()
         if row is not None:
             visit, slot = row[0], _slot(row, instrument_id, item_id)
     if (
