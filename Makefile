@@ -15,6 +15,9 @@ PORT ?= 5000
 LINK_HOST := $(if $(filter 0.0.0.0,$(HOST)),$(shell hostname -I 2>/dev/null | cut -d' ' -f1),$(HOST))
 PRO_BASE_URL ?= http://$(if $(LINK_HOST),$(LINK_HOST),127.0.0.1):$(PORT)
 export PRO_BASE_URL
+WORKERS ?= 2
+THREADS ?= 4
+PDF_WORKERS ?= 1
 
 .PHONY: run test bench lint i18n system-deps translations migrate demo pdf-font pdf-setup serve clean
 
@@ -73,9 +76,10 @@ pdf-font: system-deps $(STAMP)
 pdf-setup: pdf-font
 	$(FLASK) pdf setup
 
+# gunicorn and separate PDF worker process(es): one command starts both, Ctrl-C stops both.
 serve: $(STAMP)
-	PRO_RUN_PDF_WORKER=1 $(VENV)/bin/gunicorn --bind $(HOST):$(PORT) --workers 2 --threads 4 \
-	  --config python:pro_app.gunicorn_conf wsgi:app
+	$(PY) -m pro_app.cli.serve --bind $(HOST):$(PORT) --workers $(WORKERS) --threads $(THREADS) \
+	  --pdf-workers $(PDF_WORKERS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -103,8 +103,8 @@ def register_templates(app: Flask) -> None:
 
 
 def register_pdf_worker(app: Flask, settings: Settings) -> None:
-    """PRO_RUN_PDF_WORKER=1 (`make run`): a PDF worker thread in this process. Production runs
-    `flask pdf worker` processes instead."""
+    """PRO_RUN_PDF_WORKER=1: a PDF worker thread in this process (tests). `make run` and
+    production run `flask pdf worker` processes instead, so web processes never render PDFs."""
     if settings.run_pdf_worker:
         from pro_app.pdf.worker import start_background_worker
 

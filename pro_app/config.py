@@ -51,6 +51,50 @@ def _audit_key(env: dict[str, str], instance_dir: Path) -> bytes:
     return key
 
 
+def _int(env: dict[str, str], name: str, default: int) -> int:
+    try:
+        return int(env.get(name, str(default)))
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number") from None
+
+
+@dataclass(frozen=True)
+class PoolSettings:
+    """Each process's database connection pool. A gunicorn worker serves `--threads` requests at
+    once, each holding one connection for its transaction: `size` = threads (PRO_DB_POOL_SIZE,
+    `make run` sets it from --threads), a small overflow for bookkeeping and the odd extra
+    connection, connections recycled before firewalls or PostgreSQL's idle timeouts drop them. A
+    PostgreSQL server therefore sees at most hosts x workers x (size + overflow) connections plus
+    the PDF workers' and the CLI's (docs/deployment.md)."""
+
+    size: int = 4
+    max_overflow: int = 2
+    timeout: int = 10
+    recycle: int = 1800
+    # A round trip per checkout; off by default (a dropped connection fails one request and
+    # SQLAlchemy then replaces the pool's connections). Turn on behind poolers that cut idlers.
+    pre_ping: bool = False
+
+    @classmethod
+    def from_env(cls, env: dict[str, str]) -> PoolSettings:
+        return cls(
+            size=_int(env, "PRO_DB_POOL_SIZE", cls.size),
+            max_overflow=_int(env, "PRO_DB_MAX_OVERFLOW", cls.max_overflow),
+            timeout=_int(env, "PRO_DB_POOL_TIMEOUT", cls.timeout),
+            recycle=_int(env, "PRO_DB_POOL_RECYCLE", cls.recycle),
+            pre_ping=env.get("PRO_DB_POOL_PRE_PING", "0") == "1",
+        )
+
+    def engine_options(self) -> dict[str, object]:
+        return {
+            "pool_size": self.size,
+            "max_overflow": self.max_overflow,
+            "pool_timeout": self.timeout,
+            "pool_recycle": self.recycle,
+            "pool_pre_ping": self.pre_ping,
+        }
+
+
 @dataclass(frozen=True)
 class Settings:
     """The PRO_* settings, read once by the app factory."""
@@ -75,6 +119,7 @@ class Settings:
     ratelimit_account: str = "20 per minute;100 per hour"
     # Behind a TLS-terminating proxy: how many proxies set X-Forwarded-* (0: not behind one).
     proxy_fix: int = 0
+    pool: PoolSettings = field(default_factory=lambda: PoolSettings())
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -104,6 +149,7 @@ class Settings:
             ratelimit_signin=env.get("PRO_RATELIMIT_SIGNIN", cls.ratelimit_signin),
             ratelimit_account=env.get("PRO_RATELIMIT_ACCOUNT", cls.ratelimit_account),
             proxy_fix=_whole_number(env, "PRO_PROXY_FIX", 0),
+            pool=PoolSettings.from_env(env),
         )
 
     @property
@@ -118,7 +164,7 @@ class Settings:
         return {
             "SECRET_KEY": self.secret_key,
             "SQLALCHEMY_DATABASE_URI": url,
-            "SQLALCHEMY_ENGINE_OPTIONS": _engine_options(url),
+            "SQLALCHEMY_ENGINE_OPTIONS": self.pool.engine_options(),
             "SESSION_COOKIE_HTTPONLY": True,
             "SESSION_COOKIE_SAMESITE": "Lax",
             "SESSION_COOKIE_SECURE": self.is_production,
@@ -150,10 +196,3 @@ def _whole_number(env: dict[str, str], name: str, default: int) -> int:
     if not value.isdigit():
         raise ConfigError(f"{name} must be a whole number (how many proxies stand in front)")
     return int(value)
-
-
-def _engine_options(url: str) -> dict[str, object]:
-    if url.startswith("sqlite"):
-        # A busy clinic means concurrent writers; wait instead of failing at once.
-        return {"connect_args": {"timeout": 15}}
-    return {"pool_pre_ping": True}

@@ -1,11 +1,51 @@
-"""Engine set-up: SQLite gets WAL, enforced foreign keys and real SAVEPOINTs; PostgreSQL needn't."""
+"""Engine set-up: SQLite gets WAL, a busy timeout, enforced foreign keys and real SAVEPOINTs;
+reading transactions that take no lock and writing transactions that take the write lock at once.
+
+A transaction reads or writes as `reading()` says when it begins: the web layer marks each GET
+and HEAD request as reading (pro_app/web/unit_of_work.py); everything else (POST requests, the
+CLI, the PDF worker) writes. On SQLite a reading transaction starts with a plain deferred `BEGIN`
+(WAL readers never wait for the writer) under `PRAGMA query_only`, so a write slipped into a
+reading request fails loudly ("attempt to write a readonly database") instead of silently
+upgrading its lock, which can deadlock; a writing transaction starts with `BEGIN IMMEDIATE`, so
+two writers queue instead of deadlocking. PostgreSQL needs neither: MVCC readers take no locks.
+"""
 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, Pool, event
+from sqlalchemy.orm import Session, SessionTransaction
+
+# How long a SQLite writer waits for the write lock before giving up (seconds).
+SQLITE_BUSY_TIMEOUT = 15.0
+
+_reading: ContextVar[bool] = ContextVar("pro_app_reading", default=False)
+_QUERY_ONLY = "pro_app_query_only"
+_GUARDED = "pro_app_guarded_connection"
+
+
+def set_reading(value: bool) -> None:
+    """Transactions begun from now on in this context read (True) or write (False)."""
+    _reading.set(value)
+
+
+def is_reading() -> bool:
+    return _reading.get()
+
+
+@contextmanager
+def reading(value: bool = True) -> Iterator[None]:
+    """Transactions begun inside the block read only (or, with False, write)."""
+    token = _reading.set(value)
+    try:
+        yield
+    finally:
+        _reading.reset(token)
 
 
 def _on_connect(dbapi_connection: Any, connection_record: Any) -> None:
@@ -16,16 +56,58 @@ def _on_connect(dbapi_connection: Any, connection_record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT * 1000)}")
     cursor.close()
+    connection_record.info[_QUERY_ONLY] = False
+
+
+def _query_only(info: dict[Any, Any], dbapi_connection: Any, value: bool) -> None:
+    """Sets the flag on the DBAPI connection itself: a flag, not a statement about data."""
+    if info.get(_QUERY_ONLY, False) is not value:
+        dbapi_connection.execute(f"PRAGMA query_only={int(value)}")
+        info[_QUERY_ONLY] = value
 
 
 def _on_begin(connection: Any) -> None:
     if connection.dialect.name == "sqlite":
-        # IMMEDIATE takes the write lock up front, so two writers queue instead of deadlocking.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        reading_now = _reading.get()
+        if not reading_now:
+            # BEGIN IMMEDIATE itself counts as a write; never let a reader's flag linger.
+            _query_only(connection.info, connection.connection.dbapi_connection, False)
+        # IMMEDIATE takes the write lock up front, so two writers queue instead of deadlocking;
+        # a reading transaction takes no lock at all (WAL).
+        connection.exec_driver_sql("BEGIN" if reading_now else "BEGIN IMMEDIATE")
+
+
+def _after_begin(session: Session, transaction: SessionTransaction, connection: Any) -> None:
+    """A reading session transaction on SQLite (a savepoint in tests too) is query-only until
+    it ends."""
+    if connection.dialect.name != "sqlite" or not _reading.get():
+        return
+    _query_only(connection.info, connection.connection.dbapi_connection, True)
+    session.info[_GUARDED] = connection
+
+
+def _after_end(session: Session, transaction: SessionTransaction) -> None:
+    """A reading transaction ended. Its connection went back to the pool (`_on_checkin` lifts
+    the flag there) unless the session was bound to a connection of its own (the tests')."""
+    if transaction.parent is not None:
+        return
+    connection = session.info.pop(_GUARDED, None)
+    if connection is not None and not connection.closed:
+        _query_only(connection.info, connection.connection.dbapi_connection, False)
+
+
+def _on_checkin(dbapi_connection: Any, connection_record: Any) -> None:
+    """A connection goes back to the pool writable, whatever happened to its session."""
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        _query_only(connection_record.info, dbapi_connection, False)
 
 
 def configure_engines() -> None:
     if not event.contains(Engine, "connect", _on_connect):
         event.listen(Engine, "connect", _on_connect)
         event.listen(Engine, "begin", _on_begin)
+        event.listen(Pool, "checkin", _on_checkin)
+        event.listen(Session, "after_begin", _after_begin)
+        event.listen(Session, "after_transaction_end", _after_end)

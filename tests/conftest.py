@@ -56,12 +56,15 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """A test marked postgresql_only is not collected for SQLite (it is about PostgreSQL)."""
+    """A test marked postgresql_only is not collected for SQLite (it is about PostgreSQL), nor
+    one marked sqlite_only for PostgreSQL."""
     kept, dropped = [], []
     for item in items:
         params = getattr(item, "callspec", None)
         backend = params.params.get("backend") if params else None
-        if item.get_closest_marker("postgresql_only") and backend == "sqlite":
+        if (item.get_closest_marker("postgresql_only") and backend == "sqlite") or (
+            item.get_closest_marker("sqlite_only") and backend == "postgresql"
+        ):
             dropped.append(item)
         else:
             kept.append(item)

@@ -6,8 +6,7 @@ Registered by tests/conftest.py. tests/security/test_logs.py checks the plugin i
 from __future__ import annotations
 
 import logging
-import secrets
-from typing import Any
+from collections.abc import Callable
 
 import pytest
 
@@ -26,37 +25,40 @@ class Collector(logging.Handler):
             self.lines.append(str(record.msg))
 
 
-class _RecordingSecrets:
-    """Stands in for the `secrets` module inside services.links: remembers every token drawn."""
+class _RecordingTokens:
+    """Stands in for `services.links.new_token`: remembers every token the run issues."""
 
     def __init__(self) -> None:
         self.tokens: list[str] = []
+        self.issue: Callable[[], str] = links.new_token
 
-    def token_urlsafe(self, nbytes: int | None = None) -> str:
-        token = secrets.token_urlsafe(nbytes)
+    def __call__(self) -> str:
+        token = self.issue()
         self.tokens.append(token)
         return token
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(secrets, name)
+    def forms(self, token: str) -> tuple[str, ...]:
+        """How a token can appear: as issued (grouped), and typed without its dashes."""
+        return (token.upper(), token.replace("-", "").upper())
 
 
 COLLECTOR = Collector()
-ISSUED = _RecordingSecrets()
+ISSUED = _RecordingTokens()
 
 
 def leaks() -> list[tuple[str, str]]:
     """(token, log line) for every issued token found in a log line so far."""
     found = []
     for line in COLLECTOR.lines:
+        upper = line.upper()
         for token in ISSUED.tokens:
-            if token in line:
+            if any(form in upper for form in ISSUED.forms(token)):
                 found.append((token, line))
     return found
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
-    links.secrets = ISSUED  # type: ignore[assignment]
+    links.new_token = ISSUED  # type: ignore[assignment]
     root = logging.getLogger()
     root.addHandler(COLLECTOR)
     if root.level > logging.INFO or root.level == logging.NOTSET:

@@ -1,6 +1,6 @@
 """Typed SQLAlchemy models, one module per aggregate."""
 
-from pro_app.models.audit import AuditEvent
+from pro_app.models.audit import AuditChainHead, AuditEvent
 from pro_app.models.base import Base
 from pro_app.models.documents import Job, JobStatus, PdfDocument
 from pro_app.models.links import VisitLink
@@ -11,6 +11,7 @@ from pro_app.models.sites import Site
 from pro_app.models.staff import Role, SigninGuard, StaffSession, StaffUser, staff_site
 
 __all__ = [
+    "AuditChainHead",
     "AuditEvent",
     "Base",
     "DataQuery",

@@ -32,6 +32,19 @@ class AuditEvent(Base):
     key_id: Mapped[str | None] = mapped_column(String(16))
 
 
+class AuditChainHead(Base):
+    """The newest event of the chain, kept by a database trigger on every insert into
+    `audit_event`. Appending reads it (on PostgreSQL `FOR UPDATE`, which serialises appenders
+    and, after waiting, returns the head the other appender wrote): one statement finds the
+    predecessor and takes the chain. Not evidence: `flask audit verify` walks the events."""
+
+    __tablename__ = "audit_chain_head"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    last_id: Mapped[int | None]
+    last_hash: Mapped[str] = mapped_column(String(64))
+
+
 @event.listens_for(Session, "before_flush")
 def _refuse_changes_to_audit(session: Session, flush_context: Any, instances: Any) -> None:
     for obj in list(session.dirty) + list(session.deleted):

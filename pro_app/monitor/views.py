@@ -17,6 +17,7 @@ from pro_app.monitor import bp
 from pro_app.questionnaire.catalog import catalog
 from pro_app.services import exports, pdf_copies, roster
 from pro_app.services.exports.targets import StreamTarget, Target, ZipTarget
+from pro_app.web import unit_of_work
 from pro_app.web.access import current_staff
 from pro_app.web.guard import accepts_files
 from pro_app.web.messages.monitor import EXPORT_FORMATS, MONITOR, pdf_state
@@ -70,6 +71,7 @@ def attachment(response: Response, filename: str) -> Response:
 
 
 @bp.get("/records/<int:response_id>.pdf")
+@unit_of_work.writes_on_get  # audited as a download
 def download_pdf(response_id: int) -> Response:
     me = _me()
     stored = pdf_copies.get_pdf(response_id, site_ids=me.site_ids, actor=me.actor)
@@ -85,11 +87,13 @@ def download_pdf(response_id: int) -> Response:
 
 
 @bp.get("/sites/<site_code>/binder.zip")
+@unit_of_work.writes_on_get  # audited as a download
 def site_binder(site_code: str) -> Response:
     return _binder(site_code, None)
 
 
 @bp.get("/sites/<site_code>/participants/<study_id>/binder.zip")
+@unit_of_work.writes_on_get  # audited as a download
 def participant_binder(site_code: str, study_id: str) -> Response:
     return _binder(site_code, study_id)
 
@@ -133,6 +137,7 @@ def exports_page() -> str:
 
 
 @bp.get("/exports/<site_code>/<fmt>")
+@unit_of_work.writes_on_get  # audited as a download
 def export_download(site_code: str, fmt: str) -> Response:
     """One site's records in one format, made now from the database; audited as a download."""
     me = _me()

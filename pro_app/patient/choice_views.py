@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import cast
 
 from flask import abort, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -16,7 +17,7 @@ from pro_app.questionnaire.catalog import catalog
 from pro_app.questionnaire.kinds.base import Progress
 from pro_app.questionnaire.kinds.choice import ChoiceKind, ChoiceQuestionnaire, parse_answer
 from pro_app.services import answering
-from pro_app.web import visit_session
+from pro_app.web import unit_of_work, visit_session
 from pro_app.web.messages.patient import PATIENT
 from pro_app.web.visit_session import PatientContext
 
@@ -74,16 +75,26 @@ def _after_item(
     return url_for("patient.item", instrument_id=instrument.id, number=number + 1)
 
 
+def _item_id(instrument_id: str, number: int) -> str | None:
+    """The id of the item a URL names, if it names one (else the view refuses it below)."""
+    known = catalog().instruments.get(instrument_id)
+    if known is None or known.kind != ChoiceKind.name:
+        return None
+    choice = cast(ChoiceQuestionnaire, known)
+    return choice.item(number).id if 1 <= number <= len(choice.items) else None
+
+
 @bp.route("/visit/<instrument_id>/q/<int:number>", methods=["GET", "POST"])
 @csrf.exempt  # checked below: the session's CSRF token, or the resume token of a lost cookie
 def item(instrument_id: str, number: int) -> Page:
     if request.method == "POST":
         visit_session.protect_answer_post()
-    ctx, opened = open_instrument(instrument_id)
+    ctx, opened = open_instrument(instrument_id, _item_id(instrument_id, number))
     instrument: ChoiceQuestionnaire = flows.of_kind(opened, ChoiceKind.name)
     if not 1 <= number <= len(instrument.items):
         abort(404)
     item = instrument.item(number)
+    assert ctx.slot is not None
     from_review = request.values.get("from") == "review"
     error = None
     if request.method == "POST":
@@ -102,14 +113,16 @@ def item(instrument_id: str, number: int) -> Page:
                     language=shown_language(),
                     actor=ctx.actor,
                     staff=ctx.staff,
+                    slot=ctx.slot,
                 )
             elif action == "next":
                 raise InvalidAnswer(item.id)
         except InvalidAnswer as refusal:
             error = PATIENT.text(refusal.code)
+            unit_of_work.settle(refused=True)  # nothing to keep: release the lock, then render
         else:
             return redirect(_after_item(instrument, number, action, from_review), 303)
-    saved = answering.draft(ctx.visit.id, instrument.id).get(item.id)
+    saved = ctx.slot.saved if ctx.slot is not None else None  # a refused answer saved nothing
     pack = catalog().textpack(instrument.id, language())
     return render_template(
         "patient/choice/item.html",

@@ -18,7 +18,7 @@ from pro_app.patient import bp
 from pro_app.patient.flows import Page, flow_for
 from pro_app.questionnaire.catalog import catalog
 from pro_app.questionnaire.definitions import Instrument
-from pro_app.questionnaire.kinds.base import Progress
+from pro_app.questionnaire.kinds.base import Draft, Progress
 from pro_app.questionnaire.kinds.registry import kind_of
 from pro_app.services import answering, links
 from pro_app.web import unit_of_work, visit_session
@@ -40,22 +40,26 @@ def receipt_redirect(instrument: Instrument) -> WerkzeugResponse:
     return redirect(url_for("patient.receipt", instrument_id=instrument.id), 303)
 
 
-def open_instrument(instrument_id: str) -> tuple[PatientContext, Instrument]:
+def open_instrument(
+    instrument_id: str, item_id: str | None = None
+) -> tuple[PatientContext, Instrument]:
     """This browser's visit and one of its instruments that is still open for answers (a sealed
-    one raises AlreadySubmitted, which leads to its receipt)."""
-    ctx = visit_session.current()
+    one raises AlreadySubmitted, which leads to its receipt). The visit, whether the instrument is
+    sealed and the saved answer of `item_id` come from one query (`ctx.slot`)."""
+    ctx = visit_session.current(instrument_id, item_id)
     answering.require_instrument(ctx.visit, catalog().schedule, instrument_id)
     instrument = catalog().instrument(instrument_id)
     if not ctx.by_staff and not instrument.patient_administered:
         raise AtClinic()
-    answering.refuse_if_sealed(ctx.visit, instrument)
+    assert ctx.slot is not None
+    ctx.slot.next_version()  # AlreadySubmitted once sealed
     return ctx, instrument
 
 
-def progress(ctx: PatientContext, instrument: Instrument) -> Progress:
+def progress(ctx: PatientContext, instrument: Instrument, draft: Draft | None = None) -> Progress:
     return kind_of(instrument).progress(
         instrument,
-        answering.draft(ctx.visit.id, instrument.id),
+        answering.draft(ctx.visit.id, instrument.id) if draft is None else draft,
         answering.check_context(ctx.visit),
     )
 
@@ -104,14 +108,17 @@ class InstrumentRow:
 
 
 def visit_status(ctx: PatientContext) -> list[InstrumentRow]:
+    """Each instrument of the visit with its record or progress: two queries for the visit."""
+    drafts = answering.drafts_of_visit(ctx.visit.id)
+    records = answering.current_records(ctx.visit.id)
     rows = []
     for instrument_id in answering.instruments_of(ctx.visit, catalog().schedule):
         instrument = catalog().instrument(instrument_id)
-        current = progress(ctx, instrument)
+        current = progress(ctx, instrument, drafts.get(instrument_id, {}))
         rows.append(
             InstrumentRow(
                 instrument=instrument,
-                sealed=answering.sealed_response(ctx.visit.id, instrument_id),
+                sealed=records.get(instrument_id),
                 progress=current,
                 progress_text=flow_for(instrument).progress_text(current),
                 at_clinic=not ctx.by_staff and not instrument.patient_administered,

@@ -141,6 +141,7 @@ def form_screen(instrument_id: str, screen_id: str) -> Page:
             return redirect(_after_screen(instrument, screen, action, from_review), 303)
         # Whatever could be saved is kept, even when something on the page is refused.
         unit_of_work.keep_changes()
+        unit_of_work.settle(refused=True)  # commit what was kept before rendering the page
         errors = outcome.errors
         typed = {field_id: raw[field_id] for field_id in errors}
     return _render_screen(ctx, instrument, screen, errors, typed, from_review)

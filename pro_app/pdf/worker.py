@@ -2,8 +2,9 @@
 
 Long-lived on purpose: importing WeasyPrint and the first layout cost about a second, so a worker
 loads fonts, stylesheet and signing key once, warms up, then serves jobs. Run it as
-`flask pdf worker` (production, any number of them), `flask pdf drain` (empty the queue once), or
-as a thread inside each web process when PRO_RUN_PDF_WORKER=1 (what `make run` does).
+`flask pdf worker` (`make run` starts one beside gunicorn; production any number of them),
+`flask pdf drain` (empty the queue once), or as a thread inside each web process when
+PRO_RUN_PDF_WORKER=1 (the tests do; never the default, so PDFs stay off the web path).
 """
 
 from __future__ import annotations

@@ -1,11 +1,19 @@
-"""Saving answers screen by screen, so nothing typed is lost, and reading the draft back."""
+"""Saving answers screen by screen, so nothing typed is lost, and reading the draft back.
+
+A patient screen needs three things of the database: the visit (with its participant and site),
+whether the instrument is sealed, and the saved answer of the item on screen. `with_slot` adds the
+last two to the query that loads the visit, so a screen costs one round trip; `save_answer` then
+writes the answer with one upsert and its audit event.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Row, Select, String, and_, bindparam, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import aliased
 
 from pro_app import clock
 from pro_app.errors import AlreadySubmitted, InstrumentNotInVisit
@@ -55,32 +63,133 @@ def sealed_instruments(visit_id: int) -> set[str]:
     return {instrument_id for instrument_id, voided in latest.items() if not voided}
 
 
-def lock_visit(visit: Visit) -> None:
-    """Serialise every save and seal of one visit: the visit's row is locked until this
-    transaction ends (SELECT ... FOR UPDATE on PostgreSQL; SQLite's BEGIN IMMEDIATE already lets
-    one writer in at a time). A save racing a submit on another device then either lands before
-    the seal (and is in the record) or sees the seal and is refused (the device goes to the
-    receipt): never a success for an answer the record does not hold."""
-    db.session.execute(select(Visit.id).where(Visit.id == visit.id).with_for_update())
+@dataclass(frozen=True)
+class Slot:
+    """One instrument of a visit as a request found it: its newest sealed version (if any) and,
+    when a screen asked for one, the saved answer of one item."""
+
+    instrument_id: str
+    newest_id: int | None = None
+    newest_version: int | None = None
+    newest_voided: bool = False
+    item_id: str | None = None
+    saved: SavedAnswer | None = None
+
+    def next_version(self) -> int:
+        """AlreadySubmitted when the slot holds a current record (late save, other device);
+        otherwise the version number a new record takes: 1, or the one after a void. Read once,
+        so two devices racing compute the same number and the unique constraint on
+        (visit, instrument, version) lets only one of them seal."""
+        if self.newest_id is None or self.newest_version is None:
+            return 1
+        if not self.newest_voided:
+            raise AlreadySubmitted(self.newest_id)
+        return self.newest_version + 1
+
+
+_NEWEST = aliased(Response, name="newest")
+
+
+# The slot's parameters, bound when the query runs: a query with a slot is built once per shape
+# (and its compiled form cached) instead of once per request.
+SLOT_INSTRUMENT = bindparam("slot_instrument", type_=String)
+SLOT_ITEM = bindparam("slot_item", type_=String)
+
+
+def with_slot(query: Select[Any], with_item: bool) -> Select[Any]:
+    """`query` (which selects from `visit`) plus the newest version of the instrument bound to
+    `slot_instrument` and, `with_item`, the saved answer of `slot_item`, as outer joins: the same
+    round trip instead of two more. Run it with `slot_params`."""
+    newest_version = (
+        select(func.max(Response.version))
+        .where(Response.visit_id == Visit.id, Response.instrument_id == SLOT_INSTRUMENT)
+        .correlate(Visit)
+        .scalar_subquery()
+    )
+    query = query.outerjoin_from(
+        Visit,
+        _NEWEST,
+        and_(
+            _NEWEST.visit_id == Visit.id,
+            _NEWEST.instrument_id == SLOT_INSTRUMENT,
+            _NEWEST.version == newest_version,
+        ),
+    ).add_columns(
+        _NEWEST.id.label("newest_id"),
+        _NEWEST.version.label("newest_version"),
+        _NEWEST.voided.label("newest_voided"),
+    )
+    if with_item:
+        query = (
+            query.outerjoin_from(
+                Visit,
+                DraftAnswer,
+                and_(
+                    DraftAnswer.visit_id == Visit.id,
+                    DraftAnswer.instrument_id == SLOT_INSTRUMENT,
+                    DraftAnswer.item_id == SLOT_ITEM,
+                ),
+            )
+            .outerjoin_from(DraftAnswer, StaffUser, DraftAnswer.staff_id == StaffUser.id)
+            .add_columns(
+                DraftAnswer.id.label("saved_id"),
+                DraftAnswer.value.label("saved_value"),
+                DraftAnswer.language.label("saved_language"),
+                DraftAnswer.saved_at.label("saved_at"),
+                StaffUser.username.label("saved_by"),
+            )
+        )
+    return query
+
+
+def slot_params(instrument_id: str, item_id: str | None) -> dict[str, Any]:
+    params: dict[str, Any] = {"slot_instrument": instrument_id}
+    if item_id is not None:
+        params["slot_item"] = item_id
+    return params
+
+
+def slot_from(row: Row[Any], instrument_id: str, item_id: str | None = None) -> Slot:
+    """The slot part of a row of a `with_slot` query."""
+    found = row._mapping
+    saved = None
+    if item_id is not None and found["saved_id"] is not None:
+        saved = SavedAnswer(
+            found["saved_value"], found["saved_language"], found["saved_at"], found["saved_by"]
+        )
+    return Slot(
+        instrument_id=instrument_id,
+        newest_id=found["newest_id"],
+        newest_version=found["newest_version"],
+        newest_voided=bool(found["newest_voided"]),
+        item_id=item_id,
+        saved=saved,
+    )
+
+
+_SLOT_ALONE = {
+    with_item: with_slot(select(Visit.id).where(Visit.id == bindparam("visit_id")), with_item)
+    for with_item in (False, True)
+}
+
+
+def read_slot(visit_id: int, instrument_id: str, item_id: str | None = None) -> Slot:
+    """The slot on its own, for a caller that has not read it with the visit."""
+    row = db.session.execute(
+        _SLOT_ALONE[item_id is not None],
+        {"visit_id": visit_id, **slot_params(instrument_id, item_id)},
+    ).one()
+    return slot_from(row, instrument_id, item_id)
 
 
 def refuse_if_sealed(visit: Visit, instrument: Instrument) -> int:
     """AlreadySubmitted when the instrument of this visit is sealed (late save, other device);
-    otherwise the version number a new record of the slot takes: 1, or the one after a void.
-    The visit is locked first (`lock_visit`), so what is read here stays true until commit; and
-    the unique constraint on (visit, instrument, version) still lets only one of two seals win."""
-    lock_visit(visit)
-    latest = db.session.execute(
-        select(Response.id, Response.version, Response.voided)
-        .where(Response.visit_id == visit.id, Response.instrument_id == instrument.id)
-        .order_by(Response.version.desc())
-        .limit(1)
-    ).first()
-    if latest is None:
-        return 1
-    if not latest.voided:
-        raise AlreadySubmitted(latest.id)
-    return int(latest.version) + 1
+    otherwise the version number a new record of the slot takes (see `Slot.next_version`).
+    The trail is held first (`audit.hold_trail`), so what is read here stays true until commit:
+    a save racing a submit on another device either lands before the seal (and is in the record)
+    or sees the seal and is refused, never a success for an answer the record does not hold."""
+    audit.hold_trail()
+    return read_slot(visit.id, instrument.id).next_version()
 
 
 def saved_answers(visit_id: int, instrument_id: str) -> dict[str, DraftAnswer]:
@@ -95,14 +204,53 @@ def saved_answers(visit_id: int, instrument_id: str) -> dict[str, DraftAnswer]:
 def draft(visit_id: int, instrument_id: str) -> Draft:
     """The saved answers as plain values, with the username of staff who saved any of them."""
     rows = db.session.execute(
-        select(DraftAnswer, StaffUser.username)
+        select(
+            DraftAnswer.item_id,
+            DraftAnswer.value,
+            DraftAnswer.language,
+            DraftAnswer.saved_at,
+            StaffUser.username,
+        )
         .outerjoin(StaffUser, DraftAnswer.staff_id == StaffUser.id)
         .where(DraftAnswer.visit_id == visit_id, DraftAnswer.instrument_id == instrument_id)
     )
     return {
-        row.item_id: SavedAnswer(row.value, row.language, row.saved_at, username)
-        for row, username in rows
+        item_id: SavedAnswer(value, language, saved_at, username)
+        for item_id, value, language, saved_at, username in rows
     }
+
+
+def drafts_of_visit(visit_id: int) -> dict[str, Draft]:
+    """Every instrument's saved answers of a visit, in one query (the visit and landing pages)."""
+    rows = db.session.execute(
+        select(
+            DraftAnswer.instrument_id,
+            DraftAnswer.item_id,
+            DraftAnswer.value,
+            DraftAnswer.language,
+            DraftAnswer.saved_at,
+            StaffUser.username,
+        )
+        .outerjoin(StaffUser, DraftAnswer.staff_id == StaffUser.id)
+        .where(DraftAnswer.visit_id == visit_id)
+    )
+    drafts: dict[str, dict[str, SavedAnswer]] = {}
+    for instrument_id, item_id, value, language, saved_at, username in rows:
+        drafts.setdefault(instrument_id, {})[item_id] = SavedAnswer(
+            value, language, saved_at, username
+        )
+    return dict(drafts)
+
+
+def current_records(visit_id: int) -> dict[str, Response]:
+    """Each instrument's current record of a visit (its newest version unless that voids it),
+    in one query."""
+    newest: dict[str, Response] = {}
+    for response in db.session.scalars(
+        select(Response).where(Response.visit_id == visit_id).order_by(Response.version)
+    ):
+        newest[response.instrument_id] = response
+    return {key: response for key, response in newest.items() if not response.voided}
 
 
 def check_context(visit: Visit) -> CheckContext:
@@ -111,6 +259,23 @@ def check_context(visit: Visit) -> CheckContext:
         window_start=visit.window_start,
         window_end=visit.window_end,
     )
+
+
+_UPSERTS: dict[str, Any] = {}
+
+
+def _upsert(dialect_name: str) -> Any:
+    """INSERT ... ON CONFLICT (visit, instrument, item) DO UPDATE, built once per dialect (a Core
+    statement on the table: a draft row is never read back through the session)."""
+    if dialect_name not in _UPSERTS:
+        dialect = postgresql if dialect_name == "postgresql" else sqlite
+        upsert = dialect.insert(DraftAnswer.__table__)
+        changed = ("value", "language", "saved_at", "entered_by", "staff_id")
+        _UPSERTS[dialect_name] = upsert.on_conflict_do_update(
+            index_elements=["visit_id", "instrument_id", "item_id"],
+            set_={name: upsert.excluded[name] for name in changed},
+        )
+    return _UPSERTS[dialect_name]
 
 
 def save_answer(
@@ -122,37 +287,30 @@ def save_answer(
     language: str,
     actor: str,
     staff: StaffUser | None = None,
-) -> DraftAnswer:
-    """Upsert one answer. Two devices saving the same item at once both succeed; the last wins."""
-    refuse_if_sealed(visit, instrument)
-    for _attempt in range(2):
-        row = db.session.scalar(
-            select(DraftAnswer).where(
-                DraftAnswer.visit_id == visit.id,
-                DraftAnswer.instrument_id == instrument.id,
-                DraftAnswer.item_id == item_id,
-            )
-        )
-        previous = row.value if row else None
-        try:
-            with db.session.begin_nested():
-                if row is None:
-                    row = DraftAnswer(
-                        visit_id=visit.id, instrument_id=instrument.id, item_id=item_id
-                    )
-                    db.session.add(row)
-                row.value = value
-                row.language = language
-                row.saved_at = clock.utcnow()
-                row.entered_by = EnteredBy.STAFF if staff else EnteredBy.PARTICIPANT
-                row.staff_id = staff.id if staff else None
-            break
-        except IntegrityError:
-            continue  # the other device inserted first: update its row instead
-    else:
-        # Never claim (or audit) a save that did not happen.
-        raise RuntimeError(f"answer {item_id} could not be saved after a concurrent insert")
-    assert row is not None
+    slot: Slot | None = None,
+) -> None:
+    """Upsert one answer. Two devices saving the same item at once both succeed; the last wins.
+    `slot` is what this transaction already read of the instrument and the item (the screen's
+    first query); without it, it is read here."""
+    if slot is None or slot.item_id != item_id or not audit.trail_held():
+        audit.hold_trail()  # what is read next includes every earlier writer's commit
+        slot = read_slot(visit.id, instrument.id, item_id)
+    slot.next_version()  # AlreadySubmitted once sealed
+    previous = slot.saved.value if slot.saved is not None else None
+    # One statement, whoever inserted first: the other device's row is updated instead.
+    db.session.execute(
+        _upsert(db.session.get_bind().dialect.name),
+        {
+            "visit_id": visit.id,
+            "instrument_id": instrument.id,
+            "item_id": item_id,
+            "value": value,
+            "language": language,
+            "saved_at": clock.utcnow(),
+            "entered_by": EnteredBy.STAFF if staff else EnteredBy.PARTICIPANT,
+            "staff_id": staff.id if staff else None,
+        },
+    )
     participant = visit.participant
     audit.record(
         "answer.saved",
@@ -166,4 +324,3 @@ def save_answer(
         previous=previous,
         language=language,
     )
-    return row

@@ -21,19 +21,19 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select, text
+from sqlalchemy import Table, func, insert, select
+from sqlalchemy import event as sqlalchemy_event
+from sqlalchemy.orm import Session
 
 from pro_app import clock, config
 from pro_app.canonical import canonical_json, sha256_of
 from pro_app.extensions import db
-from pro_app.models import AuditEvent, Participant, Response
+from pro_app.models import AuditChainHead, AuditEvent, Participant, Response
 from pro_app.pdf.certificates import sign_bytes, signature_holds, site_certificate_fingerprint
 
 GENESIS = "0" * 64
-# Any fixed number: the advisory lock that serialises appends to the chain on PostgreSQL.
-_CHAIN_LOCK = 7_452_001
 CHECKPOINT_EVERY = timedelta(hours=24)
 # The events that seal, correct or void a record: every record version has one.
 RECORD_ACTIONS = ("response.submitted", "response.corrected", "response.voided")
@@ -58,9 +58,11 @@ def record(
 ) -> AuditEvent:
     """Append one event. Never pass a visit-link token or a password in `details`."""
     session = db.session
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK})
-    last = session.scalars(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)).first()
+    # The head row names the predecessor. On PostgreSQL `FOR UPDATE` serialises appenders (one
+    # waits for the other's commit, then reads the head that one's insert moved); on SQLite the
+    # writing transaction already holds the database's write lock. (Reading it also flushes what
+    # the session holds, so the event is written after the changes it records.)
+    last = session.info.get(_HELD) or _read_head()
     key = config.current().audit_key
     event = AuditEvent(
         occurred_at=clock.utcnow(),
@@ -74,9 +76,64 @@ def record(
         key_id=key_id(key),
     )
     event.hash = _mac(key, _hashed_fields(event))
-    session.add(event)
-    session.flush()
+    # A plain INSERT (the trigger moves the head): events are never read back or changed through
+    # the session, so the unit of work's bookkeeping would only cost time. The returned event
+    # carries everything but its id.
+    session.execute(_INSERT, {name: getattr(event, name) for name in _COLUMNS})
+    session.info[_HELD] = event.hash  # the trigger moved the head here; nobody else can
     return event
+
+
+def hold_trail() -> None:
+    """Hold the trail for this transaction now: on PostgreSQL its head row is locked until commit
+    (`FOR UPDATE`); on SQLite the writing transaction already holds the database's write lock.
+    Every state change appends an event, so writers queue here anyway; a writer that must read
+    current state first (is the instrument sealed? what is saved?) holds the trail before reading,
+    so it sees every earlier writer's commit. The head is remembered, so this transaction's first
+    event needs no second look at it."""
+    if _HELD not in db.session.info:
+        _read_head()
+
+
+def trail_held() -> bool:
+    """Whether this transaction holds the trail (`hold_trail`, or an event already appended)."""
+    return _HELD in db.session.info
+
+
+def _read_head() -> str:
+    session = db.session
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    head = session.scalar(_HEAD_FOR_UPDATE if postgresql else _HEAD) or GENESIS
+    session.info[_HELD] = head
+    return head
+
+
+@sqlalchemy_event.listens_for(Session, "after_commit")
+@sqlalchemy_event.listens_for(Session, "after_rollback")
+@sqlalchemy_event.listens_for(Session, "after_soft_rollback")
+def _release(session: Session, *_args: object) -> None:
+    """A transaction's end (or a savepoint's rollback, which drops its locks) ends the hold."""
+    session.info.pop(_HELD, None)
+
+
+_HELD = "audit_trail_head"
+
+
+_HEAD = select(AuditChainHead.last_hash).where(AuditChainHead.id == 1)
+_HEAD_FOR_UPDATE = _HEAD.with_for_update()
+_COLUMNS = (
+    "occurred_at",
+    "action",
+    "actor",
+    "site_id",
+    "participant_id",
+    "visit_id",
+    "details",
+    "prev_hash",
+    "hash",
+    "key_id",
+)
+_INSERT = insert(cast(Table, AuditEvent.__table__))
 
 
 def _hashed_fields(event: AuditEvent) -> dict[str, Any]:

@@ -18,6 +18,7 @@ import secrets
 from datetime import date, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from pro_app import clock
 from pro_app.errors import (
@@ -137,8 +138,15 @@ def resolve(token: str) -> VisitLink:
     """The link a token belongs to, whatever its state. Unknown tokens raise LinkUnknown."""
     if not token or len(token) > 100:
         raise LinkUnknown()
+    # A typed token is normalised first; a token issued before typable links is hashed as it is.
     hashes = {token_hash(token), hashlib.sha256(token.encode()).hexdigest()}
-    link = db.session.scalar(select(VisitLink).where(VisitLink.token_sha256.in_(hashes)))
+    link = db.session.scalar(
+        select(VisitLink)
+        .where(VisitLink.token_sha256.in_(hashes))
+        .options(
+            joinedload(VisitLink.visit).joinedload(Visit.participant).joinedload(Participant.site)
+        )
+    )
     if link is None:
         raise LinkUnknown()
     return link

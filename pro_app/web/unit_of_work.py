@@ -9,6 +9,10 @@ committed before the request goes on (a sign-in attempt is counted before argon2
 
 Bookkeeping that must happen whatever the request's fate (a staff session's idle clock) is queued
 with `afterwards()` and runs in its own short transaction once the request's is over.
+
+GET and HEAD requests read: their transaction takes no write lock on SQLite, and a write inside it
+fails loudly (pro_app/database.py). The few GET endpoints that write (a download that audits
+itself) say so with the `@writes_on_get` marker.
 """
 
 from __future__ import annotations
@@ -16,13 +20,35 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
-from flask import Flask, Response, g
+from flask import Flask, Response, current_app, g, request
 
+from pro_app import database
 from pro_app.extensions import db
 
 T = TypeVar("T")
 _KEEP = "unit_of_work_keep"
 _AFTERWARDS = "unit_of_work_afterwards"
+_SETTLED = "unit_of_work_settled"
+_WRITES_ON_GET = "_pro_writes_on_get"
+_READING_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+View = TypeVar("View", bound=Callable[..., object])
+
+
+def writes_on_get(view: View) -> View:
+    """Marks a GET endpoint that writes (a download that writes its audit event): its
+    transaction takes the write lock like a POST's."""
+    setattr(view, _WRITES_ON_GET, True)
+    return view
+
+
+def _view_writes() -> bool:
+    view = current_app.view_functions.get(request.endpoint or "")
+    return bool(getattr(view, _WRITES_ON_GET, False))
+
+
+def _begin() -> None:
+    database.set_reading(request.method in _READING_METHODS and not _view_writes())
 
 
 def keep_changes() -> None:
@@ -45,23 +71,46 @@ def in_own_transaction(step: Callable[[], T]) -> T:
         db.session.commit()
 
 
+def settle(*, refused: bool) -> None:
+    """End the request's transaction now, before its page is rendered: commit, or roll back a
+    refusal (unless `keep_changes()` was called). A writer holds SQLite's one write lock until
+    then, so a page rendered after `settle` keeps no other writer waiting. Whatever the request
+    reads afterwards runs in a reading transaction (a write would fail loudly)."""
+    if refused and not g.get(_KEEP):
+        db.session.rollback()
+    else:
+        db.session.commit()
+    setattr(g, _SETTLED, True)
+    database.set_reading(True)
+
+
 def discard() -> None:
     """Forget what this request changed so far (an error handler calls this first)."""
     db.session.rollback()
 
 
 def _finish(response: Response) -> Response:
-    if response.status_code < 400 or g.get(_KEEP):
+    if g.get(_SETTLED):
+        db.session.commit()  # only reads since `settle`
+    elif response.status_code < 400 or g.get(_KEEP):
         db.session.commit()
     else:
         db.session.rollback()
     steps: list[Callable[[], None]] = g.pop(_AFTERWARDS, [])
+    if steps:
+        database.set_reading(False)
     for step in steps:
         step()
         db.session.commit()
     return response
 
 
+def _end(_error: BaseException | None) -> None:
+    database.set_reading(False)
+
+
 def init_app(app: Flask) -> None:
-    # Registered first, so it runs last: after every other after_request function.
+    # Registered first, so it runs first among before_request and last among after_request.
+    app.before_request(_begin)
     app.after_request(_finish)
+    app.teardown_request(_end)

@@ -18,7 +18,8 @@ from typing import Any
 from flask import current_app, g, request, session
 from flask_babel import get_locale
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy.orm import joinedload
+from sqlalchemy import Row, Select, bindparam, select
+from sqlalchemy.orm import contains_eager
 
 from pro_app.config import Settings
 from pro_app.errors import AnswerLost, PatientSessionMissing, StaffEntryEnded
@@ -27,7 +28,7 @@ from pro_app.languages import LANGUAGES
 from pro_app.models import Participant, Response, Role, StaffUser, Visit, VisitLink
 from pro_app.questionnaire.catalog import catalog
 from pro_app.questionnaire.definitions import Instrument
-from pro_app.services import links, sealing
+from pro_app.services import answering, audit, links, sealing
 from pro_app.web.access import current_staff
 
 _KEY = "patient_link"
@@ -41,6 +42,8 @@ class PatientContext:
     link: VisitLink | None = None
     staff: StaffUser | None = None
     entry_reason: str | None = None
+    # The instrument (and item) the request asked about, read with the visit.
+    slot: answering.Slot | None = None
 
     @property
     def actor(self) -> str:
@@ -79,33 +82,86 @@ def bind(link: VisitLink, language: str | None = None) -> None:
         session["lang"] = chosen
 
 
-def _link(link_id: int) -> VisitLink | None:
-    return db.session.get(
-        VisitLink,
-        link_id,
-        options=[
-            joinedload(VisitLink.visit).joinedload(Visit.participant).joinedload(Participant.site)
-        ],
+def _visit_query(root: Select[Any], slot: bool, item: bool) -> Select[Any]:
+    """The visit with its participant and site, and the asked-for slot: one query."""
+    query = root.join(Visit.participant).join(Participant.site)
+    return answering.with_slot(query, item) if slot else query
+
+
+def _slot(row: Row[Any], instrument_id: str | None, item_id: str | None) -> answering.Slot | None:
+    return None if instrument_id is None else answering.slot_from(row, instrument_id, item_id)
+
+
+def _params(instrument_id: str | None, item_id: str | None, **key: int) -> dict[str, Any]:
+    if instrument_id is None:
+        return key
+    return {**key, **answering.slot_params(instrument_id, item_id)}
+
+
+# Built once per shape (with a slot? with an item?); the values are bound when they run.
+_BY_LINK = {
+    (slot, item): _visit_query(select(VisitLink).join(VisitLink.visit), slot, item)
+    .options(
+        contains_eager(VisitLink.visit)
+        .contains_eager(Visit.participant)
+        .contains_eager(Participant.site)
     )
+    .where(VisitLink.id == bindparam("link_id"))
+    for slot, item in ((False, False), (True, False), (True, True))
+}
+_BY_VISIT = {
+    (slot, item): _visit_query(select(Visit), slot, item)
+    .options(contains_eager(Visit.participant).contains_eager(Participant.site))
+    .where(Visit.id == bindparam("visit_id"))
+    for slot, item in ((False, False), (True, False), (True, True))
+}
 
 
-def current() -> PatientContext:
-    """The started visit of this browser, checked on every request (revocation is immediate)."""
-    if "patient_context" in g:
-        cached: PatientContext = g.patient_context
+def _shape(instrument_id: str | None, item_id: str | None) -> tuple[bool, bool]:
+    return instrument_id is not None, instrument_id is not None and item_id is not None
+
+
+def _link(
+    link_id: int, instrument_id: str | None, item_id: str | None
+) -> tuple[VisitLink, answering.Slot | None] | None:
+    row = db.session.execute(
+        _BY_LINK[_shape(instrument_id, item_id)], _params(instrument_id, item_id, link_id=link_id)
+    ).first()
+    return None if row is None else (row[0], _slot(row, instrument_id, item_id))
+
+
+def current(instrument_id: str | None = None, item_id: str | None = None) -> PatientContext:
+    """The started visit of this browser, checked on every request (revocation is immediate).
+    Given an instrument (and an item), its slot is read in the same query."""
+    cached: PatientContext | None = g.get("patient_context")
+    if cached is not None and (
+        instrument_id is None
+        or (
+            cached.slot is not None
+            and cached.slot.instrument_id == instrument_id
+            and cached.slot.item_id == item_id
+        )
+    ):
         return cached
+    if instrument_id is not None and request.method == "POST":
+        # A write reads its slot with the trail held, so the slot is current until commit
+        # (a seal on another device either came first and is seen, or waits for this one).
+        audit.hold_trail()
     entry = session.get(_STAFF_ENTRY)
     if isinstance(entry, dict):
-        ctx = _staff_entry(entry)
+        ctx = _staff_entry(entry, instrument_id, item_id)
     else:
         link_id = session.get(_KEY)
-        link = _link(link_id) if isinstance(link_id, int) else None
-        if link is None:
+        found = _link(link_id, instrument_id, item_id) if isinstance(link_id, int) else None
+        if found is None:
             raise PatientSessionMissing()
+        link, slot = found
         g.preferred_language = link.visit.participant.preferred_language
         g.patient_site = link.visit.participant.site
         links.check_usable(link, settings().link_grace_days)
-        ctx = PatientContext(link=link, visit=link.visit, participant=link.visit.participant)
+        ctx = PatientContext(
+            link=link, visit=link.visit, participant=link.visit.participant, slot=slot
+        )
     g.patient_context = ctx
     return ctx
 
@@ -137,10 +193,10 @@ def protect_answer_post() -> None:
         link_id = _resume_signer().loads(request.form.get("resume", ""))
     except BadSignature:
         raise AnswerLost() from None
-    link = _link(link_id) if isinstance(link_id, int) else None
-    if link is None:
+    found = _link(link_id, None, None) if isinstance(link_id, int) else None
+    if found is None:
         raise AnswerLost()
-    bind(link, request.form.get("shown_language"))
+    bind(found[0], request.form.get("shown_language"))
 
 
 def start_token(link: VisitLink) -> str:
@@ -196,16 +252,19 @@ def staff_entry_banner() -> dict[str, Any] | None:
     return banner
 
 
-def _staff_entry(entry: dict[str, Any]) -> PatientContext:
+def _staff_entry(
+    entry: dict[str, Any], instrument_id: str | None, item_id: str | None
+) -> PatientContext:
     staff = current_staff()
     visit_id = entry.get("visit_id")
-    visit = (
-        db.session.get(
-            Visit, visit_id, options=[joinedload(Visit.participant).joinedload(Participant.site)]
-        )
-        if isinstance(visit_id, int)
-        else None
-    )
+    visit, slot = None, None
+    if isinstance(visit_id, int):
+        row = db.session.execute(
+            _BY_VISIT[_shape(instrument_id, item_id)],
+            _params(instrument_id, item_id, visit_id=visit_id),
+        ).first()
+        if row is not None:
+            visit, slot = row[0], _slot(row, instrument_id, item_id)
     if (
         staff is None
         or staff.id != entry.get("staff_id")
@@ -222,4 +281,5 @@ def _staff_entry(entry: dict[str, Any]) -> PatientContext:
         participant=visit.participant,
         staff=staff,
         entry_reason=str(entry.get("reason") or ""),
+        slot=slot,
     )

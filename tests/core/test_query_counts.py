@@ -1,5 +1,7 @@
 """The number of SQL statements behind each main page does not grow with the trial: a page with
-one participant (or visit) and the same page with fifty issue the same number of statements."""
+one participant (or visit) and the same page with fifty issue the same number of statements. And a
+patient's item step (GET the question, POST the answer, follow the redirect) stays within its
+budget of statements on both engines."""
 
 from __future__ import annotations
 
@@ -14,14 +16,18 @@ from sqlalchemy import event
 
 from pro_app.extensions import db
 from pro_app.models import Role
-from tests.actions import Patient, StaffBrowser
+from tests.actions import Patient, StaffBrowser, csrf_of
 from tests.factories import issue_token, make_participant, make_site, make_staff, visit_of
 from tests.walklog import seal_log
+
+# GET the question + POST the answer (its 303 leads to the next question's GET: the next step).
+ITEM_STEP_BUDGET = 5
 
 
 @contextmanager
 def counted() -> Iterator[list[str]]:
-    """Every statement sent to the database inside the block."""
+    """Every statement sent to the database inside the block, but the SAVEPOINTs the test
+    harness wraps each request in (a real server issues BEGIN and COMMIT instead)."""
     statements: list[str] = []
 
     def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
@@ -116,3 +122,50 @@ def test_patient_pages_do_not_grow_with_the_trial(app_ctx: Flask, client: FlaskC
     assert statements_of(lambda: client.get("/visit/mlhfq/q/3")) == item
     assert statements_of(lambda: client.get("/visit")) == visit
     print(f"item page {item}, visit page {visit}")
+
+
+def test_an_item_step_costs_at_most_five_statements(app_ctx: Flask, client: FlaskClient) -> None:
+    """GET item 3, POST its answer, follow the 303 to item 4: the visit, the "sealed?" check and
+    the saved answer come from one query per request; the answer is one upsert and its audit
+    event two statements."""
+    participant = make_participant("PRIME-901")
+    patient = Patient(client, issue_token(participant))
+    assert patient.start().status_code == 303
+    assert patient.answer(1, 2).status_code == 303  # the chain and the draft are not empty
+    with counted() as statements:
+        page = client.get("/visit/mlhfq/q/3")
+        assert page.status_code == 200
+        on_get = len(statements)
+        answered = client.post(
+            "/visit/mlhfq/q/3", data={"csrf_token": csrf_of(page), "answer": "4"}
+        )
+        assert answered.status_code == 303
+        assert answered.headers["Location"].endswith("/visit/mlhfq/q/4")
+    listing = "\n".join(" ".join(statement.split())[:120] for statement in statements)
+    print(f"item step: {len(statements)} statements\n{listing}")
+    assert len(statements) <= ITEM_STEP_BUDGET, f"{len(statements)} statements:\n{listing}"
+    assert on_get == 1, listing
+    # The redirect's target is the next step's GET, and it shows what was saved.
+    with counted() as statements:
+        assert client.get("/visit/mlhfq/q/4").status_code == 200
+    assert len(statements) == on_get
+    again = client.get("/visit/mlhfq/q/3").get_data(as_text=True)
+    assert 'value="4" checked' in again
+
+
+def test_changing_an_answer_costs_the_same(app_ctx: Flask, client: FlaskClient) -> None:
+    """An answer given again (an update, not an insert) stays within the same budget and audits
+    the previous value."""
+    participant = make_participant("PRIME-902")
+    patient = Patient(client, issue_token(participant))
+    assert patient.start().status_code == 303
+    assert patient.answer(3, 1).status_code == 303
+    with counted() as statements:
+        assert patient.answer(3, 5).status_code == 303
+    assert len(statements) <= ITEM_STEP_BUDGET
+    from sqlalchemy import select
+
+    from pro_app.models import AuditEvent
+
+    last = db.session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(1)).one()
+    assert (last.details["value"], last.details["previous"]) == (5, 1)

@@ -1,0 +1,50 @@
+"""`make run`'s supervisor: the web server and the PDF worker are separate processes, started by
+one command and stopped together."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+
+import pytest
+
+from pro_app.cli import serve
+
+SLEEPER = [sys.executable, "-c", "import time; time.sleep(120)"]
+
+
+def _child(name: str, command: list[str]) -> serve.Child:
+    return serve.Child(name, subprocess.Popen(command, start_new_session=True))
+
+
+def test_the_web_processes_never_render_pdfs(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PRO_RUN_PDF_WORKER", "1")
+    monkeypatch.delenv("PRO_DB_POOL_SIZE", raising=False)
+    env = serve._environment(workers=2, threads=8)
+    assert env["PRO_RUN_PDF_WORKER"] == "0"
+    assert env["PRO_DB_POOL_SIZE"] == "8"
+    started = dict(serve.commands("127.0.0.1:5000", workers=2, threads=8, pdf_workers=2))
+    assert started["web"][1:3] == ["-m", "gunicorn"]
+    assert "--threads" in started["web"] and "8" in started["web"]
+    assert started["pdf-1"][-2:] == ["pdf", "worker"] == started["pdf-2"][-2:]
+
+
+def test_when_one_process_ends_the_other_is_stopped() -> None:
+    web = _child("web", SLEEPER)
+    pdf = _child("pdf-1", [sys.executable, "-c", "raise SystemExit(3)"])
+    assert serve.supervise([web, pdf], poll=0.05) == 3
+    assert web.process.poll() is not None  # stopped, not left running
+
+
+def test_a_signal_stops_both_gracefully() -> None:
+    children = [_child("web", SLEEPER), _child("pdf-1", SLEEPER)]
+    timer = threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGTERM))
+    timer.start()
+    try:
+        assert serve.supervise(children, poll=0.05) == 0
+    finally:
+        timer.cancel()
+    assert [child.process.returncode for child in children] == [-signal.SIGTERM] * 2
