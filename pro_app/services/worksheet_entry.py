@@ -103,7 +103,7 @@ def save_timer(
     since (and not by an earlier upload of this same timing), TimerConflict is raised unless the
     assessor chose to `replace` it."""
     assert worksheet.timer is not None
-    answering.refuse_if_sealed(visit, worksheet)  # locks the visit before the state is read
+    answering.refuse_if_sealed(visit, worksheet)  # holds the trail before the state is read
     current = state(visit, worksheet)
     same_run = current.timer is not None and current.timer.get("run_id") == result.run_id
     if not (replace or same_run) and timer_version(visit, worksheet) != started_from:
