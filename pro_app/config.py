@@ -85,14 +85,22 @@ class PoolSettings:
             pre_ping=env.get("PRO_DB_POOL_PRE_PING", "0") == "1",
         )
 
-    def engine_options(self) -> dict[str, object]:
-        return {
-            "pool_size": self.size,
-            "max_overflow": self.max_overflow,
-            "pool_timeout": self.timeout,
+    def engine_options(self, url: str) -> dict[str, object]:
+        options: dict[str, object] = {
             "pool_recycle": self.recycle,
             "pool_pre_ping": self.pre_ping,
         }
+        if not _in_memory(url):  # one shared in-memory SQLite connection has no pool to size
+            options.update(
+                pool_size=self.size, max_overflow=self.max_overflow, pool_timeout=self.timeout
+            )
+        return options
+
+
+def _in_memory(url: str) -> bool:
+    return url.startswith("sqlite") and (
+        url.rstrip("/") in ("sqlite:", "sqlite") or ":memory:" in url
+    )
 
 
 @dataclass(frozen=True)
@@ -164,7 +172,7 @@ class Settings:
         return {
             "SECRET_KEY": self.secret_key,
             "SQLALCHEMY_DATABASE_URI": url,
-            "SQLALCHEMY_ENGINE_OPTIONS": self.pool.engine_options(),
+            "SQLALCHEMY_ENGINE_OPTIONS": self.pool.engine_options(url),
             "SESSION_COOKIE_HTTPONLY": True,
             "SESSION_COOKIE_SAMESITE": "Lax",
             "SESSION_COOKIE_SECURE": self.is_production,

@@ -7,7 +7,8 @@ CLI, the PDF worker) writes. On SQLite a reading transaction starts with a plain
 (WAL readers never wait for the writer) under `PRAGMA query_only`, so a write slipped into a
 reading request fails loudly ("attempt to write a readonly database") instead of silently
 upgrading its lock, which can deadlock; a writing transaction starts with `BEGIN IMMEDIATE`, so
-two writers queue instead of deadlocking. PostgreSQL needs neither: MVCC readers take no locks.
+two writers queue instead of deadlocking. PostgreSQL needs neither (MVCC readers take no locks);
+there a reading request runs its statements in autocommit, saving the BEGIN and COMMIT round trips.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ SQLITE_BUSY_TIMEOUT = 15.0
 _reading: ContextVar[bool] = ContextVar("pro_app_reading", default=False)
 _QUERY_ONLY = "pro_app_query_only"
 _GUARDED = "pro_app_guarded_connection"
+_AUTOCOMMIT = "pro_app_autocommit"
 
 
 def set_reading(value: bool) -> None:
@@ -68,7 +70,15 @@ def _query_only(info: dict[Any, Any], dbapi_connection: Any, value: bool) -> Non
         info[_QUERY_ONLY] = value
 
 
+def _autocommit(info: dict[Any, Any], dbapi_connection: Any, value: bool) -> None:
+    if info.get(_AUTOCOMMIT, False) is not value:
+        dbapi_connection.autocommit = value
+        info[_AUTOCOMMIT] = value
+
+
 def _on_begin(connection: Any) -> None:
+    if connection.dialect.name == "postgresql" and not _reading.get():
+        _autocommit(connection.info, connection.connection.dbapi_connection, False)
     if connection.dialect.name == "sqlite":
         reading_now = _reading.get()
         if not reading_now:
@@ -81,11 +91,24 @@ def _on_begin(connection: Any) -> None:
 
 def _after_begin(session: Session, transaction: SessionTransaction, connection: Any) -> None:
     """A reading session transaction on SQLite (a savepoint in tests too) is query-only until
-    it ends."""
-    if connection.dialect.name != "sqlite" or not _reading.get():
+    it ends. On PostgreSQL a reading request's statements run in autocommit: under READ COMMITTED
+    each statement sees its own snapshot anyway, and BEGIN and COMMIT would be two more round
+    trips for nothing (only when the connection is idle: not inside the tests' outer
+    transaction)."""
+    if not _reading.get():
         return
-    _query_only(connection.info, connection.connection.dbapi_connection, True)
-    session.info[_GUARDED] = connection
+    dbapi_connection = connection.connection.dbapi_connection
+    if connection.dialect.name == "sqlite":
+        _query_only(connection.info, dbapi_connection, True)
+        session.info[_GUARDED] = connection
+    elif connection.dialect.name == "postgresql" and _idle(dbapi_connection):
+        _autocommit(connection.info, dbapi_connection, True)
+
+
+def _idle(dbapi_connection: Any) -> bool:
+    from psycopg.pq import TransactionStatus
+
+    return bool(dbapi_connection.info.transaction_status == TransactionStatus.IDLE)
 
 
 def _after_end(session: Session, transaction: SessionTransaction) -> None:
@@ -99,9 +122,16 @@ def _after_end(session: Session, transaction: SessionTransaction) -> None:
 
 
 def _on_checkin(dbapi_connection: Any, connection_record: Any) -> None:
-    """A connection goes back to the pool writable, whatever happened to its session."""
+    """A connection goes back to the pool writable and transactional, whatever happened to its
+    session."""
     if isinstance(dbapi_connection, sqlite3.Connection):
         _query_only(connection_record.info, dbapi_connection, False)
+    elif (
+        dbapi_connection is not None
+        and connection_record.info.get(_AUTOCOMMIT)
+        and not dbapi_connection.closed
+    ):
+        _autocommit(connection_record.info, dbapi_connection, False)
 
 
 def configure_engines() -> None:

@@ -24,6 +24,9 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(formatting.moment, "moment")
     app.add_template_filter(formatting.utc_moment, "utc_moment")
 
+    # The catalogue never changes while the process runs.
+    demo_wording = bool(app.extensions["pro_catalog"].demo_packs)
+
     @app.context_processor
     def _locale_helpers() -> dict[str, object]:
         locale = str(get_locale())
@@ -32,6 +35,6 @@ def init_app(app: Flask) -> None:
             "html_lang": html_lang(locale),
             "language_names": LANGUAGE_NAMES,
             "switch_language_url": switch_language_url,
-            "demo_wording": bool(app.extensions["pro_catalog"].demo_packs),
+            "demo_wording": demo_wording,
             "formatting": formatting,
         }

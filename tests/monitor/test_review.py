@@ -190,7 +190,15 @@ ALLOWED_WRITES = {
     "query.opened",
     "query.closed",
 }
-REVIEW_TABLES = {"audit_event", "sdv_mark", "data_query", "query_event", "staff_session"}
+# audit_chain_head is the audit trail's own pointer to its newest event: it moves with the events.
+REVIEW_TABLES = {
+    "audit_event",
+    "audit_chain_head",
+    "sdv_mark",
+    "data_query",
+    "query_event",
+    "staff_session",
+}
 
 
 def _snapshot() -> dict[str, list[tuple[Any, ...]]]:
