@@ -16,14 +16,14 @@ LINK_HOST := $(if $(filter 0.0.0.0,$(HOST)),$(shell hostname -I 2>/dev/null | cu
 PRO_BASE_URL ?= http://$(if $(LINK_HOST),$(LINK_HOST),127.0.0.1):$(PORT)
 export PRO_BASE_URL
 
-.PHONY: run test bench lint i18n system-deps translations migrate demo pdf-font pdf-setup serve clean
+.PHONY: run test bench lint i18n system-deps translations static migrate demo pdf-font pdf-setup serve clean
 
-run: system-deps $(STAMP) translations migrate demo pdf-setup serve
+run: system-deps $(STAMP) translations static migrate demo pdf-setup serve
 
-test: system-deps $(STAMP) translations pdf-font
+test: system-deps $(STAMP) translations static pdf-font
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-bench: system-deps $(STAMP) translations pdf-font
+bench: system-deps $(STAMP) translations static pdf-font
 	$(PY) -m bench $(BENCH_ARGS)
 
 lint: $(STAMP)
@@ -58,6 +58,11 @@ i18n: $(STAMP)
 	$(VENV)/bin/pybabel -q update -N --width=100 -i translations/messages.pot -d translations
 	$(VENV)/bin/pybabel -q compile -d translations
 
+# Hashed, compressed (gzip, Brotli) copies of pro_app/static/ that WhiteNoise serves; the app
+# refuses to start without a current build (pro_app/web/static_files.py).
+static: $(STAMP)
+	$(PY) -m pro_app.web.static_files
+
 migrate: $(STAMP)
 	$(FLASK) db upgrade
 
@@ -78,4 +83,4 @@ serve: $(STAMP)
 	  --config python:pro_app.gunicorn_conf wsgi:app
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache pro_app/static_build

@@ -1,11 +1,13 @@
-"""Security headers on every response, and redaction of visit-link tokens from access logs."""
+"""Security headers on every response, redaction of visit-link tokens from access logs, and
+compression of the HTML pages that carry no secret."""
 
 from __future__ import annotations
 
 import logging
 import re
 
-from flask import Flask, Response, request
+from flask import Flask, Response, g, request
+from flask_compress import Compress
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -61,7 +63,28 @@ def _headers(response: Response) -> Response:
     return response
 
 
+# BREACH: a compressed page that holds a secret beside text an attacker can make it reflect
+# (?lang=, a typed value) leaks the secret through its length. So only pages without a CSRF token,
+# a link-bound token or a participant's answers are compressed.
+_PERSONAL = {"patient.landing", "patient.review", "patient.receipt", "patient.submit"}
+_compress = Compress()
+
+
+def carries_secret() -> bool:
+    return "csrf_token" in g or request.endpoint in _PERSONAL or bool(g.get("page_secret"))
+
+
+def _compress_safe_pages(response: Response) -> Response:
+    if response.mimetype == "text/html" and not carries_secret():
+        return _compress.after_request(response)
+    return response
+
+
 def init_app(app: Flask) -> None:
+    app.config.setdefault("COMPRESS_REGISTER", False)
+    app.config.setdefault("COMPRESS_MIMETYPES", ["text/html"])
+    _compress.init_app(app)
+    app.after_request(_compress_safe_pages)
     app.after_request(_headers)
     for name in ("werkzeug", "gunicorn.access"):
         logger = logging.getLogger(name)

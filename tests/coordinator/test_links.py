@@ -66,7 +66,9 @@ def test_issue_shows_link_qr_and_a_bilingual_slip_once(
     assert re.fullmatch(r"([0-9A-HJKMNP-TV-Z]{4}-){6}[0-9A-HJKMNP-TV-Z]{4}", token), token
     for medical in ("心衰", "heart failure", "HFrEF", "MLHFQ", "明尼苏达", "infusion", "输注"):
         assert medical.lower() not in slip.lower(), medical
-    assert 'data-copy="link-url"' in page and 'src="/static/js/staff.js"' in page
+    assert 'data-copy="link-url"' in page and re.search(
+        r'src="/static/js/staff\.[0-9a-f]{12}\.js"', page
+    )
     # The token is nowhere but in that page.
     stored = _links()[0]
     assert stored.token_sha256 != token and stored.issued_by_id is not None
