@@ -412,7 +412,7 @@ def _issued_page(visit: Visit, token: str, *, reissued: bool) -> tuple[str, int]
                 {
                     "lang": "zh-Hans" if language == "zh_Hans" else "en",
                     "title": _("PRIME study: your questionnaire"),
-                    "visit": planned.name(language),
+                    "visit": planned.patient_name(language),
                     "window": _(
                         "Please fill in between %(start)s and %(end)s.",
                         start=formatting.day(visit.window_start, language),

@@ -59,7 +59,7 @@ def test_issue_shows_link_qr_and_a_bilingual_slip_once(
     slip = page[page.index('<article class="slip"') : page.index("</article>")]
     zh, en = slip.index("PRIME研究：您的问卷"), slip.index("PRIME study: your questionnaire")
     assert zh < en, "Chinese comes first on the slip"
-    assert "基线（第0天）" in slip and "Baseline (Day 0)" in slip
+    assert "首次随访（治疗开始前）" in slip and "First visit (before treatment starts)" in slip
     assert "2026年11月11日" in slip and "25 Nov 2026" in slip
     assert "研究护士：021-0000 0000" in slip and "Study nurse: 021-0000 0000" in slip
     assert f"http://localhost/s/{token}" in slip.replace("<wbr>", "")

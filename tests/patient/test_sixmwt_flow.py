@@ -324,7 +324,9 @@ def test_a_language_switch_keeps_every_value(client: FlaskClient) -> None:
     walker = _d7_walker(client)
     walker.part("before", {**GOOD["before"], "test_date": D7_DATE})
     page = _text(client.get("/visit/sixmwt/part/before", query_string={"lang": "en"}))
-    assert "Before the walk" in page and 'value="70"' in page and "Your weight today" in page
+    assert (
+        "Before the walk" in page and 'value="70"' in page and "Body weight at this visit" in page
+    )
     walker.part("walk", GOOD["walk"])
     walker.part("after", GOOD["after"])
     confirm = client.get("/visit/sixmwt/submit")
