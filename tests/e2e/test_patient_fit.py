@@ -153,12 +153,14 @@ def _visit_pages(page: Page, base: str, link: str, language: str) -> Iterator[st
     yield "unknown link"
 
 
+# A mobile browser widens the layout viewport to fit wide content, so compare with the screen.
 _SIDEWAYS = """() => {
-  const wide = document.documentElement.scrollWidth > window.innerWidth;
+  const screenWidth = Math.min(window.innerWidth, screen.width);
+  const wide = document.documentElement.scrollWidth > screenWidth;
   const over = [];
   for (const el of document.querySelectorAll('header *, main *')) {
     const box = el.getBoundingClientRect();
-    if (box.width && (box.right > window.innerWidth + 0.5 || box.left < -0.5)) {
+    if (box.width && (box.right > screenWidth + 0.5 || box.left < -0.5)) {
       over.push(el.tagName + '.' + el.className + ' ' + Math.round(box.right));
     }
   }
