@@ -19,14 +19,14 @@ WORKERS ?= 2
 THREADS ?= 4
 PDF_WORKERS ?= 1
 
-.PHONY: run test bench lint i18n system-deps translations migrate demo pdf-font pdf-setup serve clean
+.PHONY: run test bench lint i18n system-deps translations static migrate demo pdf-font pdf-setup serve clean
 
-run: system-deps $(STAMP) translations migrate demo pdf-setup serve
+run: system-deps $(STAMP) translations static migrate demo pdf-setup serve
 
-test: system-deps $(STAMP) translations pdf-font
+test: system-deps $(STAMP) translations static pdf-font
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-bench: system-deps $(STAMP) translations pdf-font
+bench: system-deps $(STAMP) translations static pdf-font
 	$(PY) -m bench $(BENCH_ARGS)
 
 lint: $(STAMP)
@@ -61,6 +61,11 @@ i18n: $(STAMP)
 	$(VENV)/bin/pybabel -q update -N --width=100 -i translations/messages.pot -d translations
 	$(VENV)/bin/pybabel -q compile -d translations
 
+# Hashed, compressed (gzip, Brotli) copies of pro_app/static/ that WhiteNoise serves; the app
+# refuses to start without a current build (pro_app/web/static_files.py).
+static: $(STAMP)
+	$(PY) -m pro_app.web.static_files
+
 migrate: $(STAMP)
 	$(FLASK) db upgrade
 
@@ -82,4 +87,4 @@ serve: $(STAMP)
 	  --pdf-workers $(PDF_WORKERS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache pro_app/static_build

@@ -14,7 +14,7 @@ def create_app(overrides: dict[str, Any] | None = None, settings: Settings | Non
     app = Flask(
         __name__,
         template_folder=str(REPO_ROOT / "templates"),
-        static_folder="static",
+        static_folder=None,  # served from the hashed build by WhiteNoise (register_static)
         instance_path=str(REPO_ROOT / "instance"),
     )
     app.config.from_mapping(settings.flask_config())
@@ -27,6 +27,7 @@ def create_app(overrides: dict[str, Any] | None = None, settings: Settings | Non
     register_error_pages(app)
     register_security(app, settings)
     register_templates(app)
+    register_static(app)
     register_pdf_worker(app, settings)
     return app
 
@@ -100,6 +101,12 @@ def register_templates(app: Flask) -> None:
     from pro_app.web import templating
 
     templating.init_app(app)
+
+
+def register_static(app: Flask) -> None:
+    from pro_app.web import static_files
+
+    static_files.init_app(app)
 
 
 def register_pdf_worker(app: Flask, settings: Settings) -> None:

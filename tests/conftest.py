@@ -28,6 +28,7 @@ from pro_app.config import REPO_ROOT, Settings
 from pro_app.extensions import db
 from pro_app.pdf.worker import RenderAndSign
 from pro_app.web.ratelimits import limiter_of
+from pro_app.web import static_files
 
 try:
     from flask_sqlalchemy.session import _app_ctx_id
@@ -47,7 +48,9 @@ DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
-    """Compile the catalogues so a bare `pytest` sees the same translations as `make test`."""
+    """Compile the catalogues and build the static files, so a bare `pytest` sees the same
+    translations and hashed static files as `make test`."""
+    static_files.ensure_built()
     for po_path in (REPO_ROOT / "translations").glob("*/LC_MESSAGES/messages.po"):
         with po_path.open("rb") as po_file:
             catalog = read_po(po_file)

@@ -72,6 +72,8 @@ class EnrolForm(FlaskForm):
         validators=[InputRequired(_l("Please enter Day 0."))],
         invalid_value_message=_l("Enter a date as YYYY-MM-DD."),
     )
+    # Asked for only when Day 0 is so far back that visit windows have already closed.
+    confirm_past = BooleanField(_l("Yes, Day 0 is right: mark those visits as missed"))
 
 
 class Day0Form(FlaskForm):

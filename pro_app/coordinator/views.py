@@ -6,12 +6,12 @@ another site is simply not found.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import segno
 from flask import flash, redirect, render_template, request, session, url_for
-from flask_babel import force_locale, get_locale
+from flask_babel import force_locale, get_locale, ngettext
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response as WerkzeugResponse
 from wtforms import Field
@@ -143,6 +143,38 @@ def enrol() -> Page:
     if request.method == "GET" and sites:
         form.site_id.data = sites[0].id
     site = next((site for site in sites if site.id == form.site_id.data), None)
+    closed: list[str] = []
+    if (
+        form.validate_on_submit()
+        and site is not None
+        and form.day0.data
+        and not enrolment.enrolment_problems(
+            site,
+            study_id=_clean(form.study_id),
+            birth_year=_clean(form.birth_year),
+            height_cm=_clean(form.height_cm),
+            day0=_clean(form.day0),
+        )
+    ):
+        closed = _closed_already(site, form.day0.data)
+        if closed and not form.confirm_past.data:
+            form.form_errors.append(
+                ngettext(
+                    "With this Day 0, %(num)s visit window has already closed (%(visits)s): "
+                    "it will be marked missed. Check the date, or confirm below.",
+                    "With this Day 0, %(num)s visit windows have already closed (%(visits)s): "
+                    "they will be marked missed. Check the date, or confirm below.",
+                    len(closed),
+                    visits=", ".join(closed),
+                )
+            )
+            return form_page(
+                "coordinator/enrol.html",
+                form,
+                sites=sites,
+                example_site=site,
+                closed=closed,
+            )
     if form.validate_on_submit():
         if site is None:
             # With one site the field is hidden, so the message goes above the form.
@@ -164,6 +196,17 @@ def enrol() -> Page:
             attach(form, problem, example=site.study_id_example)
     example_site = site or (sites[0] if sites else None)
     return form_page("coordinator/enrol.html", form, sites=sites, example_site=example_site)
+
+
+def _closed_already(site: Site, day0: date) -> list[str]:
+    """The visits whose window (with the grace days) closed before today at the site."""
+    today = clock.today_in(site.timezone)
+    closed = []
+    for planned in catalog().schedule.visits:
+        _target, _start, end = planned.dates(day0)
+        if end + timedelta(days=_grace()) < today:
+            closed.append(planned.name(_locale()))
+    return closed
 
 
 def _enrol(form: EnrolForm, site: Site, staff: StaffUser) -> Participant:
@@ -369,7 +412,7 @@ def _issued_page(visit: Visit, token: str, *, reissued: bool) -> tuple[str, int]
                 {
                     "lang": "zh-Hans" if language == "zh_Hans" else "en",
                     "title": _("PRIME study: your questionnaire"),
-                    "visit": planned.name(language),
+                    "visit": planned.patient_name(language),
                     "window": _(
                         "Please fill in between %(start)s and %(end)s.",
                         start=formatting.day(visit.window_start, language),

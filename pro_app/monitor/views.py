@@ -198,5 +198,6 @@ def verify() -> tuple[str, int] | str:
         verdict=verdict,
         findings=[MONITOR.text(problem.code, problem.params) for problem in verdict.problems],
         filename=form.pdf.data.filename,
+        catalog=catalog(),
         nav="verify",
     )

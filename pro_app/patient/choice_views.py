@@ -43,7 +43,7 @@ class ChoiceFlow:
             instrument=instrument,
             pack=catalog().textpack(instrument.id, language()),
             answers=answers,
-            unanswered=sum(1 for item in instrument.items if answers.get(item.id) is None),
+            answered_ids={item_id for item_id, value in answers.items() if value is not None},
         )
 
     def confirm(

@@ -1,4 +1,5 @@
-"""Security headers on every response, and redaction of visit-link tokens from every log."""
+"""Security headers on every response, redaction of visit-link tokens from every log, session
+cookies and proxy headers, and compression of the HTML pages that carry no secret."""
 
 from __future__ import annotations
 
@@ -6,8 +7,9 @@ import logging
 import re
 from typing import Any
 
-from flask import Flask, Response, has_request_context, request
+from flask import Flask, Response, g, has_request_context, request
 from flask.sessions import SecureCookieSessionInterface
+from flask_compress import Compress
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from pro_app.config import Settings
@@ -123,12 +125,33 @@ class SessionCookies(SecureCookieSessionInterface):
         return bool(super().get_cookie_secure(app) or (has_request_context() and request.is_secure))
 
 
+# BREACH: a compressed page that holds a secret beside text an attacker can make it reflect
+# (?lang=, a typed value) leaks the secret through its length. So only pages without a CSRF token,
+# a link-bound token or a participant's answers are compressed.
+_PERSONAL = {"patient.landing", "patient.review", "patient.receipt", "patient.submit"}
+_compress = Compress()
+
+
+def carries_secret() -> bool:
+    return "csrf_token" in g or request.endpoint in _PERSONAL or bool(g.get("page_secret"))
+
+
+def _compress_safe_pages(response: Response) -> Response:
+    if response.mimetype == "text/html" and not carries_secret():
+        return _compress.after_request(response)
+    return response
+
+
 def init_app(app: Flask, settings: Settings) -> None:
     if settings.proxy_fix:
         # The client's address and scheme as the proxy saw them (rate limits, HSTS, cookies).
         n = settings.proxy_fix
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
     app.session_interface = SessionCookies()
+    app.config.setdefault("COMPRESS_REGISTER", False)
+    app.config.setdefault("COMPRESS_MIMETYPES", ["text/html"])
+    _compress.init_app(app)
+    app.after_request(_compress_safe_pages)
     app.after_request(_headers)
     install_record_factory()
     for logger in (*(logging.getLogger(name) for name in LOGGERS), app.logger):

@@ -42,6 +42,10 @@ ELSEWHERE = {
     "static": "files, no data",
     "auth.second_factor": "needs a pending password step: tests/auth/test_signin.py",
     "auth.logout": "signs out whoever asks: tests/auth/test_signin.py",
+    # The assessor's worksheet (the 6MWT log): only a coordinator in staff entry, never a
+    # patient's link (403) nor anyone unbound (401).
+    "patient.form_screen": "staff entry only: tests/patient/test_sixmwt_flow.py",
+    "patient.walk_timer": "staff entry only: tests/patient/test_sixmwt_flow.py",
 }
 
 

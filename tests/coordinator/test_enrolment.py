@@ -128,3 +128,16 @@ def test_errors_in_english_for_an_english_speaking_coordinator(desk: StaffBrowse
 def test_the_age_limits_are_inclusive(desk: StaffBrowser) -> None:
     assert _enrol(desk, study_id="PRIME-018", birth_year="2008")[0] == 303  # 18 in 2026
     assert _enrol(desk, study_id="PRIME-080", birth_year="1946")[0] == 303  # 80 in 2026
+
+
+def test_a_day0_whose_windows_have_closed_needs_a_confirmation(desk: StaffBrowser) -> None:
+    before = _events()
+    status, page = _enrol(desk, day0="2026-01-10")  # ten months ago: five windows have closed
+    assert status == 400 and _count() == 0 and _events() == before
+    assert "5个访视窗已经关闭" in page and 'name="confirm_past"' in page
+    assert "基线（第0天）" in page and "第180天" in page
+    status, _location = _enrol(desk, day0="2026-01-10", confirm_past="y")
+    assert status == 303 and _count() == 1
+    # A Day 0 whose first window is still open needs no confirmation.
+    status, _page = _enrol(desk, study_id="PRIME-008", day0="2026-11-27")
+    assert status == 303 and _count() == 2

@@ -59,14 +59,16 @@ def test_issue_shows_link_qr_and_a_bilingual_slip_once(
     slip = page[page.index('<article class="slip"') : page.index("</article>")]
     zh, en = slip.index("PRIME研究：您的问卷"), slip.index("PRIME study: your questionnaire")
     assert zh < en, "Chinese comes first on the slip"
-    assert "基线（第0天）" in slip and "Baseline (Day 0)" in slip
+    assert "首次随访（治疗开始前）" in slip and "First visit (before treatment starts)" in slip
     assert "2026年11月11日" in slip and "25 Nov 2026" in slip
     assert "研究护士：021-0000 0000" in slip and "Study nurse: 021-0000 0000" in slip
     assert f"http://localhost/s/{token}" in slip.replace("<wbr>", "")
     assert re.fullmatch(r"([0-9A-HJKMNP-TV-Z]{4}-){6}[0-9A-HJKMNP-TV-Z]{4}", token), token
     for medical in ("心衰", "heart failure", "HFrEF", "MLHFQ", "明尼苏达", "infusion", "输注"):
         assert medical.lower() not in slip.lower(), medical
-    assert 'data-copy="link-url"' in page and 'src="/static/js/staff.js"' in page
+    assert 'data-copy="link-url"' in page and re.search(
+        r'src="/static/js/staff\.[0-9a-f]{12}\.js"', page
+    )
     # The token is nowhere but in that page.
     stored = _links()[0]
     assert stored.token_sha256 != token and stored.issued_by_id is not None

@@ -226,15 +226,15 @@ def test_the_walk_timer_on_a_faked_clock(phone: Page, live_server: str, live_app
     phone.clock.run_for(35_000)
     lap.click()  # 1:35
     phone.clock.run_for(25_000)
-    expect(phrase).to_have_text("继续保持，做得不错。还有4分钟。")
+    expect(phrase).to_have_text("再接再厉，您还有4分钟。")
     phone.clock.run_for(10_000)
-    phone.get_by_role("button", name="受试者停下了").click()  # 2:10
-    expect(phone.locator("#timer-state")).to_have_text("受试者停下了：计时继续")
+    phone.get_by_role("button", name="患者停下了").click()  # 2:10
+    expect(phone.locator("#timer-state")).to_have_text("患者停下了：计时继续")
     expect(phrase).to_contain_text("靠墙休息")
     look(phone, "zh-12-timer-paused")
     phone.clock.run_for(30_000)
     expect(clock).to_have_text("3:20")  # the clock kept running through the pause
-    phone.get_by_role("button", name="受试者继续走了").click()  # 2:40
+    phone.get_by_role("button", name="患者继续走了").click()  # 2:40
     phone.clock.run_for(20_000)
     expect(phrase).to_have_text("您做得很好。已经走了一半了。")
     lap.click()  # 3:00
@@ -243,7 +243,7 @@ def test_the_walk_timer_on_a_faked_clock(phone: Page, live_server: str, live_app
     phone.get_by_role("button", name="撤销上一圈").click()
     lap.click()  # 3:45 again: a mis-tap undone
     phone.clock.run_for(15_000)
-    expect(phrase).to_have_text("继续保持，做得不错。只剩2分钟了。")
+    expect(phrase).to_have_text("再接再厉，您只剩2分钟了。")
     phone.clock.run_for(45_000)
     lap.click()  # 4:45
     phone.clock.run_for(15_000)
@@ -267,10 +267,10 @@ def test_the_walk_timer_on_a_faked_clock(phone: Page, live_server: str, live_app
     spoken = phone.evaluate("window.__spoken")
     assert [text for text, _lang in spoken] == [
         "您做得很好。还有5分钟。",
-        "继续保持，做得不错。还有4分钟。",
+        "再接再厉，您还有4分钟。",
         "如果需要，您可以靠墙休息一下；觉得可以了，就接着走。",
         "您做得很好。已经走了一半了。",
-        "继续保持，做得不错。只剩2分钟了。",
+        "再接再厉，您只剩2分钟了。",
         "您做得很好。只剩1分钟了。",
         "过一会儿我会请您停下。听到“停”的时候，请您就地站住，我会走到您身边。",
         "停！",

@@ -128,3 +128,11 @@ def test_the_language_chosen_on_the_landing_page_survives_start(client: FlaskCli
     )
     page = client.get(started.location).get_data(as_text=True)
     assert 'lang="en"' in page and "Heart failure" in page
+
+
+def test_demo_wording_shows_no_licence_line(client: FlaskClient) -> None:
+    patient = Patient(client, issue_token(make_participant()))
+    patient.start()
+    for path in ("/visit/mlhfq", "/visit"):
+        page = client.get(path).get_data(as_text=True)
+        assert "Used under licence" not in page and "©" not in page, path

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from werkzeug.test import TestResponse
 
 from pro_app.extensions import db
-from pro_app.models import AuditEvent, DraftAnswer, Participant, Response
+from pro_app.models import AuditEvent, DraftAnswer, Participant, Response, Role
 from pro_app.models import StaffUser as _STAFF
 from tests.actions import Patient, StaffBrowser, csrf_of
 from tests.factories import TODAY, issue_token, make_participant, make_site, make_staff, visit_of
@@ -304,7 +304,11 @@ def test_the_timer_page_works_without_javascript_by_pointing_to_the_hand_form(
     page = _text(client.get("/visit/sixmwt/timer"))
     assert 'id="timer-needs-js"' in page and 'id="walk-timer" class="walk-timer" hidden' in page
     assert 'href="/visit/sixmwt/part/walk"' in page
-    assert "<script" in page and "js/walk-timer.js" in page and "<script>" not in page
+    assert (
+        "<script" in page
+        and re.search(r"js/walk-timer\.[0-9a-f]{12}\.js", page)
+        and "<script>" not in page
+    )
     phrases = json.loads(re.search(r'data-phrases="([^"]+)"', page).group(1).replace("&#34;", '"'))
     assert phrases["zh_Hans"]["phrases"][0] == {"at": 60, "text": "您做得很好。还有5分钟。"}
     assert phrases["en"]["phrases"][2]["text"] == "You are doing well. You are halfway done."
@@ -320,7 +324,9 @@ def test_a_language_switch_keeps_every_value(client: FlaskClient) -> None:
     walker = _d7_walker(client)
     walker.part("before", {**GOOD["before"], "test_date": D7_DATE})
     page = _text(client.get("/visit/sixmwt/part/before", query_string={"lang": "en"}))
-    assert "Before the walk" in page and 'value="70"' in page and "Your weight today" in page
+    assert (
+        "Before the walk" in page and 'value="70"' in page and "Body weight at this visit" in page
+    )
     walker.part("walk", GOOD["walk"])
     walker.part("after", GOOD["after"])
     confirm = client.get("/visit/sixmwt/submit")
@@ -408,3 +414,25 @@ def test_a_late_timing_never_overwrites_values_typed_on_another_device(client: F
     assert replaced.json["ok"] and _draft("laps") == 7 and _draft("timer")["run_id"]
     again = walker.timer(started_from=seen_at_start)  # the same timing sent twice is no conflict
     assert again.json["ok"]
+
+
+def test_the_walk_log_admits_only_staff_entry(client: FlaskClient) -> None:
+    participant = make_participant()
+    token = issue_token(participant)
+    db.session.commit()
+    app = client.application
+    paths = ("/visit/sixmwt/part/before", "/visit/sixmwt/timer")
+    anonymous = app.test_client()
+    patient = app.test_client()
+    Patient(patient, token).start()
+    monitor_browser = StaffBrowser(app.test_client())
+    make_staff("monitor-w", Role.MONITOR, [participant.site])
+    db.session.commit()
+    monitor_browser.sign_in("monitor-w")
+    nurse = Walker(app.test_client(), participant, "baseline")
+    nurse.start()
+    for path in paths:
+        assert anonymous.get(path).status_code == 401, path
+        assert patient.get(path).status_code == 403, path
+        assert monitor_browser.get(path).status_code == 401, path
+        assert nurse.client.get(path).status_code == 200, path

@@ -108,12 +108,16 @@ def test_the_upload_check_verifies_a_copy_and_catches_a_changed_byte(
     original = monitor.get(f"/monitor/records/{records[0].id}.pdf").get_data()
     status, page = _upload(monitor, original)
     assert status == 200 and "核验通过" in page and "PRIME-011" in page
+    facts = page[page.index('<dl class="facts">') : page.index("</dl>")]
+    assert "基线（第0天）" in facts and ">baseline<" not in facts and ">mlhfq" not in facts
+    status, page = _upload(monitor, b"not a pdf at all")
+    assert status == 200 and "这不是可以读取的PDF文件" in page and "PdfReadError" not in page
     tampered = bytearray(original)
     position = tampered.index(b"/Producer") if b"/Producer" in tampered else len(tampered) // 3
     tampered[position + 2] ^= 0x01
     status, page = _upload(monitor, bytes(tampered))
     assert status == 200 and "核验未通过" in page
-    assert _actions().count("pdf.verified") == 2
+    assert _actions().count("pdf.verified") == 3
 
 
 def test_the_upload_check_without_a_file_says_so(monitor: StaffBrowser) -> None:

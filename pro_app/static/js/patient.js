@@ -24,7 +24,8 @@
     body.set("action", "save");
     var mine = sent += 1;
     show(null);
-    window.fetch(form.action || window.location.href, {
+    // Not form.action: the buttons named "action" shadow that property.
+    window.fetch(form.getAttribute("action") || window.location.href, {
       method: "POST",
       body: body,
       credentials: "same-origin",
