@@ -67,6 +67,7 @@ class Gunicorn:
         app = self.app()
         with app.app_context():
             flask_migrate.upgrade()
+            db.session.remove()
             db.engine.dispose()
 
     def start(self, timeout: float = 30) -> None:

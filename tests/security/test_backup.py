@@ -118,8 +118,10 @@ def test_backup_under_load_restores_intact(databases: tuple[str, str], tmp_path:
     again = runner.invoke(args=["restore", str(tmp_path / "b.tar")])
     assert again.exit_code == 1 and "not empty" in again.output
     with running.app_context():
+        db.session.remove()
         db.engine.dispose()
     with restored.app_context():
+        db.session.remove()
         db.engine.dispose()
 
 
@@ -141,6 +143,8 @@ def test_a_damaged_backup_is_refused(databases: tuple[str, str], tmp_path: Path)
         from sqlalchemy import inspect
 
         assert inspect(db.engine).get_table_names() == []
+        db.session.remove()
         db.engine.dispose()
     with running.app_context():
+        db.session.remove()
         db.engine.dispose()

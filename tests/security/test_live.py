@@ -62,6 +62,7 @@ def test_no_token_in_gunicorn_logs(server: Gunicorn) -> None:
     with app.app_context():
         token = issue_token(make_participant())
         db.session.commit()
+        db.session.remove()
         db.engine.dispose()
     for path in (
         f"/s/{token}",

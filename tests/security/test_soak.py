@@ -143,6 +143,7 @@ def test_no_acknowledged_answer_is_lost_across_kills(server: Gunicorn, backend: 
             )
             tokens[n] = (issue_token(participant), visit_of(participant).id)
         db.session.commit()
+        db.session.remove()
         db.engine.dispose()
 
     server.start()
@@ -194,6 +195,7 @@ def test_no_acknowledged_answer_is_lost_across_kills(server: Gunicorn, backend: 
                     )
         report = audit.verify_chain()
         visits = db.session.scalar(select(Visit.id).limit(1))
+        db.session.remove()
         db.engine.dispose()
     answers = sum(1 for n in acked for key in acked[n] if key != "submitted")
     submissions = sum(1 for n in acked if acked[n].get("submitted"))
