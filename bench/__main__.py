@@ -6,6 +6,7 @@ Benchmarks measure (speed, memory) and write bench/results/; they are not tests 
     python -m bench                              # all, with their defaults
     python -m bench pdf [--records N]            # BENCH_RECORDS also sets it (default 1000)
     python -m bench exports [--participants N]   # default 10,000 participants
+    python -m bench signin [--seconds S]         # 16 concurrent sign-ins vs patients' saves
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import sys
 BENCHES = {
     "pdf": "bench.pdf",
     "exports": "bench.exports",
+    "signin": "bench.signin",
 }
 
 
