@@ -6,7 +6,9 @@ PY := $(VENV)/bin/python
 FLASK := $(VENV)/bin/flask --app wsgi
 STAMP := $(VENV)/.installed
 # Debian packages: a CJK font for PDFs, Chromium for browser tests, poppler for PDF checks.
-DEB_PACKAGES := fonts-noto-cjk chromium poppler-utils
+# redis-server: the rate-limit storage shared by several workers (tests/security/test_ratelimits.py);
+# postgresql-client: pg_dump and pg_restore for `flask backup` / `flask restore`.
+DEB_PACKAGES := fonts-noto-cjk chromium poppler-utils redis-server postgresql-client
 HOST ?= 127.0.0.1
 PORT ?= 5000
 # The address printed in links and QR codes follows HOST and PORT. To serve phones on the local
@@ -19,12 +21,25 @@ WORKERS ?= 2
 THREADS ?= 4
 PDF_WORKERS ?= 1
 
-.PHONY: run test bench lint i18n system-deps translations static migrate demo pdf-font pdf-setup serve clean
+.PHONY: run test test-soak redis bench lint i18n system-deps translations static migrate demo pdf-font pdf-setup serve clean
 
 run: system-deps $(STAMP) translations static migrate demo pdf-setup serve
 
-test: system-deps $(STAMP) translations static pdf-font
+test: system-deps redis $(STAMP) translations static pdf-font
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The long runs (not part of `make test`): 10 SIGKILLs of gunicorn under 30 patients on each
+# database, and the fuzzing at its soak profile. Figures: bench/results/soak-*.json.
+test-soak: system-deps redis $(STAMP) translations static pdf-font
+	PRO_FUZZ_PROFILE=soak $(PY) -m pytest -m "soak or not soak" tests/security/test_soak.py \
+	  tests/security/test_fuzz.py $(PYTEST_ARGS)
+
+# A local redis-server for the rate-limit tests, started when none answers.
+redis:
+	@if command -v redis-cli >/dev/null && ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 \
+	  && command -v redis-server >/dev/null; then \
+	  redis-server --bind 127.0.0.1 --port 6379 --save "" --appendonly no --daemonize yes >/dev/null; \
+	fi
 
 bench: system-deps $(STAMP) translations static pdf-font
 	$(PY) -m bench $(BENCH_ARGS)

@@ -8,6 +8,7 @@ Benchmarks measure (speed, memory) and write bench/results/; they are not tests 
     python -m bench exports [--participants N]   # default 10,000 participants
     python -m bench load [--quick] [--engines sqlite,postgresql] [--seconds S] [--rounds R]
     python -m bench staff [--quick] [--engines sqlite,postgresql] [--participants N] [--seconds S]
+    python -m bench signin [--seconds S]         # 16 concurrent sign-ins vs patients' saves
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ BENCHES = {
     "exports": "bench.exports",
     "staff": "bench.staff",
     "load": "bench.load",
+    "signin": "bench.signin",
 }
 
 

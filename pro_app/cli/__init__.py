@@ -11,6 +11,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from pro_app import clock
+from pro_app.cli.backup import backup, restore
 from pro_app.cli.common import CLI_ACTOR, fail, refused
 from pro_app.cli.pdf import pdf_cli
 from pro_app.cli.staff import staff_cli
@@ -380,5 +381,7 @@ def init_app(app: Flask) -> None:
     for group in (participants_cli, links_cli, export_cli, sites_cli, audit_cli, instruments_cli):
         app.cli.add_command(group)
     app.cli.add_command(demo)
+    app.cli.add_command(backup)
+    app.cli.add_command(restore)
     app.cli.add_command(staff_cli)
     app.cli.add_command(pdf_cli)

@@ -1,5 +1,10 @@
 """Signing staff in and out: password check, lockout, second factor, server-side idle sessions.
 
+A password sign-in has three steps: `begin_attempt` counts the attempt atomically in a short
+transaction the caller commits at once; `verify` runs argon2 with no transaction open;
+`finish_attempt` decides in the request's transaction. The lock is per (username, client address)
+and the wait per username, for unknown usernames alike (docs/security.md says why).
+
 A failed attempt is itself a state change (a counter, perhaps a lock, an audit event), so the
 functions that raise InvalidCredentials, InvalidSecondFactor or AccountLocked leave those changes
 flushed: the caller commits them before showing the error.
@@ -154,6 +159,7 @@ def check_second_factor(staff: StaffUser, code: str, address: str) -> None:
     """The TOTP code after an accepted password; a wrong code counts as a failure of the same
     (username, address) pair. The code check is cheap, so it runs in one transaction."""
     now = clock.utcnow()
+    address = address[:64]
     pair_key = _key("pair", staff.username, address)
     _ensure_guard(pair_key, staff.username, address, now)
     number = _take(pair_key, now, check_delay=False)

@@ -69,6 +69,8 @@ ACTIONS = {
     "pdf.verified": _l("Signed PDF checked"),
     "binder.exported": _l("Binder exported"),
     "records.exported": _l("Data exported"),
+    "backup.made": _l("Backup made"),
+    "backup.restored": _l("Backup restored"),
     "staff.signed_in": _l("Signed in"),
     "staff.signed_out": _l("Signed out"),
     "staff.sign_in_failed": _l("Sign-in failed"),

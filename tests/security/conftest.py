@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 
 import pytest
 from flask.testing import FlaskClient
+from hypothesis import HealthCheck, settings
 from sqlalchemy import func, select
 
 from pro_app.extensions import db
@@ -41,3 +43,22 @@ def state() -> tuple[int, int]:
 @pytest.fixture
 def unchanged() -> Callable[[], tuple[int, int]]:
     return state
+
+
+# Fuzzing profiles: a small one in `make test`, a few thousand examples in `make test-soak`
+# (PRO_FUZZ_PROFILE=soak). No example database: nothing is written into the work tree.
+settings.register_profile(
+    "default",
+    max_examples=30,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+settings.register_profile(
+    "soak",
+    max_examples=600,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+settings.load_profile(os.environ.get("PRO_FUZZ_PROFILE", "default"))

@@ -3,20 +3,38 @@ HTTPS requests get HSTS and Secure cookies. Without it, forwarded headers are no
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 from flask import Flask
 
 from pro_app import create_app
+from pro_app.extensions import db
 from pro_app.web.ratelimits import limiter_of
 from tests.conftest import make_settings
 
 HTTPS = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.7"}
 
 
+_MADE: list[Flask] = []
+
+
+@pytest.fixture(autouse=True)
+def close_apps() -> Iterator[None]:
+    """Close the connections of the apps a test made (PostgreSQL warns about open ones)."""
+    yield
+    while _MADE:
+        made = _MADE.pop()
+        with made.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
 def _app(database_url: str, folder: Path, **extra: str) -> Flask:
     app = create_app({"TESTING": True}, settings=make_settings(database_url, folder, **extra))
     limiter_of(app).reset()
+    _MADE.append(app)
     return app
 
 

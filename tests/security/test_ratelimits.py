@@ -18,6 +18,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from pro_app import create_app
+from pro_app.extensions import db
 from tests.actions import csrf_of
 from tests.conftest import make_settings
 from tests.factories import make_staff
@@ -144,3 +145,7 @@ def test_redis_storage_counts_across_workers(
     for worker in workers:
         assert "redis" in type(limiter_of(worker).storage).__name__.lower()
     limiter_of(workers[0]).reset()
+    for worker in workers:
+        with worker.app_context():
+            db.session.remove()
+            db.engine.dispose()
