@@ -20,8 +20,9 @@ Each cell records HTTP requests per second, p50/p95/p99 per request type, errors
 (utime+stime of the gunicorn master and workers, plus the PostgreSQL backends serving the bench
 database, from /proc) per request and per whole response, and the CPU that other processes used
 meanwhile (/proc/stat minus the server and the client): a cell where others used more than
---noise cores is repeated (up to --retries times) and flagged if it stays noisy. SQL statements
-per request are counted in-process (Flask test client, a before_cursor_execute listener).
+Options.noise_cores (0.25) is repeated (Options.retries: once) and flagged if it stays noisy.
+SQL statements per request are counted in-process (Flask test client, a before_cursor_execute
+listener).
 
     python -m bench load [--quick] [--engines sqlite,postgresql] [--seconds S] [--rounds R]
 
@@ -308,7 +309,7 @@ def _client(
             return 0
         token = fresh_token()
         if token is None:
-            raise BenchError("the pool of fresh links ran out: raise --links")
+            raise BenchError("the pool of fresh links ran out: raise Options.links")
         began = time.perf_counter()
         browser.whole_response(token)
         response_ms.append((time.perf_counter() - began) * 1000)
