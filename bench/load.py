@@ -20,8 +20,9 @@ Each cell records HTTP requests per second, p50/p95/p99 per request type, errors
 (utime+stime of the gunicorn master and workers, plus the PostgreSQL backends serving the bench
 database, from /proc) per request and per whole response, and the CPU that other processes used
 meanwhile (/proc/stat minus the server and the client): a cell where others used more than
---noise cores is repeated (up to --retries times) and flagged if it stays noisy. SQL statements
-per request are counted in-process (Flask test client, a before_cursor_execute listener).
+Options.noise_cores (0.25) is repeated (Options.retries: once) and flagged if it stays noisy.
+SQL statements per request are counted in-process (Flask test client, a before_cursor_execute
+listener).
 
     python -m bench load [--quick] [--engines sqlite,postgresql] [--seconds S] [--rounds R]
 
@@ -107,6 +108,24 @@ class HttpTransport(Transport):
         self.host, self.port = host, port
         self.cookies: dict[str, str] = {}
         self.conn = http.client.HTTPConnection(host, port, timeout=30)
+        self.reused = False  # has the current connection carried a request already?
+        self.retries = 0
+
+    def _reconnect(self) -> None:
+        self.conn.close()
+        self.conn = http.client.HTTPConnection(self.host, self.port, timeout=30)
+        self.reused = False
+
+    def _send(self, method: str, path: str, body: str | None, headers: dict[str, str]) -> Any:
+        try:
+            self.conn.request(method, path, body=body, headers=headers)
+            response = self.conn.getresponse()
+            data = response.read()
+        except (http.client.HTTPException, OSError):
+            self._reconnect()
+            raise
+        self.reused = True
+        return response, data
 
     def request(self, method: str, path: str, form: dict[str, str] | None = None) -> Page:
         headers = {"Accept-Language": "zh-CN,zh;q=0.9", "User-Agent": "prime-pro-bench"}
@@ -116,15 +135,17 @@ class HttpTransport(Transport):
         if form is not None:
             body = urlencode(form)
             headers["Content-Type"] = "application/x-www-form-urlencoded"
+        was_reused = self.reused
         try:
-            self.conn.request(method, path, body=body, headers=headers)
-            response = self.conn.getresponse()
-            data = response.read()
-        except (http.client.HTTPException, OSError):
-            # The server closed an idle keep-alive connection: reconnect, and count it as an error.
-            self.conn.close()
-            self.conn = http.client.HTTPConnection(self.host, self.port, timeout=30)
-            raise
+            response, data = self._send(method, path, body, headers)
+        except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+            if not was_reused:
+                raise
+            # The server closed a kept-alive connection before answering (gunicorn closes one
+            # whose keep-alive time ran out while every thread was busy): a browser sends the
+            # request again on a new connection, and so does this client, once. Counted apart.
+            self.retries += 1
+            response, data = self._send(method, path, body, headers)
         for header in response.headers.get_all("Set-Cookie") or []:
             pair = header.split(";", 1)[0]
             name, _, value = pair.partition("=")
@@ -262,7 +283,8 @@ def _client(
 ) -> None:
     """One patient: set up, warm up, wait for the start, work until the deadline, report."""
     rng = random.Random(index * 7919 + hash(plan.scenario) % 1000)
-    browser = Browser(HttpTransport("127.0.0.1", plan.port), rng)
+    transport = HttpTransport("127.0.0.1", plan.port)
+    browser = Browser(transport, rng)
     errors: list[str] = []
 
     def fresh_token() -> str | None:
@@ -287,7 +309,7 @@ def _client(
             return 0
         token = fresh_token()
         if token is None:
-            raise BenchError("the pool of fresh links ran out: raise --links")
+            raise BenchError("the pool of fresh links ran out: raise Options.links")
         began = time.perf_counter()
         browser.whole_response(token)
         response_ms.append((time.perf_counter() - began) * 1000)
@@ -307,13 +329,14 @@ def _client(
     browser.samples.clear()
     browser.requests = 0
     response_ms.clear()
+    transport.retries = 0
     barrier.wait()  # everyone warm: the main process reads the CPU counters
     barrier.wait()  # the deadline is set
     cpu_start = _cpu_of_self()
     started = time.monotonic()
     whole = 0
     failed = 0
-    while time.monotonic() < deadline.value:
+    while True:  # at least one unit each, however late the scheduler woke this process
         try:
             whole += one()
         except BenchError as error:
@@ -324,6 +347,8 @@ def _client(
         except (OSError, http.client.HTTPException) as error:
             failed += 1
             errors.append(f"connection: {error!r}")
+        if time.monotonic() >= deadline.value:
+            break
     finished = time.monotonic()
     out.send(
         {
@@ -332,6 +357,7 @@ def _client(
             "requests": browser.requests,
             "whole": whole,
             "errors": failed,
+            "retries": transport.retries,
             "error_examples": [e for e in errors if not e.startswith("warm")][:3],
             "setup_errors": [e for e in errors if e.startswith(("set-up", "warm"))][:3],
             "cpu_s": _cpu_of_self() - cpu_start,
@@ -533,6 +559,7 @@ def run_cell(server: Server, plan: CellPlan, tokens: list[str], next_token: Any)
         "requests": requests,
         "whole_responses": sum(r["whole"] for r in reports),
         "errors": sum(r["errors"] for r in reports),
+        "retries": sum(r["retries"] for r in reports),
         "error_examples": [e for r in reports for e in r["error_examples"]][:5],
         "setup_errors": [e for r in reports for e in r["setup_errors"]][:5],
         "samples": samples,
@@ -839,6 +866,7 @@ def summarise(
                         unit_name: units,
                         "units_per_s": round(_rate(units, seconds), 2),
                         "errors": sum(c["errors"] for c in mine),
+                        "retries": sum(c["retries"] for c in mine),
                         "latency_ms": {
                             kind: {
                                 "n": len(values),
@@ -1027,8 +1055,9 @@ def markdown(result: dict[str, Any]) -> str:
         "time(s) and counted noisy if it stays so.",
         "",
         "| scenario | clients | system | req/s | x floor | units/s | p50 ms | p95 ms | p99 ms | "
-        "errors | server CPU ms/req | of it DB | CPU x floor | CPU ms/response | others, cores |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "errors | retried | server CPU ms/req | of it DB | CPU x floor | CPU ms/response | "
+        "others, cores |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for row in result["table"]:
         every = [v for v in row["latency_ms"].values()]
@@ -1037,7 +1066,8 @@ def markdown(result: dict[str, Any]) -> str:
         lines.append(
             f"| {row['scenario']} | {row['clients']} | {row['system']} | {row['requests_per_s']} | "
             f"{row['ratio_to_floor']} | {units} | {worst['p50']} | {worst['p95']} | "
-            f"{worst['p99']} | {row['errors']} | {row['server_cpu_ms_per_request']} | "
+            f"{worst['p99']} | {row['errors']} | {row['retries']} | "
+            f"{row['server_cpu_ms_per_request']} | "
             f"{row['db_cpu_ms_per_request']} | {row['cpu_to_floor']} | "
             f"{row['server_cpu_ms_per_response'] or ''} | {row['other_cores_max']}"
             f"{' (noisy)' if row['noisy_cells'] else ''} |"
