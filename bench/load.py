@@ -652,6 +652,11 @@ def _settings_env(url: str, instance: Path) -> dict[str, str]:
         "PRO_TEXTPACK_DIR": str(instance / "textpacks"),
         "PRO_BASE_URL": "http://127.0.0.1",
         "PRO_AUDIT_CHECKPOINT_DIR": str(instance / "audit-checkpoints"),
+        # Every simulated patient and staff member comes from 127.0.0.1: the per-address limits
+        # stay on (their cost is measured) but high enough never to refuse the bench.
+        "PRO_RATELIMIT_LINKS": "1000000 per minute",
+        "PRO_RATELIMIT_SIGNIN": "1000000 per minute",
+        "PRO_RATELIMIT_ACCOUNT": "1000000 per minute",
     }
 
 

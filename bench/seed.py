@@ -14,7 +14,6 @@ participant) and bench/load.py (participants whose baseline is open today, each 
 from __future__ import annotations
 
 import random
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -327,10 +326,10 @@ def issue_links(participants: range, visit_index: int = 0) -> list[str]:
     from pro_app import clock
     from pro_app.extensions import db
     from pro_app.models import VisitLink
-    from pro_app.services.links import TOKEN_BYTES, token_hash
+    from pro_app.services.links import new_token, token_hash
 
     visits_per = visits_per_participant()
-    tokens = [secrets.token_urlsafe(TOKEN_BYTES) for _ in participants]
+    tokens = [new_token() for _ in participants]
     now = clock.utcnow()
     rows = [
         {

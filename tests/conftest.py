@@ -27,8 +27,8 @@ from pro_app import clock, create_app
 from pro_app.config import REPO_ROOT, Settings
 from pro_app.extensions import db
 from pro_app.pdf.worker import RenderAndSign
-from pro_app.web.ratelimits import limiter_of
 from pro_app.web import static_files
+from pro_app.web.ratelimits import limiter_of
 
 try:
     from flask_sqlalchemy.session import _app_ctx_id
