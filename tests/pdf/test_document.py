@@ -176,7 +176,7 @@ def test_a_correction_shows_its_version_reason_and_staff(
     assert "Transcriptionerrorfromthepaperform" in plain
     assert correction.record_sha256 in plain
     original_plain = squeeze(pdftotext(_pdf(pipeline, original)))
-    assert "1·原始记录" in original_plain and "更正原因" not in original_plain
+    assert "1·初始版本（未更正）" in original_plain and "更正原因" not in original_plain
 
 
 def test_a_voided_version_says_so_with_its_reason(
