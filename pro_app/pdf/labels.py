@@ -30,7 +30,8 @@ def _words() -> dict[str, str]:
         "record_version": _("Record version"),
         "original": _("Original record"),
         "correction": _("Correction"),
-        "corrects": _("Replaces version"),
+        # One message with the number in it: 取代第2版 / replaces version 2.
+        "corrects": _("Replaces version %(n)s"),
         "was": _("was"),
         "correction_reason": _("Reason for the correction"),
         "void": _("VOID"),

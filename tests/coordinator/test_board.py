@@ -60,7 +60,7 @@ def test_board_sections_and_order(
     soon = _section(page, "opening-soon")
     assert "PRIME-003" in soon and "3天后" in soon
     missed = _section(page, "missed")
-    assert "PRIME-005" in missed and "已超窗" in missed
+    assert "PRIME-005" in missed and "超窗未完成" in missed
     for absent in ("PRIME-004", "PRIME-008", "PRIME-009"):
         assert absent not in page, absent
     # PRIME-007 finished its baseline: it is on the board only for D7, due in 5 days.

@@ -158,7 +158,7 @@ def test_a_closed_window_shows_missed(client: FlaskClient, desk: StaffBrowser) -
     db.session.commit()
     page = desk.get(f"/desk/participants/{participant.id}").get_data(as_text=True)
     block = _visit_block(page, "baseline")
-    assert "已超窗" in block and "发放链接" not in block
+    assert "超窗未完成" in block and "发放链接" not in block
 
 
 def test_chinese_schedule_joins_the_window_with_zhi(

@@ -168,7 +168,7 @@ def test_a_correction_shows_its_version_reason_and_staff(
     assert "[Demo] Question 3: walking and stairs · was 2" in lines
     assert "2 2 【演示】第2题：白天需要坐下或躺下休息" in lines
     assert plain.count("原为") == 1
-    assert "记录版本" in plain and "2·更正" in plain and "替代版本1" in plain
+    assert "记录版本" in plain and "2·更正" in plain and "取代第1版" in plain
     assert "更正原因" in plain and "受试者在纸质问卷上第3题选了4" in plain
     assert "研究人员" in plain and "coord.wang" in plain
     # The reason from the fixed list, in the record's language and in English.
@@ -176,7 +176,7 @@ def test_a_correction_shows_its_version_reason_and_staff(
     assert "Transcriptionerrorfromthepaperform" in plain
     assert correction.record_sha256 in plain
     original_plain = squeeze(pdftotext(_pdf(pipeline, original)))
-    assert "1·原始记录" in original_plain and "更正原因" not in original_plain
+    assert "1·初始版本（未更正）" in original_plain and "更正原因" not in original_plain
 
 
 def test_a_voided_version_says_so_with_its_reason(

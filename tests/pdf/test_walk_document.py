@@ -96,7 +96,7 @@ def test_chinese_6mwt_record_is_made_by_the_worker_signed_and_readable(
             "Notapplicable",
             # The confirmed unusual value.
             "130次/分钟",
-            "异常值，录入时已确认无误",
+            "超出常见范围，录入时已确认无误",
             "Unusualvalue,confirmedascorrectatentry",
             # Timer not used; computed values with their labels and reasons.
             "未使用：步行部分为手工录入",
