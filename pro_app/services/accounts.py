@@ -30,7 +30,12 @@ TOTP_ISSUER = "PRIME-PRO"
 # Codes from the previous and next 30-second step are accepted: phone clocks drift.
 TOTP_DRIFT_STEPS = 1
 
-_hasher = PasswordHasher()
+# argon2id at OWASP's recommended minimum (19 MiB, 2 passes, 1 lane): still far beyond guessing
+# (sign-in is also rate-limited and locked), and one sign-in then costs one core briefly instead
+# of argon2-cffi's default 64 MiB x 3 passes x 4 lanes, which, 16 at once, starved the patients'
+# saves of CPU. Hashes made with other parameters still verify and are upgraded at the next
+# successful sign-in (`needs_rehash`).
+_hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 # Verified against when a username is unknown, so a miss takes as long as a wrong password.
 _DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
 
