@@ -228,7 +228,7 @@ def test_reference_not_applicable_and_change_from_baseline_say_why(
     # 36 at the test: outside the equation's 40-80 years.
     young = seal_log(visit_of(make_participant("PRIME-063", birth_year=1990)))
     plain = squeeze(pdftotext_layout(pipeline.produce(pipeline.prepare(young)).content))
-    assert "年龄36岁，不在方程适用年龄范围（40–80岁）内。" in plain
+    assert "年龄36岁，不在方程适用年龄范围（40至80岁）内。" in plain
     assert "Age36isoutsidetheagesoftheequation(40–80years)." in plain
     assert "预计值Predicteddistance不适用Notapplicable" in plain and "451.3" not in plain
 

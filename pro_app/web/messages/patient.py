@@ -135,9 +135,11 @@ PATIENT = Catalogue(
 
 
 def _range(low: Any, high: Any, form_field: WorksheetField, locale: str) -> str:
+    """85–180 cm in English, 85至180 cm in Chinese (one way to write a range in each language)."""
+    joint = "至" if locale.startswith("zh") else "–"
     if form_field.type == "duration":
-        return f"{clock_text(low)}–{clock_text(high)}"
-    return f"{number(low)}–{with_unit(high, form_field, locale)}"
+        return f"{clock_text(low)}{joint}{clock_text(high)}"
+    return f"{number(low)}{joint}{with_unit(high, form_field, locale)}"
 
 
 # Findings whose words need nothing of the field (a choice answered off the scale).
