@@ -87,7 +87,9 @@ def test_a_6mwt_value_is_corrected_with_free_text_and_a_refused_value_is_explain
     )
     assert refused.status_code == 400  # type: ignore[attr-defined]
     text = refused.get_data(as_text=True)  # type: ignore[attr-defined]
-    assert 'id="err-laps">请填写0至50圈之间的数字。</p>' in text  # beside its field, with its limits
+    assert (
+        'id="err-laps">请填写0至50圈之间的数字。</p>' in text
+    )  # beside its field, with its limits
     done = _post(
         desk,
         f"/desk/records/{original.id}/correct",
