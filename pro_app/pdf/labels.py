@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from flask_babel import pgettext
 
 from pro_app.pdf.document import Line
 
@@ -25,7 +26,7 @@ def _words() -> dict[str, str]:
         "by_staff": _("Staff user"),
         "reason": _("Reason"),
         "started": _("First answer saved"),
-        "submitted": _("Submitted"),
+        "submitted": pgettext("label before a time", "Submitted"),
         "receipt": _("Receipt number"),
         "record_version": _("Record version"),
         "original": _("Original record"),
