@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from flask_babel import force_locale
+from flask_babel import force_locale, pgettext
 from flask_babel import gettext as _
-from flask_babel import pgettext
 
 from pro_app.pdf.document import Line
 
