@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
@@ -102,6 +104,18 @@ def test_a_skipped_item_is_blank_not_zero_and_marked_on_review(client: FlaskClie
     assert record.answers["mlhf07"] is None
     assert record.scores["physical"] == {"value": None, "missing": 1, "imputed": False}
     assert record.scores["emotional"]["value"] == 15
+
+
+def test_review_links_every_unanswered_question_at_the_top(client: FlaskClient) -> None:
+    patient = _started(client)
+    values: list[int | None] = [None] * 21
+    for number in (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12):
+        values[number - 1] = 2
+    patient.answer_all(values)
+    review = client.get("/visit/mlhfq/review").get_data(as_text=True)
+    top = review.split('class="missing-links"')[1].split("</ul>")[0]
+    linked = re.findall(r"/visit/mlhfq/q/(\d+)\?from=review", top)
+    assert linked == [str(n) for n in range(13, 22)]
 
 
 def test_review_lets_the_patient_change_an_answer(client: FlaskClient) -> None:
