@@ -35,11 +35,9 @@ from __future__ import annotations
 import argparse
 import html
 import http.client
-import json
 import math
 import multiprocessing
 import os
-import platform
 import random
 import re
 import shutil
@@ -53,10 +51,12 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
+
+from bench import report
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -542,8 +542,8 @@ def run_cell(server: Server, plan: CellPlan, tokens: list[str], next_token: Any)
     for process in processes:
         process.join(timeout=30)
     samples: dict[str, list[float]] = {}
-    for report in reports:
-        for kind, values in report["samples"].items():
+    for client in reports:
+        for kind, values in client["samples"].items():
             samples.setdefault(kind, []).extend(values)
     elapsed = max(r["finished"] for r in reports) - min(r["started"] for r in reports)
     requests = sum(r["requests"] for r in reports)
@@ -924,13 +924,7 @@ def summarise(
         )
     statements = {s.name: s.statements for s in systems if s.statements is not None}
     return {
-        "when": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {
-            "python": sys.version.split()[0],
-            "platform": platform.platform(),
-            "cpus": os.cpu_count(),
-            "load_average_at_end": os.getloadavg(),
-        },
+        **report.stamp(),
         "settings": {
             "gunicorn": "2 workers x 4 threads, --config python:pro_app.gunicorn_conf",
             "pdf_worker": "not run (PRO_RUN_PDF_WORKER unset); PDFs: bench/pdf.py",
@@ -1114,21 +1108,13 @@ def markdown(result: dict[str, Any]) -> str:
         for engine, counts in result["statements"].items():
             lines.append(f"| {engine} | " + " | ".join(str(counts[k]) for k in kinds) + " |")
     lines += ["", "## Targets (issue 14)", ""]
-    for target in result["targets"]:
-        verdict = "PASS" if target["pass"] else "FAIL"
-        note = f" ({target['note']})" if target["note"] else ""
-        lines.append(f"- {verdict} {target['target']}: {target['value']}{note}")
+    lines += report.target_lines(result["targets"])
     lines.append("")
     return "\n".join(lines)
 
 
 def write(result: dict[str, Any], folder: Path = RESULTS) -> tuple[Path, Path]:
-    folder.mkdir(parents=True, exist_ok=True)
-    stem = f"load-{result['when'][:10]}"
-    json_path, md_path = folder / f"{stem}.json", folder / f"{stem}.md"
-    json_path.write_text(json.dumps(result, indent=2) + "\n")
-    md_path.write_text(markdown(result))
-    return json_path, md_path
+    return report.write(result, f"load-{result['when'][:10]}", markdown(result), folder)
 
 
 def cli(argv: list[str]) -> None:

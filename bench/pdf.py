@@ -18,16 +18,16 @@ import gc
 import io
 import json
 import os
-import platform
 import shutil
 import statistics
-import sys
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
+
+from bench import report
 
 RESULTS = Path(__file__).resolve().parent / "results"
 TARGETS = {"pipeline_over_bare": 1.3, "bare_over_one_line": 10.0, "max_pdf_bytes": 150 * 1024}
@@ -255,13 +255,7 @@ def _report(
     if len(tail) > 1 and tail[-1][0] > tail[0][0]:
         growth_per_100 = (tail[-1][1] - tail[0][1]) / (tail[-1][0] - tail[0][0]) * 100
     return {
-        "when": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {
-            "python": sys.version.split()[0],
-            "platform": platform.platform(),
-            "cpus": os.cpu_count(),
-            "load_average_at_end": os.getloadavg(),
-        },
+        **report.stamp(),
         "records": count,
         "setup_seconds": round(setup_seconds, 1),
         "worker_warm_up_seconds": round(warm_up_seconds, 2),

@@ -26,10 +26,7 @@ from __future__ import annotations
 
 import argparse
 import http.client
-import json
 import multiprocessing
-import os
-import platform
 import random
 import re
 import shutil
@@ -37,10 +34,11 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+from bench import report
 from bench import seed as seeding
 from bench.load import (
     RESULTS,
@@ -518,13 +516,7 @@ def summarise(
             }
         )
     return {
-        "when": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {
-            "python": sys.version.split()[0],
-            "platform": platform.platform(),
-            "cpus": os.cpu_count(),
-            "load_average_at_end": os.getloadavg(),
-        },
+        **report.stamp(),
         "settings": {
             "gunicorn": "2 workers x 4 threads, --config python:pro_app.gunicorn_conf",
             "pdf_worker": "not run (PRO_RUN_PDF_WORKER unset)",
@@ -591,20 +583,15 @@ def markdown(result: dict[str, Any]) -> str:
             f"{' (noisy)' if row['noisy_cells'] else ''} |"
         )
     lines += ["", "## Targets (issue 14)", ""]
-    for target in result["targets"]:
-        verdict = "PASS" if target["pass"] else "FAIL"
-        lines.append(f"- {verdict} {target['target']}: {target['value']}")
+    lines += report.target_lines(result["targets"])
     lines.append("")
     return "\n".join(lines)
 
 
 def write(result: dict[str, Any], folder: Path = RESULTS) -> tuple[Path, Path]:
-    folder.mkdir(parents=True, exist_ok=True)
-    stem = f"staff-{result['settings']['participants']}"
-    json_path, md_path = folder / f"{stem}.json", folder / f"{stem}.md"
-    json_path.write_text(json.dumps(result, indent=2) + "\n")
-    md_path.write_text(markdown(result))
-    return json_path, md_path
+    return report.write(
+        result, f"staff-{result['settings']['participants']}", markdown(result), folder
+    )
 
 
 def cli(argv: list[str]) -> None:
