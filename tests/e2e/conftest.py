@@ -58,8 +58,9 @@ def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
 @pytest.fixture(autouse=True)
 def fresh_rate_limits(request: pytest.FixtureRequest) -> None:
     """Each browser test starts with no rate-limit counts (one address serves them all)."""
-    if "live_app" in request.fixturenames:
-        limiter_of(request.getfixturevalue("live_app")).reset()
+    for name in ("live_app", "long_app"):
+        if name in request.fixturenames:
+            limiter_of(request.getfixturevalue(name)).reset()
 
 
 @pytest.fixture(scope="session")
