@@ -176,23 +176,29 @@ def write_checkpoint(reason: str, directory: Path | None = None) -> Checkpoint:
     that has written events: it must only speak of events that will stay."""
     settings = config.current()
     directory = directory or settings.audit_checkpoint_dir
-    last = db.session.execute(
-        select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
-    ).first()
-    count = db.session.scalar(select(func.count()).select_from(AuditEvent)) or 0
+    # Count and newest id in one statement, so an append committed meanwhile cannot fall between
+    # them (appenders hold the chain's head, so ids are committed in order).
+    count, last_id = db.session.execute(
+        select(func.count(), func.max(AuditEvent.id)).select_from(AuditEvent)
+    ).one()
+    last_mac = (
+        db.session.scalar(select(AuditEvent.hash).where(AuditEvent.id == last_id))
+        if last_id is not None
+        else GENESIS
+    )
     now = clock.utcnow()
     payload = {
         "trial": "NCT04992832",
-        "count": count,
-        "last_id": last.id if last else None,
-        "last_mac": last.hash if last else GENESIS,
+        "count": count or 0,
+        "last_id": last_id,
+        "last_mac": last_mac,
         "key_id": key_id(settings.audit_key),
         "at": now.isoformat(),
         "reason": reason,
     }
     signed = sign_bytes(settings, canonical_json(payload))
     directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"checkpoint-{now:%Y%m%dT%H%M%S%f}Z-{count}.json"
+    path = directory / f"checkpoint-{now:%Y%m%dT%H%M%S%f}Z-{count or 0}.json"
     document = {
         "checkpoint": payload,
         "signature": base64.b64encode(signed.signature).decode(),
