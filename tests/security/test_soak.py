@@ -75,7 +75,13 @@ class Phone:
                     return int(response.status), response.read().decode()
             except urllib.error.HTTPError as error:
                 if error.code < 500:
-                    return int(error.code), error.read().decode(errors="replace")
+                    # The status line is the acknowledgement (the server commits before it
+                    # answers); a kill may still cut the body short.
+                    try:
+                        body = error.read().decode(errors="replace")
+                    except (OSError, http.client.HTTPException):
+                        body = ""
+                    return int(error.code), body
                 self._count("server_errors")
             except (OSError, http.client.HTTPException):
                 self._count("retries")
