@@ -519,28 +519,37 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))]
 
 
-def run_cell(server: Server, plan: CellPlan, tokens: list[str], next_token: Any) -> dict[str, Any]:
+def drive(
+    server: Server, target: Any, client_args: list[tuple[Any, ...]], seconds: float
+) -> tuple[list[dict[str, Any]], Any, Any]:
+    """One forked process per client, `target(*args, barrier, deadline, pipe)`: all start
+    together, run for `seconds` between two snapshots of the server, and send back their report.
+    Returns the reports and the snapshots before and after."""
     context = multiprocessing.get_context("fork")
-    barrier = context.Barrier(plan.clients + 1)
+    barrier = context.Barrier(len(client_args) + 1)
     deadline = context.Value("d", 0.0)
     pipes, processes = [], []
-    for index in range(plan.clients):
+    for args in client_args:
         receive, send = context.Pipe(duplex=False)
-        process = context.Process(
-            target=_client, args=(plan, index, tokens, next_token, barrier, deadline, send)
-        )
+        process = context.Process(target=target, args=(*args, barrier, deadline, send))
         process.start()
         send.close()
         pipes.append(receive)
         processes.append(process)
     barrier.wait(timeout=120)
     before = server.snapshot()
-    deadline.value = time.monotonic() + plan.seconds
+    deadline.value = time.monotonic() + seconds
     barrier.wait(timeout=30)
     reports = [pipe.recv() for pipe in pipes]
     after = server.snapshot()
     for process in processes:
         process.join(timeout=30)
+    return reports, before, after
+
+
+def run_cell(server: Server, plan: CellPlan, tokens: list[str], next_token: Any) -> dict[str, Any]:
+    clients = [(plan, index, tokens, next_token) for index in range(plan.clients)]
+    reports, before, after = drive(server, _client, clients, plan.seconds)
     samples: dict[str, list[float]] = {}
     for client in reports:
         for kind, values in client["samples"].items():

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import http.client
-import multiprocessing
 import random
 import re
 import shutil
@@ -52,6 +51,7 @@ from bench.load import (
     _settings_env,
     counted,
     database,
+    drive,
     percentile,
 )
 
@@ -323,28 +323,8 @@ def _staff_client(
 def run_page(
     server: Server, path: str, sessions: list[dict[str, str]], options: Options
 ) -> dict[str, Any]:
-    context = multiprocessing.get_context("fork")
-    barrier = context.Barrier(len(sessions) + 1)
-    deadline = context.Value("d", 0.0)
-    pipes, processes = [], []
-    for cookies in sessions:
-        receive, send = context.Pipe(duplex=False)
-        process = context.Process(
-            target=_staff_client,
-            args=(server.port, path, cookies, options.warmup, barrier, deadline, send),
-        )
-        process.start()
-        send.close()
-        pipes.append(receive)
-        processes.append(process)
-    barrier.wait(timeout=120)
-    before = server.snapshot()
-    deadline.value = time.monotonic() + options.seconds
-    barrier.wait(timeout=30)
-    reports = [pipe.recv() for pipe in pipes]
-    after = server.snapshot()
-    for process in processes:
-        process.join(timeout=30)
+    clients = [(server.port, path, cookies, options.warmup) for cookies in sessions]
+    reports, before, after = drive(server, _staff_client, clients, options.seconds)
     elapsed = max(r["finished"] for r in reports) - min(r["started"] for r in reports)
     samples = [s for r in reports for s in r["samples"]]
     app_cpu = _delta(before.server, after.server)
