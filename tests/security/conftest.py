@@ -6,31 +6,16 @@ import os
 from collections.abc import Callable
 
 import pytest
-from flask.testing import FlaskClient
 from hypothesis import HealthCheck, settings
 from sqlalchemy import func, select
 
 from pro_app.extensions import db
-from pro_app.models import AuditEvent, StaffSession, StaffUser
-from tests.actions import StaffBrowser
-from tests.factories import make_site, make_staff
+from pro_app.models import AuditEvent, StaffSession
+from tests.coordinator.conftest import coordinator, desk
 from tests.pdf.conftest import seal_record
 
-__all__ = ["seal_record"]  # a fixture these tests share with the PDF tests
-
-
-@pytest.fixture
-def coordinator(client: FlaskClient) -> StaffUser:
-    staff = make_staff("coord-a", sites=[make_site("SEH")])
-    db.session.commit()
-    return staff
-
-
-@pytest.fixture
-def desk(client: FlaskClient, coordinator: StaffUser) -> StaffBrowser:
-    browser = StaffBrowser(client)
-    assert browser.sign_in("coord-a").status_code == 303
-    return browser
+# Fixtures these tests share with the desk's and the PDF tests.
+__all__ = ["coordinator", "desk", "seal_record"]
 
 
 def state() -> tuple[int, int]:
