@@ -73,9 +73,10 @@ def number(value: Any) -> str:
     return str(value)
 
 
-def with_unit(value: Any, form_field: WorksheetField, locale: str) -> str:
-    """70 kg, 70公斤, 95%: Chinese units and % follow the number without a space."""
-    unit = form_field.unit(locale)
+def with_unit(value: Any, form_field: WorksheetField, locale: str, patient: bool = False) -> str:
+    """70 kg, 70公斤, 95%: Chinese units and % follow the number without a space. `patient`: in
+    the words of patient pages (公斤) rather than staff pages and the PDF (kg)."""
+    unit = form_field.unit_for(patient)(locale)
     if not unit:
         return number(value)
     if unit == "%" or (is_chinese(locale) and not unit.isascii()):
@@ -105,7 +106,7 @@ def input_text(form_field: WorksheetField, value: Any) -> str:
     return str(value)
 
 
-def display(form_field: WorksheetField, value: Any, locale: str) -> str:
+def display(form_field: WorksheetField, value: Any, locale: str, patient: bool = False) -> str:
     """A saved value as a person reads it on the review page and in the PDF."""
     if value is None or value == [] or value == "":
         return ""
@@ -120,5 +121,5 @@ def display(form_field: WorksheetField, value: Any, locale: str) -> str:
     if form_field.type == "duration":
         return duration(value, locale)
     if form_field.type in ("integer", "decimal"):
-        return with_unit(value, form_field, locale)
+        return with_unit(value, form_field, locale, patient)
     return number(value) if form_field.type == "scale" else str(value)

@@ -69,7 +69,10 @@ class WorksheetField:
     label: Bilingual
     patient_label: Bilingual
     hint: Bilingual
+    # Units by audience: staff pages and the PDF use `unit` (kg, mmHg), patient pages may use
+    # plainer words (公斤, 毫米汞柱).
     unit: Bilingual
+    patient_unit: Bilingual
     required: bool
     assessor: bool
     multiline: bool
@@ -92,6 +95,13 @@ class WorksheetField:
 
     def option(self, value: str) -> Option | None:
         return next((option for option in self.options if option.value == value), None)
+
+    def wording(self, patient: bool) -> Bilingual:
+        """The field's label for its audience: plain words for a patient, GCP terms for staff."""
+        return self.patient_label if patient else self.label
+
+    def unit_for(self, patient: bool) -> Bilingual:
+        return self.patient_unit if patient else self.unit
 
     @property
     def option_values(self) -> tuple[str, ...]:
@@ -402,6 +412,7 @@ def _field(
     date_rules = {k: bool(raw.get(k, False)) for k in ("not_after_today", "within_visit_window")}
     if kind != "date" and any(date_rules.values()):
         raise DefinitionError(path, f"'{where}not_after_today/within_visit_window' fit date fields")
+    unit = tomlfile.optional_bilingual(path, raw, "unit")
     return WorksheetField(
         id=field_id,
         type=kind,
@@ -409,7 +420,8 @@ def _field(
         label=label,
         patient_label=tomlfile.optional_bilingual(path, raw, "patient", label),
         hint=tomlfile.optional_bilingual(path, raw, "hint"),
-        unit=tomlfile.optional_bilingual(path, raw, "unit"),
+        unit=unit,
+        patient_unit=tomlfile.optional_bilingual(path, raw, "patient_unit", unit),
         required=bool(raw.get("required", False)),
         assessor=bool(raw.get("assessor", False)),
         multiline=bool(raw.get("multiline", False)),

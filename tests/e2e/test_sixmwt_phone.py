@@ -161,7 +161,7 @@ def test_the_log_by_hand_in_chinese(phone: Page, live_server: str, live_app: Fla
     phone.locator("label.choice:has(input[name=o2_device][value='nasal_cannula'])").click()
     phone.get_by_role("button", name="下一步").click()
     warning = phone.locator("#field-weight_kg .soft-warning")
-    expect(warning).to_contain_text("这个数不太常见：通常在35至150公斤之间")
+    expect(warning).to_contain_text("这个数不太常见：通常在35至150 kg之间")
     look(phone, "zh-04-are-you-sure")
     phone.locator("#field-weight_kg label.confirm").click()
     phone.get_by_role("button", name="下一步").click()

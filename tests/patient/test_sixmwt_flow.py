@@ -136,7 +136,7 @@ def test_a_value_beyond_a_hard_limit_is_refused_kept_on_screen_and_the_rest_is_s
     refused = walker.part("before", {**GOOD["before"], "test_date": D7_DATE, "weight_kg": "300"})
     assert refused.status_code == 400
     page = _text(refused, 400)
-    assert "请填写25至250公斤之间的数" in page and 'value="300"' in page
+    assert "请填写25至250 kg之间的数" in page and 'value="300"' in page
     assert 'aria-invalid="true"' in page
     assert _draft("weight_kg") is None and _draft("resting_sbp") == 120
 
@@ -147,7 +147,7 @@ def test_an_unusual_value_needs_a_yes_before_moving_on(client: FlaskClient) -> N
     asked = walker.part("before", values)
     assert asked.status_code == 200
     page = _text(asked)
-    assert "这个数不太常见：通常在35至150公斤之间。请确认是否正确。" in page
+    assert "这个数不太常见：通常在35至150 kg之间。请确认是否正确。" in page
     token = re.search(r'name="confirm" value="([^"]+)"', page)
     assert token and _draft("weight_kg") == 160  # kept, so nothing typed is lost
     confirmed = walker.part("before", values, confirm=token.group(1))

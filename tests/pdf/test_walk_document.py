@@ -86,7 +86,7 @@ def test_chinese_6mwt_record_is_made_by_the_worker_signed_and_readable(
             "试验前血氧饱和度（SpO2）",
             "97%",
             "本次访视体重",
-            "70公斤",
+            "70kg",
             # Choices as their labels, not codes.
             "不是",
             "都没有",

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from flask.testing import FlaskCliRunner
 
+from pro_app.formatting import display, with_unit
 from pro_app.questionnaire.catalog import INSTRUMENTS_DIR, load_catalog
 from pro_app.questionnaire.computations.six_minute_walk import SixMinuteWalk
 from pro_app.questionnaire.definitions import load_instrument
@@ -82,6 +83,21 @@ def test_the_committed_6mwt_file() -> None:
     assert (walk.reference.min_age, walk.reference.max_age) == (40, 80)
     every_label = " ".join(f.label.en + f.patient_label.en for f in sixmwt.fields)
     assert "Borg" in every_label and "nothing at all" not in every_label.lower()
+
+
+def test_units_are_written_for_the_page_s_audience() -> None:
+    """Staff pages and the PDF write symbols (70 kg, 120 mmHg); a patient page writes words
+    (70公斤, 120毫米汞柱); English is the same for both."""
+    sixmwt = load_instrument(SIXMWT_FILE)
+    assert isinstance(sixmwt, Worksheet)
+    weight, pressure = sixmwt.field("weight_kg"), sixmwt.field("resting_sbp")
+    assert with_unit(70.0, weight, "zh_Hans") == "70 kg"
+    assert with_unit(70.0, weight, "zh_Hans", patient=True) == "70公斤"
+    assert display(pressure, 120, "zh_Hans", patient=True) == "120毫米汞柱"
+    assert display(pressure, 120, "zh_Hans") == "120 mmHg"
+    assert with_unit(70.0, weight, "en", patient=True) == with_unit(70.0, weight, "en") == "70 kg"
+    assert weight.wording(patient=True).zh == "您今天的体重"
+    assert weight.wording(patient=False).zh == "本次访视体重"
 
 
 def test_the_file_carries_no_borg_wording() -> None:

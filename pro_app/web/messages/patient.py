@@ -134,12 +134,12 @@ PATIENT = Catalogue(
 )
 
 
-def _range(low: Any, high: Any, form_field: WorksheetField, locale: str) -> str:
+def _range(low: Any, high: Any, form_field: WorksheetField, locale: str, patient: bool) -> str:
     """85–180 cm in English, 85至180 cm in Chinese (one way to write a range in each language)."""
     joint = "至" if locale.startswith("zh") else "–"
     if form_field.type == "duration":
         return f"{clock_text(low)}{joint}{clock_text(high)}"
-    return f"{number(low)}{joint}{with_unit(high, form_field, locale)}"
+    return f"{number(low)}{joint}{with_unit(high, form_field, locale, patient)}"
 
 
 # Findings whose words need nothing of the field (a choice answered off the scale).
@@ -148,11 +148,12 @@ _FIELD_FREE = ("answer.invalid",)
 
 def finding_text(instrument: Instrument, finding: Finding, locale: str) -> str:
     """The sentence shown next to a refused or unusual value: the finding's code, with its limits
-    written with the field's unit."""
+    written with the field's unit in the words of the page's audience."""
     if finding.code in _FIELD_FREE:
         return PATIENT.text(finding.code, finding.params)
     worksheet = cast(Worksheet, instrument)
     form_field = worksheet.field(finding.field)
+    patient = worksheet.patient_administered
     p = finding.params
     code = finding.code
     values: dict[str, Any] = dict(p)
@@ -162,10 +163,10 @@ def finding_text(instrument: Instrument, finding: Finding, locale: str) -> str:
     elif code == "bad_duration":
         values["minutes"] = int(form_field.max or 0) // 60
     elif code == "out_of_range":
-        values["range"] = _range(p["min"], p["max"], form_field, locale)
+        values["range"] = _range(p["min"], p["max"], form_field, locale, patient)
     elif code in ("partial_not_below_lap", "lap_not_twice_course"):
         key = "limit" if "limit" in p else "expected"
-        values[key] = with_unit(p[key], form_field, locale)
+        values[key] = with_unit(p[key], form_field, locale, patient)
     elif code in ("distance_over_max", "distance_unusual"):
         values = {
             "distance": number(p["distance"]),
@@ -176,8 +177,10 @@ def finding_text(instrument: Instrument, finding: Finding, locale: str) -> str:
     elif code == "unusual_value":
         low, high = p["soft_min"], p["soft_max"]
         if low is not None and high is not None:
-            values["range"] = _range(low, high, form_field, locale)
+            values["range"] = _range(low, high, form_field, locale, patient)
         else:
             code = "unusual_value.low" if low is not None else "unusual_value.high"
-            values["value"] = with_unit(low if low is not None else high, form_field, locale)
+            values["value"] = with_unit(
+                low if low is not None else high, form_field, locale, patient
+            )
     return PATIENT.text(code if code in PATIENT else "unreadable", values)
