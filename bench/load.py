@@ -585,14 +585,16 @@ def run_cell(server: Server, plan: CellPlan, tokens: list[str], next_token: Any)
 
 @contextmanager
 def counted(engine: Any) -> Iterator[list[str]]:
-    """Every statement sent to the database inside the block (as tests/core/test_query_counts.py
-    counts them: savepoint bookkeeping left out)."""
+    """Every statement sent to the database inside the block, as tests/core/test_query_counts.py
+    counts them: transaction control left out on both engines (SQLAlchemy never sees psycopg's
+    BEGIN, and SQLite's BEGIN IMMEDIATE, one per writing request, is not counted either)."""
     from sqlalchemy import event
 
     statements: list[str] = []
 
     def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK TO")):
+        control = ("BEGIN", "SAVEPOINT", "RELEASE", "ROLLBACK TO")
+        if not statement.lstrip().upper().startswith(control):
             statements.append(statement)
 
     event.listen(engine, "before_cursor_execute", count)
@@ -1109,7 +1111,9 @@ def markdown(result: dict[str, Any]) -> str:
         kinds = list(next(iter(result["statements"].values())))
         lines += [
             "",
-            "SQL statements per request (Flask test client, one unit of work per request):",
+            "SQL statements per request (Flask test client, one unit of work per request; "
+            "transaction control not counted: on SQLite each writing request also sends "
+            "BEGIN IMMEDIATE, on PostgreSQL psycopg sends BEGIN):",
             "",
             "| engine | " + " | ".join(kinds) + " |",
             "|---|" + "---|" * len(kinds),

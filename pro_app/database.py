@@ -3,12 +3,15 @@ reading transactions that take no lock and writing transactions that take the wr
 
 A transaction reads or writes as `reading()` says when it begins: the web layer marks each GET
 and HEAD request as reading (pro_app/web/unit_of_work.py); everything else (POST requests, the
-CLI, the PDF worker) writes. On SQLite a reading transaction starts with a plain deferred `BEGIN`
-(WAL readers never wait for the writer) under `PRAGMA query_only`, so a write slipped into a
-reading request fails loudly ("attempt to write a readonly database") instead of silently
-upgrading its lock, which can deadlock; a writing transaction starts with `BEGIN IMMEDIATE`, so
-two writers queue instead of deadlocking. PostgreSQL needs neither (MVCC readers take no locks);
-there a reading request runs its statements in autocommit, saving the BEGIN and COMMIT round trips.
+CLI, the PDF worker) writes. On SQLite a reading request runs its statements in autocommit (each a
+WAL read that never waits for the writer) on a connection under `PRAGMA query_only`, so a write
+slipped into a reading request fails loudly ("attempt to write a readonly database") instead of
+silently taking the write lock; a writing transaction starts with `BEGIN IMMEDIATE`, so two writers
+queue instead of deadlocking. On PostgreSQL (MVCC readers take no locks) a reading request also
+runs in autocommit. Either way a reading request saves the BEGIN and COMMIT; like PostgreSQL under
+READ COMMITTED, each of its statements sees the data as of that statement. The query-only flag is
+set when a transaction begins and changed only when a connection goes from reading to writing or
+back, so a run of reading requests costs no PRAGMA at all.
 """
 
 from __future__ import annotations
@@ -81,12 +84,11 @@ def _on_begin(connection: Any) -> None:
         _autocommit(connection.info, connection.connection.dbapi_connection, False)
     if connection.dialect.name == "sqlite":
         reading_now = _reading.get()
-        if not reading_now:
-            # BEGIN IMMEDIATE itself counts as a write; never let a reader's flag linger.
-            _query_only(connection.info, connection.connection.dbapi_connection, False)
+        _query_only(connection.info, connection.connection.dbapi_connection, reading_now)
         # IMMEDIATE takes the write lock up front, so two writers queue instead of deadlocking;
-        # a reading transaction takes no lock at all (WAL).
-        connection.exec_driver_sql("BEGIN" if reading_now else "BEGIN IMMEDIATE")
+        # a reader runs in autocommit and takes no lock at all (WAL).
+        if not reading_now:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _after_begin(session: Session, transaction: SessionTransaction, connection: Any) -> None:
@@ -98,7 +100,8 @@ def _after_begin(session: Session, transaction: SessionTransaction, connection: 
     if not _reading.get():
         return
     dbapi_connection = connection.connection.dbapi_connection
-    if connection.dialect.name == "sqlite":
+    if connection.dialect.name == "sqlite" and dbapi_connection.in_transaction:
+        # A savepoint inside a writing transaction (the tests' outer one): guard it until it ends.
         _query_only(connection.info, dbapi_connection, True)
         session.info[_GUARDED] = connection
     elif connection.dialect.name == "postgresql" and _idle(dbapi_connection):
@@ -122,12 +125,12 @@ def _after_end(session: Session, transaction: SessionTransaction) -> None:
 
 
 def _on_checkin(dbapi_connection: Any, connection_record: Any) -> None:
-    """A connection goes back to the pool writable and transactional, whatever happened to its
-    session."""
-    if isinstance(dbapi_connection, sqlite3.Connection):
-        _query_only(connection_record.info, dbapi_connection, False)
-    elif (
+    """A PostgreSQL connection goes back to the pool transactional, whatever happened to its
+    session. (A SQLite connection keeps its query-only flag: the next transaction's `_on_begin`
+    sets it for what that transaction does.)"""
+    if (
         dbapi_connection is not None
+        and not isinstance(dbapi_connection, sqlite3.Connection)
         and connection_record.info.get(_AUTOCOMMIT)
         and not dbapi_connection.closed
     ):

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Row, Select, String, and_, bindparam, func, select
+from sqlalchemy import Insert, Row, Select, String, and_, bindparam, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 
@@ -99,7 +99,8 @@ SLOT_ITEM = bindparam("slot_item", type_=String)
 def with_slot(query: Select[Any], with_item: bool) -> Select[Any]:
     """`query` (which selects from `visit`) plus the newest version of the instrument bound to
     `slot_instrument` and, `with_item`, the saved answer of `slot_item`, as outer joins: the same
-    round trip instead of two more. Run it with `slot_params`."""
+    round trip instead of two more. Run it with `slot_params`. It also reads the audit trail's
+    head, which a writer on SQLite (holding the write lock) then needs not read again."""
     newest_version = (
         select(func.max(Response.version))
         .where(Response.visit_id == Visit.id, Response.instrument_id == SLOT_INSTRUMENT)
@@ -118,6 +119,7 @@ def with_slot(query: Select[Any], with_item: bool) -> Select[Any]:
         _NEWEST.id.label("newest_id"),
         _NEWEST.version.label("newest_version"),
         _NEWEST.voided.label("newest_voided"),
+        audit.HEAD.scalar_subquery().label("trail_head"),
     )
     if with_item:
         query = (
@@ -152,6 +154,7 @@ def slot_params(instrument_id: str, item_id: str | None) -> dict[str, Any]:
 def slot_from(row: Row[Any], instrument_id: str, item_id: str | None = None) -> Slot:
     """The slot part of a row of a `with_slot` query."""
     found = row._mapping
+    audit.read_with_slot(found["trail_head"])
     saved = None
     if item_id is not None and found["saved_id"] is not None:
         saved = SavedAnswer(
@@ -264,16 +267,26 @@ def check_context(visit: Visit) -> CheckContext:
 _UPSERTS: dict[str, Any] = {}
 
 
-def _upsert(dialect_name: str) -> Any:
+_CHANGED = ("value", "language", "saved_at", "entered_by", "staff_id")
+_UPSERT_COLUMNS = ("visit_id", "instrument_id", "item_id", *_CHANGED)
+
+
+def _upsert(dialect_name: str) -> Insert:
     """INSERT ... ON CONFLICT (visit, instrument, item) DO UPDATE, built once per dialect (a Core
-    statement on the table: a draft row is never read back through the session)."""
+    statement on the table: a draft row is never read back through the session). Its values bind
+    as "change_<column>", so the audit event can carry it in the same statement."""
     if dialect_name not in _UPSERTS:
         dialect = postgresql if dialect_name == "postgresql" else sqlite
-        upsert = dialect.insert(DraftAnswer.__table__)
-        changed = ("value", "language", "saved_at", "entered_by", "staff_id")
+        table = DraftAnswer.__table__
+        upsert = dialect.insert(table).values(
+            {
+                name: bindparam(f"change_{name}", type_=table.c[name].type)
+                for name in _UPSERT_COLUMNS
+            }
+        )
         _UPSERTS[dialect_name] = upsert.on_conflict_do_update(
             index_elements=["visit_id", "instrument_id", "item_id"],
-            set_={name: upsert.excluded[name] for name in changed},
+            set_={name: upsert.excluded[name] for name in _CHANGED},
         )
     return _UPSERTS[dialect_name]
 
@@ -297,22 +310,22 @@ def save_answer(
         slot = read_slot(visit.id, instrument.id, item_id)
     slot.next_version()  # AlreadySubmitted once sealed
     previous = slot.saved.value if slot.saved is not None else None
-    # One statement, whoever inserted first: the other device's row is updated instead.
-    db.session.execute(
-        _upsert(db.session.get_bind().dialect.name),
-        {
-            "visit_id": visit.id,
-            "instrument_id": instrument.id,
-            "item_id": item_id,
-            "value": value,
-            "language": language,
-            "saved_at": clock.utcnow(),
-            "entered_by": EnteredBy.STAFF if staff else EnteredBy.PARTICIPANT,
-            "staff_id": staff.id if staff else None,
-        },
-    )
+    # One upsert, whoever inserted first: the other device's row is updated instead. It runs
+    # with its audit event (on PostgreSQL in the same statement).
+    saved = {
+        "visit_id": visit.id,
+        "instrument_id": instrument.id,
+        "item_id": item_id,
+        "value": value,
+        "language": language,
+        "saved_at": clock.utcnow(),
+        "entered_by": EnteredBy.STAFF if staff else EnteredBy.PARTICIPANT,
+        "staff_id": staff.id if staff else None,
+    }
+    upsert = _upsert(db.session.get_bind().dialect.name)
     participant = visit.participant
-    audit.record(
+    audit.record_with(
+        audit.Change(upsert, {f"change_{k}": v for k, v in saved.items()}),
         "answer.saved",
         actor,
         site_id=participant.site_id,

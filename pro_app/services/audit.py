@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import Table, func, insert, select
+from sqlalchemy import Insert, Table, bindparam, func, insert, select
 from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy.orm import Session
 
@@ -47,6 +47,16 @@ def _mac(key: bytes, fields: dict[str, Any]) -> str:
     return hmac.new(key, canonical_json(fields), hashlib.sha256).hexdigest()
 
 
+@dataclass(frozen=True)
+class Change:
+    """A write that an event records, given to `record` to run with it: on PostgreSQL both go in
+    one statement (the write as a data-modifying WITH clause), elsewhere the write runs first.
+    `statement` is built once and binds its values by names starting with "change_"."""
+
+    statement: Insert
+    params: dict[str, Any]
+
+
 def record(
     action: str,
     actor: str,
@@ -57,11 +67,40 @@ def record(
     **details: Any,
 ) -> AuditEvent:
     """Append one event. Never pass a visit-link token or a password in `details`."""
+    return _append(action, actor, site_id, participant_id, visit_id, details, None)
+
+
+def record_with(
+    change: Change,
+    action: str,
+    actor: str,
+    *,
+    site_id: int | None = None,
+    participant_id: int | None = None,
+    visit_id: int | None = None,
+    **details: Any,
+) -> AuditEvent:
+    """Run `change` and append the event that records it (one statement on PostgreSQL)."""
+    return _append(action, actor, site_id, participant_id, visit_id, details, change)
+
+
+def _append(
+    action: str,
+    actor: str,
+    site_id: int | None,
+    participant_id: int | None,
+    visit_id: int | None,
+    details: dict[str, Any],
+    change: Change | None,
+) -> AuditEvent:
     session = db.session
     # The head row names the predecessor. On PostgreSQL `FOR UPDATE` serialises appenders (one
     # waits for the other's commit, then reads the head that one's insert moved); on SQLite the
     # writing transaction already holds the database's write lock. (Reading it also flushes what
     # the session holds, so the event is written after the changes it records.)
+    together = change is not None and session.get_bind().dialect.name == "postgresql"
+    if change is not None and not together:
+        session.execute(change.statement, change.params)
     last = session.info.get(_HELD) or _read_head()
     key = config.current().audit_key
     event = AuditEvent(
@@ -79,7 +118,12 @@ def record(
     # A plain INSERT (the trigger moves the head): events are never read back or changed through
     # the session, so the unit of work's bookkeeping would only cost time. The returned event
     # carries everything but its id.
-    session.execute(_INSERT, {name: getattr(event, name) for name in _COLUMNS})
+    values = {name: getattr(event, name) for name in _COLUMNS}
+    if together:
+        assert change is not None
+        session.execute(_with_change(change.statement), {**values, **change.params})
+    else:
+        session.execute(_INSERT, values)
     session.info[_HELD] = event.hash  # the trigger moved the head here; nobody else can
     return event
 
@@ -90,9 +134,24 @@ def hold_trail() -> None:
     Every state change appends an event, so writers queue here anyway; a writer that must read
     current state first (is the instrument sealed? what is saved?) holds the trail before reading,
     so it sees every earlier writer's commit. The head is remembered, so this transaction's first
-    event needs no second look at it."""
-    if _HELD not in db.session.info:
+    event needs no second look at it. (On SQLite holding costs no statement: the head is read at
+    the first append.)"""
+    session = db.session
+    if _HELD in session.info:
+        return
+    if session.get_bind().dialect.name == "sqlite":
+        session.info[_HELD] = ""  # held by the write lock; the head is not read yet
+    else:
         _read_head()
+
+
+def read_with_slot(head: str | None) -> None:
+    """The head as the first query of a SQLite writer read it beside the slot: with the write lock
+    held it stays current, so the first append needs not read it again. (On PostgreSQL the head
+    was read when the trail was held, and this changes nothing.)"""
+    session = db.session
+    if session.info.get(_HELD) == "":
+        session.info[_HELD] = head or GENESIS
 
 
 def trail_held() -> bool:
@@ -103,7 +162,7 @@ def trail_held() -> bool:
 def _read_head() -> str:
     session = db.session
     postgresql = session.get_bind().dialect.name == "postgresql"
-    head = session.scalar(_HEAD_FOR_UPDATE if postgresql else _HEAD) or GENESIS
+    head = session.scalar(_HEAD_FOR_UPDATE if postgresql else HEAD) or GENESIS
     session.info[_HELD] = head
     return head
 
@@ -119,8 +178,8 @@ def _release(session: Session, *_args: object) -> None:
 _HELD = "audit_trail_head"
 
 
-_HEAD = select(AuditChainHead.last_hash).where(AuditChainHead.id == 1)
-_HEAD_FOR_UPDATE = _HEAD.with_for_update()
+HEAD = select(AuditChainHead.last_hash).where(AuditChainHead.id == 1)
+_HEAD_FOR_UPDATE = HEAD.with_for_update()
 _COLUMNS = (
     "occurred_at",
     "action",
@@ -134,6 +193,17 @@ _COLUMNS = (
     "key_id",
 )
 _INSERT = insert(cast(Table, AuditEvent.__table__))
+_WITH_CHANGE: dict[int, Insert] = {}
+
+
+def _with_change(statement: Insert) -> Insert:
+    """`WITH change AS (<statement>) INSERT INTO audit_event ...`, built once per statement."""
+    key = id(statement)
+    if key not in _WITH_CHANGE:
+        table = cast(Table, AuditEvent.__table__)
+        values = {name: bindparam(name, type_=table.c[name].type) for name in _COLUMNS}
+        _WITH_CHANGE[key] = _INSERT.values(values).add_cte(statement.cte("change"))
+    return _WITH_CHANGE[key]
 
 
 def _hashed_fields(event: AuditEvent) -> dict[str, Any]:

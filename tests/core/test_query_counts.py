@@ -20,7 +20,9 @@ from tests.actions import Patient, StaffBrowser, csrf_of
 from tests.factories import issue_token, make_participant, make_site, make_staff, visit_of
 from tests.walklog import seal_log
 
-# GET the question + POST the answer (its 303 leads to the next question's GET: the next step).
+# GET the question, POST the answer, GET the next question (where the 303 leads). Counted as the
+# statements the app sends: transaction control (BEGIN, COMMIT) is not counted on either engine
+# (psycopg's own BEGIN is not seen by SQLAlchemy; SQLite's BEGIN IMMEDIATE is, and is excluded).
 ITEM_STEP_BUDGET = 5
 
 
@@ -126,8 +128,9 @@ def test_patient_pages_do_not_grow_with_the_trial(app_ctx: Flask, client: FlaskC
 
 def test_an_item_step_costs_at_most_five_statements(app_ctx: Flask, client: FlaskClient) -> None:
     """GET item 3, POST its answer, follow the 303 to item 4: the visit, the "sealed?" check and
-    the saved answer come from one query per request; the answer is one upsert and its audit
-    event two statements."""
+    the saved answer come from one query per request; the POST holds the audit trail (PostgreSQL:
+    its head row locked; SQLite: the write lock, the head read with the slot) and writes the
+    answer with its audit event (PostgreSQL: one statement; SQLite: two)."""
     participant = make_participant("PRIME-901")
     patient = Patient(client, issue_token(participant))
     assert patient.start().status_code == 303
@@ -141,14 +144,12 @@ def test_an_item_step_costs_at_most_five_statements(app_ctx: Flask, client: Flas
         )
         assert answered.status_code == 303
         assert answered.headers["Location"].endswith("/visit/mlhfq/q/4")
+        assert client.get("/visit/mlhfq/q/4").status_code == 200
     listing = "\n".join(" ".join(statement.split())[:120] for statement in statements)
     print(f"item step: {len(statements)} statements\n{listing}")
     assert len(statements) <= ITEM_STEP_BUDGET, f"{len(statements)} statements:\n{listing}"
     assert on_get == 1, listing
-    # The redirect's target is the next step's GET, and it shows what was saved.
-    with counted() as statements:
-        assert client.get("/visit/mlhfq/q/4").status_code == 200
-    assert len(statements) == on_get
+    assert statements[-1] == statements[0], "the redirect's page is read like any question's"
     again = client.get("/visit/mlhfq/q/3").get_data(as_text=True)
     assert 'value="4" checked' in again
 
