@@ -6,9 +6,10 @@ import enum
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import contains_eager, selectinload
+from sqlalchemy import func, select
+from sqlalchemy.orm import aliased, contains_eager, selectinload
 
 from pro_app import clock
 from pro_app.extensions import db
@@ -17,6 +18,7 @@ from pro_app.models import (
     Participant,
     ParticipantStatus,
     Response,
+    Site,
     Visit,
     VisitLink,
 )
@@ -230,56 +232,122 @@ HORIZON_DAYS = 7
 MISSED_LOOKBACK_DAYS = 14
 
 
+# Each section of the board shows at most this many rows (the most urgent); it says how many more
+# there are. A trial the size of PRIME has far fewer; a large one keeps a page that loads fast.
+BOARD_ROWS = 50
+
+
 @dataclass(frozen=True)
 class Board:
     open_now: list[VisitProgress]
     opening_soon: list[VisitProgress]
     recently_missed: list[VisitProgress]
+    # How many visits each section holds in all (it shows the first BOARD_ROWS).
+    open_now_total: int = 0
+    opening_soon_total: int = 0
+    recently_missed_total: int = 0
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    visit_id: int
+    study_id: str
+    window_start: date
+    closes: date
+    today: date
+
+
+def _newest_not_voided() -> Any:
+    """Per visit, how many instruments have a current (newest, not voided) sealed version."""
+    newer = aliased(Response)
+    return (
+        select(func.count(Response.id))
+        .where(
+            Response.visit_id == Visit.id,
+            Response.voided.is_(False),
+            ~select(newer.id)
+            .where(
+                newer.visit_id == Response.visit_id,
+                newer.instrument_id == Response.instrument_id,
+                newer.version > Response.version,
+            )
+            .exists(),
+        )
+        .correlate(Visit)
+        .scalar_subquery()
+    )
 
 
 def due_board(site_ids: set[int], schedule: Schedule, grace_days: int) -> Board:
     """Across the user's sites: windows open today (soonest to close first), windows opening in
-    the next 7 days, and windows missed in the last 14 days. Active participants only."""
+    the next 7 days, and windows missed in the last 14 days. Active participants only.
+
+    Two steps, so the page costs the same for 100 participants or 10,000: one light query sorts
+    every candidate visit into its section by its dates and whether all its instruments are
+    sealed; the full progress (links, drafts, records) is then read for the rows shown only."""
     if not site_ids:
         return Board([], [], [])
-    today = clock.utcnow().date()
+    utc_today = clock.utcnow().date()
     # A day's slack either side: each site's own "today" is worked out per visit below.
-    latest_start = today + timedelta(days=HORIZON_DAYS + 1)
-    earliest_end = today - timedelta(days=MISSED_LOOKBACK_DAYS + grace_days + 1)
-    with_instruments = [planned.code for planned in schedule.visits if planned.instruments]
-    visits = list(
-        db.session.scalars(
-            select(Visit)
-            .join(Participant, Visit.participant_id == Participant.id)
-            .options(contains_eager(Visit.participant).joinedload(Participant.site))
-            .where(
-                Participant.site_id.in_(site_ids),
-                Participant.status == ParticipantStatus.ACTIVE,
-                Visit.code.in_(with_instruments),
-                Visit.window_start <= latest_start,
-                Visit.window_end >= earliest_end,
-            )
-        ).unique()
+    latest_start = utc_today + timedelta(days=HORIZON_DAYS + 1)
+    earliest_end = utc_today - timedelta(days=MISSED_LOOKBACK_DAYS + grace_days + 1)
+    needed = {planned.code: len(planned.instruments) for planned in schedule.visits}
+    rows = db.session.execute(
+        select(
+            Visit.id,
+            Visit.code,
+            Visit.window_start,
+            Visit.window_end,
+            Participant.study_id,
+            Site.timezone,
+            _newest_not_voided(),
+        )
+        .join(Participant, Visit.participant_id == Participant.id)
+        .join(Site, Participant.site_id == Site.id)
+        .where(
+            Participant.site_id.in_(site_ids),
+            Participant.status == ParticipantStatus.ACTIVE,
+            Visit.code.in_([code for code, count in needed.items() if count]),
+            Visit.window_start <= latest_start,
+            Visit.window_end >= earliest_end,
+        )
     )
-    progress = progress_of(visits, schedule, grace_days)
-    open_now, opening_soon, missed = [], [], []
-    for row in progress.values():
-        if row.state is State.SUBMITTED:
-            continue
-        start = row.visit.window_start
-        if row.window_open:
-            open_now.append(row)
-        elif row.today < start <= row.today + timedelta(days=HORIZON_DAYS):
-            opening_soon.append(row)
-        elif row.state is State.MISSED and row.closes >= row.today - timedelta(
-            days=MISSED_LOOKBACK_DAYS
-        ):
-            missed.append(row)
-
-    def study_id(row: VisitProgress) -> str:
-        return row.visit.participant.study_id
-
-    open_now.sort(key=lambda row: (row.closes, study_id(row)))
-    opening_soon.sort(key=lambda row: (row.visit.window_start, study_id(row)))
-    missed.sort(key=lambda row: (row.closes, study_id(row)), reverse=True)
-    return Board(open_now=open_now, opening_soon=opening_soon, recently_missed=missed)
+    todays: dict[str, date] = {}
+    open_now: list[_Candidate] = []
+    opening_soon: list[_Candidate] = []
+    missed: list[_Candidate] = []
+    for visit_id, code, start, end, study_id, timezone, sealed in rows:
+        if sealed >= needed[code]:
+            continue  # submitted
+        today = todays.get(timezone) or todays.setdefault(timezone, clock.today_in(timezone))
+        closes = end + timedelta(days=grace_days)
+        candidate = _Candidate(visit_id, study_id, start, closes, today)
+        if start <= today <= closes:
+            open_now.append(candidate)
+        elif today < start <= today + timedelta(days=HORIZON_DAYS):
+            opening_soon.append(candidate)
+        elif today > closes >= today - timedelta(days=MISSED_LOOKBACK_DAYS):
+            missed.append(candidate)
+    open_now.sort(key=lambda c: (c.closes, c.study_id))
+    opening_soon.sort(key=lambda c: (c.window_start, c.study_id))
+    missed.sort(key=lambda c: (c.closes, c.study_id), reverse=True)
+    sections = [section[:BOARD_ROWS] for section in (open_now, opening_soon, missed)]
+    shown = [candidate.visit_id for section in sections for candidate in section]
+    visits = db.session.scalars(
+        select(Visit)
+        .join(Participant, Visit.participant_id == Participant.id)
+        .options(contains_eager(Visit.participant).joinedload(Participant.site))
+        .where(Visit.id.in_(shown))
+    ).unique()
+    progress = progress_of(list(visits), schedule, grace_days)
+    shown_open, shown_soon, shown_missed = (
+        [progress[candidate.visit_id] for candidate in section] for section in sections
+    )
+    return Board(
+        open_now=shown_open,
+        opening_soon=shown_soon,
+        recently_missed=shown_missed,
+        open_now_total=len(open_now),
+        opening_soon_total=len(opening_soon),
+        recently_missed_total=len(missed),
+    )

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from flask.testing import FlaskClient
 
 from pro_app.extensions import db
-from pro_app.services import enrolment
+from pro_app.questionnaire.catalog import catalog
+from pro_app.services import corrections, enrolment, progress
 from tests.actions import Patient, StaffBrowser
 from tests.factories import TODAY, issue_token, make_participant, make_site, visit_of
 from tests.walklog import seal_log
@@ -95,3 +97,41 @@ def test_a_link_can_be_issued_from_the_board(client: FlaskClient, desk: StaffBro
     issued = desk.post(f"/desk/visits/{visit.id}/link", page_url="/desk/")
     issued = desk.get(issued.location)
     assert issued.status_code == 200 and "已为PRIME-011发放链接" in issued.get_data(as_text=True)
+
+
+def test_each_section_shows_its_most_urgent_rows_and_says_how_many_more(
+    desk: StaffBrowser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """However large the trial, a section lists at most BOARD_ROWS visits, the most urgent."""
+    monkeypatch.setattr(progress, "BOARD_ROWS", 2)
+    for number, closes_in in ((21, 6), (22, 2), (23, 9), (24, 4)):
+        make_participant(f"PRIME-{number:03d}", day0=TODAY + timedelta(days=closes_in))
+    db.session.commit()
+    page = desk.get("/desk/").get_data(as_text=True)
+    open_now = _section(page, "open-now")
+    assert open_now.index("PRIME-022") < open_now.index("PRIME-024")
+    assert "PRIME-021" not in open_now and "PRIME-023" not in open_now
+    assert '<span class="count">4</span>' in open_now
+    assert "共4条，这里只列出最紧急的2条。" in open_now and "查看全部受试者" in open_now
+
+
+def test_a_voided_record_puts_its_visit_back_on_the_board(
+    client: FlaskClient, desk: StaffBrowser, coordinator: object
+) -> None:
+    participant = make_participant("PRIME-031", day0=TODAY + timedelta(days=3))
+    patient = Patient(client.application.test_client(), issue_token(participant))
+    patient.start()
+    patient.answer_all([1] * 21)
+    patient.submit()
+    record = seal_log(visit_of(participant))
+    db.session.commit()
+    assert "PRIME-031" not in _section(desk.get("/desk/").get_data(as_text=True), "open-now")
+    corrections.void(
+        record,
+        reason="belongs to PRIME-002",
+        reason_code="wrong_participant",
+        staff=db.session.merge(coordinator),  # type: ignore[arg-type]
+        catalog=catalog(),
+    )
+    db.session.commit()
+    assert "PRIME-031" in _section(desk.get("/desk/").get_data(as_text=True), "open-now")
