@@ -277,6 +277,8 @@ def cli(argv: list[str]) -> None:
     )
     RESULTS.mkdir(parents=True, exist_ok=True)
     name = "signin" if not options.no_limits else "signin-no-limits"
+    if options.pause:
+        name += f"-pause-{options.pause:g}s"
     (RESULTS / f"{name}.json").write_text(json.dumps(figures, indent=2) + "\n")
     alone, loaded = figures["alone"], figures["with_sign_ins"]
     (RESULTS / f"{name}.md").write_text(
