@@ -15,39 +15,12 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 BATCH = 200  # participants per INSERT batch
 SITE_CODE = "SEH"
 STAFF_PASSWORD = "bench-kettle-river-42"  # noqa: S105 (throw-away bench databases only)
-
-
-@dataclass
-class _Sealed:
-    """The fields a canonical record is built from (records.SealedFields)."""
-
-    instrument_id: str
-    instrument_version: str
-    version: int
-    scoring_version: str
-    textpack_id: str
-    textpack_sha256: str
-    textpack_demo: bool
-    language: str
-    languages: list[str]
-    answers: dict[str, Any]
-    item_languages: dict[str, str]
-    scores: dict[str, Any]
-    entry_reason: str | None
-    started_at: datetime | None
-    submitted_at: datetime
-    supersedes_id: int | None
-    correction_reason: str | None
-    correction_reason_code: str | None
-    voided: bool
-    entered_by: Any
 
 
 def _walk_values(rng: random.Random, test_day: date) -> dict[str, Any]:
@@ -220,60 +193,38 @@ def seed(
                         }
                         version_of, scoring = walk.version, walk.computation.version
                         textpack = ("none", "", False)
-                    sealed = _Sealed(
-                        instrument_id=instrument_id,
-                        instrument_version=version_of,
-                        version=1,
-                        scoring_version=scoring,
-                        textpack_id=textpack[0],
-                        textpack_sha256=textpack[1],
-                        textpack_demo=textpack[2],
-                        language="zh_Hans",
-                        languages=["zh_Hans"],
-                        answers=answers,
-                        item_languages={},
-                        scores=scores,
-                        entry_reason=None,
-                        started_at=sealed_at - timedelta(minutes=9),
-                        submitted_at=sealed_at,
-                        supersedes_id=None,
-                        correction_reason=None,
-                        correction_reason_code=None,
-                        voided=False,
-                        entered_by=EnteredBy.PARTICIPANT,
-                    )
+                    row = {
+                        "visit_id": visit_id,
+                        "instrument_id": instrument_id,
+                        "version": 1,
+                        "instrument_version": version_of,
+                        "scoring_version": scoring,
+                        "textpack_id": textpack[0],
+                        "textpack_sha256": textpack[1],
+                        "textpack_demo": textpack[2],
+                        "language": "zh_Hans",
+                        "languages": ["zh_Hans"],
+                        "answers": answers,
+                        "item_languages": {},
+                        "scores": scores,
+                        "entered_by": EnteredBy.PARTICIPANT,
+                        "started_at": sealed_at - timedelta(minutes=9),
+                        "submitted_at": sealed_at,
+                        "voided": False,
+                    }
+                    # A transient row (never added to the session) is what sealing hashes too.
                     digest = records.record_sha256(
                         records.canonical_record(
-                            sealed,
+                            Response(**row),
                             site_code=SITE_CODE,
                             study_id=f"PRIME-{n:05d}",
                             visit_code=planned.code,
                             staff_username=None,
                         )
                     )
-                    responses.append(
-                        {
-                            "visit_id": visit_id,
-                            "instrument_id": instrument_id,
-                            "version": 1,
-                            "instrument_version": version_of,
-                            "scoring_version": scoring,
-                            "textpack_id": textpack[0],
-                            "textpack_sha256": textpack[1],
-                            "textpack_demo": textpack[2],
-                            "language": "zh_Hans",
-                            "languages": ["zh_Hans"],
-                            "answers": answers,
-                            "item_languages": {},
-                            "scores": scores,
-                            "entered_by": EnteredBy.PARTICIPANT,
-                            "started_at": sealed.started_at,
-                            "submitted_at": sealed_at,
-                            "voided": False,
-                            "record_sha256": digest,
-                            "receipt_number": records.receipt_number(digest),
-                        }
-                    )
+                    row["record_sha256"] = digest
+                    row["receipt_number"] = records.receipt_number(digest)
+                    responses.append(row)
         db.session.execute(insert(Participant), participants)
         db.session.execute(insert(Visit), visits)
         if responses:
