@@ -206,26 +206,12 @@ def saved_answers(visit_id: int, instrument_id: str) -> dict[str, DraftAnswer]:
 
 def draft(visit_id: int, instrument_id: str) -> Draft:
     """The saved answers as plain values, with the username of staff who saved any of them."""
-    rows = db.session.execute(
-        select(
-            DraftAnswer.item_id,
-            DraftAnswer.value,
-            DraftAnswer.language,
-            DraftAnswer.saved_at,
-            StaffUser.username,
-        )
-        .outerjoin(StaffUser, DraftAnswer.staff_id == StaffUser.id)
-        .where(DraftAnswer.visit_id == visit_id, DraftAnswer.instrument_id == instrument_id)
-    )
-    return {
-        item_id: SavedAnswer(value, language, saved_at, username)
-        for item_id, value, language, saved_at, username in rows
-    }
+    return drafts_of_visit(visit_id, instrument_id).get(instrument_id, {})
 
 
-def drafts_of_visit(visit_id: int) -> dict[str, Draft]:
-    """Every instrument's saved answers of a visit, in one query (the visit and landing pages)."""
-    rows = db.session.execute(
+def drafts_of_visit(visit_id: int, instrument_id: str | None = None) -> dict[str, Draft]:
+    """Every instrument's saved answers of a visit (or only `instrument_id`'s), in one query."""
+    query = (
         select(
             DraftAnswer.instrument_id,
             DraftAnswer.item_id,
@@ -237,12 +223,14 @@ def drafts_of_visit(visit_id: int) -> dict[str, Draft]:
         .outerjoin(StaffUser, DraftAnswer.staff_id == StaffUser.id)
         .where(DraftAnswer.visit_id == visit_id)
     )
+    if instrument_id is not None:
+        query = query.where(DraftAnswer.instrument_id == instrument_id)
     drafts: dict[str, dict[str, SavedAnswer]] = {}
-    for instrument_id, item_id, value, language, saved_at, username in rows:
-        drafts.setdefault(instrument_id, {})[item_id] = SavedAnswer(
+    for instrument, item_id, value, language, saved_at, username in db.session.execute(query):
+        drafts.setdefault(instrument, {})[item_id] = SavedAnswer(
             value, language, saved_at, username
         )
-    return dict(drafts)
+    return dict(drafts)  # as Drafts (read-only mappings)
 
 
 def current_records(visit_id: int) -> dict[str, Response]:
