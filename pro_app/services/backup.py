@@ -77,11 +77,16 @@ def _libpq(engine: Engine) -> tuple[str, dict[str, str]]:
     return url.set(password=None).render_as_string(hide_password=False), env
 
 
-def _tool(name: str) -> str:
+def _run_pg_tool(name: str, arguments: list[str], env: dict[str, str]) -> None:
+    """Run pg_dump or pg_restore; a failure is a BackupError with the tool's own words."""
     found = shutil.which(name)
     if found is None:
         raise BackupError(f"{name} is not installed (Debian: postgresql-client)")
-    return found
+    done = subprocess.run(  # noqa: S603 - a fixed argument list, no shell
+        [found, *arguments], env=env, capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0:
+        raise BackupError(f"{name} failed: {done.stderr.strip()[:500]}")
 
 
 def _sqlite_path(engine: Engine) -> Path:
@@ -103,15 +108,7 @@ def _dump_database(engine: Engine, target: Path) -> str:
         return "database.sqlite3"
     if engine.dialect.name == "postgresql":
         url, env = _libpq(engine)
-        done = subprocess.run(  # noqa: S603 - a fixed argument list, no shell
-            [_tool("pg_dump"), "--format=custom", "--no-owner", "--file", str(target), url],
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if done.returncode != 0:
-            raise BackupError(f"pg_dump failed: {done.stderr.strip()[:500]}")
+        _run_pg_tool("pg_dump", ["--format=custom", "--no-owner", "--file", str(target), url], env)
         return "database.pgdump"
     raise BackupError(f"no backup method for {engine.dialect.name}")
 
@@ -240,9 +237,9 @@ def _restore_database(engine: Engine, folder: Path) -> None:
             source.close()
         return
     url, env = _libpq(engine)
-    done = subprocess.run(  # noqa: S603 - a fixed argument list, no shell
+    _run_pg_tool(
+        "pg_restore",
         [
-            _tool("pg_restore"),
             "--no-owner",
             "--exit-on-error",
             "--single-transaction",
@@ -250,13 +247,8 @@ def _restore_database(engine: Engine, folder: Path) -> None:
             url,
             str(folder / "database.pgdump"),
         ],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
+        env,
     )
-    if done.returncode != 0:
-        raise BackupError(f"pg_restore failed: {done.stderr.strip()[:500]}")
 
 
 def _restore_checkpoints(source: Path, target: Path) -> None:
