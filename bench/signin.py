@@ -17,19 +17,18 @@ import http.cookiejar
 import json
 import os
 import re
-import signal
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import threading
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
+
+from bench.load import Server
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "bench" / "results"
@@ -100,7 +99,8 @@ def _seed(folder: Path, patients: int, staff: int) -> list[str]:
                 birth_year=1958,
                 height_cm=160,
                 preferred_language="en",
-                day0=today,
+                # Baseline window Day 0 - 14 .. Day 0: open now and for the next week.
+                day0=today + timedelta(days=7),
                 schedule=catalog().schedule,
                 actor="bench",
             )
@@ -118,40 +118,6 @@ def _seed(folder: Path, patients: int, staff: int) -> list[str]:
         db.session.commit()
         db.engine.dispose()
     return tokens
-
-
-def _gunicorn(folder: Path, port: int, limits: bool) -> subprocess.Popen[bytes]:
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "2",
-            "--threads",
-            "4",
-            "--config",
-            "python:pro_app.gunicorn_conf",
-            "wsgi:app",
-        ],
-        cwd=REPO,
-        env=_env(folder, limits),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(600):
-        try:
-            # Warm: both workers have loaded the app once this answers a few times.
-            for _ in range(8):
-                _send(_browser(), f"{base}/staff/login")
-            return process
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError("gunicorn did not start")
 
 
 ERRORS: list[str] = []
@@ -236,17 +202,18 @@ def run(seconds: float, patients: int, signins: int, limits: bool, pause: float)
     with tempfile.TemporaryDirectory() as work:
         folder = Path(work)
         tokens = _seed(folder, patients, signins)
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = int(probe.getsockname()[1])
-        server = _gunicorn(folder, port, limits)
-        base = f"http://127.0.0.1:{port}"
+        # The very gunicorn command of the load bench (`make run` settings).
+        pro_settings = {k: v for k, v in _env(folder, limits).items() if k.startswith("PRO_")}
+        server = Server("signin", "wsgi:app", pro_settings, folder)
+        server.start()
+        base = f"http://127.0.0.1:{server.port}"
         try:
+            for _ in range(8):  # both workers have loaded the app once this answers a few times
+                _send(_browser(), f"{base}/staff/login")
             alone = _phase(base, tokens[: patients // 2], seconds, 0)
             loaded = _phase(base, tokens[patients // 2 :], seconds, signins, pause)
         finally:
-            os.killpg(server.pid, signal.SIGTERM)
-            server.wait(20)
+            server.stop()
     return {
         "database": "sqlite",
         "gunicorn": "2 workers x 4 threads",
