@@ -152,7 +152,8 @@ def slot_params(instrument_id: str, item_id: str | None) -> dict[str, Any]:
 
 
 def slot_from(row: Row[Any], instrument_id: str, item_id: str | None = None) -> Slot:
-    """The slot part of a row of a `with_slot` query."""
+    """The slot part of a row of a `with_slot` query (and the trail's head, handed to the audit
+    trail for a SQLite writer that holds it)."""
     found = row._mapping
     audit.read_with_slot(found["trail_head"])
     saved = None
