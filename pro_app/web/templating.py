@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlencode
 
 from flask import Flask, request
-from flask_babel import get_locale
+from flask_babel import get_locale, get_translations
+from jinja2.runtime import Context
+from jinja2.utils import pass_context
 
 from pro_app import formatting
 from pro_app.languages import LANGUAGE_NAMES, html_lang
@@ -18,7 +21,45 @@ def switch_language_url(language: str) -> str:
     return f"{request.path}?{urlencode(args)}"
 
 
+# A page's translations, looked up once per render by the context processor below; Flask-Babel's
+# own template callables look them up again for every string of the page.
+_TRANSLATIONS = "_page_translations"
+
+
+def _translations(context: Context) -> Any:
+    found = context.get(_TRANSLATIONS)
+    return found if found is not None else get_translations()
+
+
+@pass_context
+def _gettext(context: Context, string: str) -> str:
+    return str(_translations(context).ugettext(string))
+
+
+@pass_context
+def _ngettext(context: Context, singular: str, plural: str, n: int) -> str:
+    return str(_translations(context).ungettext(singular, plural, n))
+
+
+@pass_context
+def _pgettext(context: Context, message_context: str, string: str) -> str:
+    return str(_translations(context).upgettext(message_context, string))
+
+
+@pass_context
+def _npgettext(context: Context, message_context: str, singular: str, plural: str, n: int) -> str:
+    return str(_translations(context).unpgettext(message_context, singular, plural, n))
+
+
 def init_app(app: Flask) -> None:
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=_gettext,
+        ngettext=_ngettext,
+        pgettext=_pgettext,
+        npgettext=_npgettext,
+        newstyle=True,
+    )
+
     app.add_template_filter(formatting.day, "day")
     app.add_template_filter(formatting.window, "window")
     app.add_template_filter(formatting.moment, "moment")
@@ -37,4 +78,5 @@ def init_app(app: Flask) -> None:
             "switch_language_url": switch_language_url,
             "demo_wording": demo_wording,
             "formatting": formatting,
+            _TRANSLATIONS: get_translations(),
         }
