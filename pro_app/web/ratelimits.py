@@ -85,6 +85,12 @@ def init_app(app: Flask) -> None:
     every marked view. Runs after the blueprints are registered."""
     limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=True)
     limiter.init_app(app)
+    # Every limit is a view's own, checked by its wrapper when the view runs. The limiter's
+    # check before every request looks only for default and application limits, of which there
+    # are none: removed, it saves a tenth of a millisecond on each of a patient's requests.
+    if limiter.limit_manager.default_limits or limiter.limit_manager.application_limits:
+        raise RuntimeError("default or application rate limits would need the limiter's hook")
+    app.before_request_funcs[None].remove(limiter._check_request_limit)
     app.extensions[EXTENSION] = limiter
     for endpoint, view in list(app.view_functions.items()):
         limited: Any = view
