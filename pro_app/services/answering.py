@@ -210,24 +210,37 @@ def draft(visit_id: int, instrument_id: str) -> Draft:
     return drafts_of_visit(visit_id, instrument_id).get(instrument_id, {})
 
 
+_DRAFTS = (
+    select(
+        DraftAnswer.instrument_id,
+        DraftAnswer.item_id,
+        DraftAnswer.value,
+        DraftAnswer.language,
+        DraftAnswer.saved_at,
+        StaffUser.username,
+    )
+    .outerjoin(StaffUser, DraftAnswer.staff_id == StaffUser.id)
+    .where(DraftAnswer.visit_id == bindparam("visit_id"))
+)
+# Built once (every instrument's, or one's); the values are bound when they run.
+_DRAFTS_OF = {
+    False: _DRAFTS,
+    True: _DRAFTS.where(DraftAnswer.instrument_id == bindparam("instrument_id")),
+}
+_RECORDS = (
+    select(Response).where(Response.visit_id == bindparam("visit_id")).order_by(Response.version)
+)
+
+
 def drafts_of_visit(visit_id: int, instrument_id: str | None = None) -> dict[str, Draft]:
     """Every instrument's saved answers of a visit (or only `instrument_id`'s), in one query."""
-    query = (
-        select(
-            DraftAnswer.instrument_id,
-            DraftAnswer.item_id,
-            DraftAnswer.value,
-            DraftAnswer.language,
-            DraftAnswer.saved_at,
-            StaffUser.username,
-        )
-        .outerjoin(StaffUser, DraftAnswer.staff_id == StaffUser.id)
-        .where(DraftAnswer.visit_id == visit_id)
-    )
+    params: dict[str, Any] = {"visit_id": visit_id}
     if instrument_id is not None:
-        query = query.where(DraftAnswer.instrument_id == instrument_id)
+        params["instrument_id"] = instrument_id
     drafts: dict[str, dict[str, SavedAnswer]] = {}
-    for instrument, item_id, value, language, saved_at, username in db.session.execute(query):
+    for instrument, item_id, value, language, saved_at, username in db.session.execute(
+        _DRAFTS_OF[instrument_id is not None], params
+    ):
         drafts.setdefault(instrument, {})[item_id] = SavedAnswer(
             value, language, saved_at, username
         )
@@ -238,9 +251,7 @@ def current_records(visit_id: int) -> dict[str, Response]:
     """Each instrument's current record of a visit (its newest version unless that voids it),
     in one query."""
     newest: dict[str, Response] = {}
-    for response in db.session.scalars(
-        select(Response).where(Response.visit_id == visit_id).order_by(Response.version)
-    ):
+    for response in db.session.scalars(_RECORDS, {"visit_id": visit_id}):
         newest[response.instrument_id] = response
     return {key: response for key, response in newest.items() if not response.voided}
 

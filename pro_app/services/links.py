@@ -17,8 +17,8 @@ import hashlib
 import secrets
 from datetime import date, timedelta
 
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import contains_eager
 
 from pro_app import clock
 from pro_app.errors import (
@@ -134,18 +134,29 @@ def active_link(visit: Visit) -> VisitLink | None:
     )
 
 
+# The link with its visit, participant and site in one query; built once, bound per request.
+_BY_TOKEN = (
+    select(VisitLink)
+    .join(VisitLink.visit)
+    .join(Visit.participant)
+    .join(Participant.site)
+    .options(
+        contains_eager(VisitLink.visit)
+        .contains_eager(Visit.participant)
+        .contains_eager(Participant.site)
+    )
+    .where(VisitLink.token_sha256.in_([bindparam("typed"), bindparam("as_issued")]))
+)
+
+
 def resolve(token: str) -> VisitLink:
     """The link a token belongs to, whatever its state. Unknown tokens raise LinkUnknown."""
     if not token or len(token) > 100:
         raise LinkUnknown()
     # A typed token is normalised first; a token issued before typable links is hashed as it is.
-    hashes = {token_hash(token), hashlib.sha256(token.encode()).hexdigest()}
     link = db.session.scalar(
-        select(VisitLink)
-        .where(VisitLink.token_sha256.in_(hashes))
-        .options(
-            joinedload(VisitLink.visit).joinedload(Visit.participant).joinedload(Participant.site)
-        )
+        _BY_TOKEN,
+        {"typed": token_hash(token), "as_issued": hashlib.sha256(token.encode()).hexdigest()},
     )
     if link is None:
         raise LinkUnknown()
