@@ -11,9 +11,8 @@ Bookkeeping that must happen whatever the request's fate (a staff session's idle
 with `afterwards()` and runs in its own short transaction once the request's is over.
 
 GET and HEAD requests read: their transaction takes no write lock on SQLite, and a write inside it
-fails loudly (pro_app/database.py), so there is nothing to commit: the teardown closes the
-session. The few GET endpoints that write (a download that audits itself) say so with the
-`@writes_on_get` marker.
+fails loudly (pro_app/database.py). The few GET endpoints that write (a download that audits
+itself) say so with the `@writes_on_get` marker.
 """
 
 from __future__ import annotations
@@ -29,6 +28,7 @@ from pro_app.extensions import db
 T = TypeVar("T")
 _KEEP = "unit_of_work_keep"
 _AFTERWARDS = "unit_of_work_afterwards"
+_SETTLED = "unit_of_work_settled"
 _WRITES_ON_GET = "_pro_writes_on_get"
 _READING_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -80,6 +80,7 @@ def settle(*, refused: bool) -> None:
         db.session.rollback()
     else:
         db.session.commit()
+    setattr(g, _SETTLED, True)
     database.set_reading(True)
 
 
@@ -89,8 +90,8 @@ def discard() -> None:
 
 
 def _finish(response: Response) -> Response:
-    if database.is_reading():
-        pass  # a reading request (or only reads since `settle`): the teardown closes the session
+    if g.get(_SETTLED):
+        db.session.commit()  # only reads since `settle`
     elif response.status_code < 400 or g.get(_KEEP):
         db.session.commit()
     else:

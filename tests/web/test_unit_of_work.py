@@ -5,7 +5,7 @@ before the page is rendered."""
 from __future__ import annotations
 
 import pytest
-from flask import Flask
+from flask import Flask, g
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
@@ -79,7 +79,7 @@ def test_settle_commits_before_rendering_and_reads_afterwards(app_ctx: Flask) ->
         _new_site("ST1")
         unit_of_work.keep_changes()
         unit_of_work.settle(refused=True)  # kept: committed now, before any page
-        assert database.is_reading()
+        assert g.get("unit_of_work_settled") and database.is_reading()
         assert db.session.scalar(select(Site.code).where(Site.code == "ST1")) == "ST1"
         unit_of_work._end(None)
     with app_ctx.app_context(), app_ctx.test_request_context("/visit/mlhfq/q/1", method="POST"):
