@@ -12,13 +12,25 @@ runs in autocommit. Either way a reading request saves the BEGIN and COMMIT; lik
 READ COMMITTED, each of its statements sees the data as of that statement. The query-only flag is
 set when a transaction begins and changed only when a connection goes from reading to writing or
 back, so a run of reading requests costs no PRAGMA at all.
+
+SQLite writers queue at a gate of this module's before they ask SQLite for its write lock: a
+thread lock among the threads of a process, a file lock (`<database>-writer.lock`) among
+processes. A waiting writer is woken the moment the writer before it commits, where SQLite's own
+busy handler would sleep in growing steps (1, 2, 5, 10 ... 100 ms) and let twenty writers' waits
+add up to half a second. The gate is released right after the COMMIT or ROLLBACK, and by the pool
+if a connection ever goes back with its transaction open. It waits no longer than SQLite would
+(`SQLITE_BUSY_TIMEOUT`), then fails as SQLite does: "database is locked".
 """
 
 from __future__ import annotations
 
+import fcntl
+import os
 import sqlite3
+import threading
+import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from contextvars import ContextVar
 from typing import Any
 
@@ -32,6 +44,7 @@ _reading: ContextVar[bool] = ContextVar("pro_app_reading", default=False)
 _QUERY_ONLY = "pro_app_query_only"
 _GUARDED = "pro_app_guarded_connection"
 _AUTOCOMMIT = "pro_app_autocommit"
+_GATE_HELD = "pro_app_writer_gate"
 
 
 def set_reading(value: bool) -> None:
@@ -61,6 +74,8 @@ def _on_connect(dbapi_connection: Any, connection_record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
+    # Every commit reaches the disk before the patient is told "saved" (SQLite's default, said).
+    cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT * 1000)}")
     cursor.close()
     connection_record.info[_QUERY_ONLY] = False
@@ -79,6 +94,86 @@ def _autocommit(info: dict[Any, Any], dbapi_connection: Any, value: bool) -> Non
         info[_AUTOCOMMIT] = value
 
 
+class WriterGate:
+    """The queue of one SQLite database's writers: a thread lock, then a file lock beside the
+    database. Both wake a waiter as soon as the holder lets go."""
+
+    # A writer that waits for another process polls the file lock this often at most.
+    POLL = 0.0005
+
+    def __init__(self, database: str) -> None:
+        self.path = f"{database}-writer.lock"
+        self.threads = threading.Lock()
+        self._fd: int | None = None
+
+    def acquire(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        if not self.threads.acquire(timeout=timeout):
+            raise sqlite3.OperationalError("database is locked")
+        try:
+            while True:
+                try:
+                    fcntl.flock(self._file(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    return
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        raise sqlite3.OperationalError("database is locked") from None
+                    time.sleep(self.POLL)
+        except BaseException:
+            self.threads.release()
+            raise
+
+    def release(self) -> None:
+        try:
+            if self._fd is not None:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+        finally:
+            self.threads.release()
+
+    def _file(self) -> int:
+        if self._fd is None:
+            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        return self._fd
+
+    def forget_parent(self) -> None:
+        """In a forked child: a lock of its own (a file lock shared with the parent through the
+        same open file would not keep the two apart)."""
+        self.threads = threading.Lock()
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
+_GATES: dict[str, WriterGate] = {}
+_GATES_LOCK = threading.Lock()
+
+
+def _gate_of(connection: Any) -> WriterGate | None:
+    """The gate of a file database (an in-memory one has a single connection: no queue)."""
+    database = connection.engine.url.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    gate = _GATES.get(database)
+    if gate is None:
+        with _GATES_LOCK:
+            gate = _GATES.setdefault(database, WriterGate(os.path.abspath(database)))
+    return gate
+
+
+def _forget_parent_gates() -> None:
+    for gate in _GATES.values():
+        gate.forget_parent()
+
+
+os.register_at_fork(after_in_child=_forget_parent_gates)
+
+
+def _open_gate(info: dict[Any, Any]) -> None:
+    gate: WriterGate | None = info.pop(_GATE_HELD, None)
+    if gate is not None:
+        gate.release()
+
+
 def _on_begin(connection: Any) -> None:
     if connection.dialect.name == "postgresql" and not _reading.get():
         _autocommit(connection.info, connection.connection.dbapi_connection, False)
@@ -88,7 +183,53 @@ def _on_begin(connection: Any) -> None:
         # IMMEDIATE takes the write lock up front, so two writers queue instead of deadlocking;
         # a reader runs in autocommit and takes no lock at all (WAL).
         if not reading_now:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            gate = _gate_of(connection)
+            if gate is not None:
+                gate.acquire(SQLITE_BUSY_TIMEOUT)
+                connection.info[_GATE_HELD] = gate
+            try:
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
+            except BaseException:
+                _open_gate(connection.info)
+                raise
+
+
+def _on_commit(connection: Any) -> None:
+    """Commit now, then let the next writer in (SQLAlchemy's own COMMIT after this finds
+    nothing left to do)."""
+    if _GATE_HELD in connection.info:
+        try:
+            connection.connection.dbapi_connection.commit()
+        finally:
+            _open_gate(connection.info)
+
+
+def _on_rollback(connection: Any) -> None:
+    if _GATE_HELD in connection.info:
+        try:
+            connection.connection.dbapi_connection.rollback()
+        finally:
+            _open_gate(connection.info)
+
+
+def _on_pool_reset(dbapi_connection: Any, connection_record: Any, reset_state: Any) -> None:
+    """A connection goes back to the pool with its transaction open."""
+    _end_open_transaction(dbapi_connection, connection_record)
+
+
+def _on_invalidate(dbapi_connection: Any, connection_record: Any, exception: Any) -> None:
+    """A connection is discarded (broken), perhaps with its transaction open."""
+    _end_open_transaction(dbapi_connection, connection_record)
+
+
+def _end_open_transaction(dbapi_connection: Any, connection_record: Any) -> None:
+    if connection_record is None or _GATE_HELD not in connection_record.info:
+        return
+    try:
+        with suppress(sqlite3.Error):  # a broken connection: closing it ends the transaction
+            dbapi_connection.rollback()
+    finally:
+        _open_gate(connection_record.info)
 
 
 def _after_begin(session: Session, transaction: SessionTransaction, connection: Any) -> None:
@@ -141,6 +282,10 @@ def configure_engines() -> None:
     if not event.contains(Engine, "connect", _on_connect):
         event.listen(Engine, "connect", _on_connect)
         event.listen(Engine, "begin", _on_begin)
+        event.listen(Engine, "commit", _on_commit)
+        event.listen(Engine, "rollback", _on_rollback)
+        event.listen(Pool, "reset", _on_pool_reset)
+        event.listen(Pool, "invalidate", _on_invalidate)
         event.listen(Pool, "checkin", _on_checkin)
         event.listen(Session, "after_begin", _after_begin)
         event.listen(Session, "after_transaction_end", _after_end)
