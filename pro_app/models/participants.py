@@ -60,6 +60,7 @@ class Visit(Base):
     day: Mapped[int]
     target_date: Mapped[date]
     window_start: Mapped[date]
-    window_end: Mapped[date]
+    # Indexed: the due board starts from the visits whose window has not long closed.
+    window_end: Mapped[date] = mapped_column(index=True)
 
     participant: Mapped[Participant] = relationship(back_populates="visits")

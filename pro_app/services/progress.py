@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import aliased, contains_eager, selectinload
+from sqlalchemy.orm import aliased, contains_eager, defer, selectinload
 
 from pro_app import clock
 from pro_app.extensions import db
@@ -139,6 +139,14 @@ class VisitProgress:
         return (self.closes - self.today).days
 
 
+# Progress needs a record's version and times, not its answers and scores: their JSON is left
+# unread (read on first use, should a page ever want it).
+_WITHOUT_CONTENTS = [
+    defer(column)
+    for column in (Response.answers, Response.scores, Response.languages, Response.item_languages)
+]
+
+
 def progress_of(
     visits: list[Visit], schedule: Schedule, grace_days: int
 ) -> dict[int, VisitProgress]:
@@ -156,7 +164,7 @@ def progress_of(
     sealed: dict[tuple[int, str], Response] = {}
     for response in db.session.scalars(
         select(Response)
-        .options(selectinload(Response.staff))
+        .options(selectinload(Response.staff), *_WITHOUT_CONTENTS)
         .where(Response.visit_id.in_(ids))
         .order_by(Response.version)
     ):
@@ -305,7 +313,9 @@ def due_board(site_ids: set[int], schedule: Schedule, grace_days: int) -> Board:
         .join(Participant, Visit.participant_id == Participant.id)
         .join(Site, Participant.site_id == Site.id)
         .where(
-            Participant.site_id.in_(site_ids),
+            # "+ 0": not by the site's index (every participant of the site, each visit looked
+            # up) but from the visits whose window closed lately or is still to come, by theirs.
+            (Participant.site_id + 0).in_(site_ids),
             Participant.status == ParticipantStatus.ACTIVE,
             Visit.code.in_([code for code, count in needed.items() if count]),
             Visit.window_start <= latest_start,
