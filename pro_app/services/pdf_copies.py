@@ -155,12 +155,13 @@ def records_page(
     query = _records_query(site_ids)
     if study_id.strip():
         query = query.where(roster.study_id_contains(study_id))
-    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    ids = query.with_only_columns(Response.id)
+    total = db.session.scalar(select(func.count()).select_from(ids.subquery())) or 0
     pages = max(1, math.ceil(total / per_page))
     page = min(max(1, page), pages)
-    rows = db.session.execute(
-        query.order_by(*_ORDER).offset((page - 1) * per_page).limit(per_page)
-    ).all()
+    # The page's ids are sorted out of narrow rows; only its own records are read whole.
+    shown = ids.order_by(*_ORDER).offset((page - 1) * per_page).limit(per_page).scalar_subquery()
+    rows = db.session.execute(query.where(Response.id.in_(shown)).order_by(*_ORDER)).all()
     return RecordPage(items=_statuses(rows), total=total, page=page, pages=pages)
 
 
