@@ -286,6 +286,17 @@ def _newest_not_voided() -> Any:
     )
 
 
+def _of_sites(site_ids: set[int]) -> Any:
+    """The board's site condition. Both planners should start from the visits whose window
+    closed lately or is still to come (their window_end index), not from every participant of
+    the site with each visit looked up. PostgreSQL's does; SQLite's is steered there by
+    "+ 0", which keeps it off the site index (and would mislead PostgreSQL's estimates)."""
+    site = Participant.site_id
+    if db.session.get_bind().dialect.name == "sqlite":
+        return (site + 0).in_(site_ids)
+    return site.in_(site_ids)
+
+
 def due_board(site_ids: set[int], schedule: Schedule, grace_days: int) -> Board:
     """Across the user's sites: windows open today (soonest to close first), windows opening in
     the next 7 days, and windows missed in the last 14 days. Active participants only.
@@ -313,9 +324,7 @@ def due_board(site_ids: set[int], schedule: Schedule, grace_days: int) -> Board:
         .join(Participant, Visit.participant_id == Participant.id)
         .join(Site, Participant.site_id == Site.id)
         .where(
-            # "+ 0": not by the site's index (every participant of the site, each visit looked
-            # up) but from the visits whose window closed lately or is still to come, by theirs.
-            (Participant.site_id + 0).in_(site_ids),
+            _of_sites(site_ids),
             Participant.status == ParticipantStatus.ACTIVE,
             Visit.code.in_([code for code, count in needed.items() if count]),
             Visit.window_start <= latest_start,
