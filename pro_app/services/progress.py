@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import aliased, contains_eager, defer, selectinload
 
 from pro_app import clock
@@ -286,32 +286,28 @@ def _newest_not_voided() -> Any:
     )
 
 
-def _of_sites(site_ids: set[int]) -> Any:
+def _of_sites(site_ids: set[int], dialect: str) -> Any:
     """The board's site condition. Both planners should start from the visits whose window
     closed lately or is still to come (their window_end index), not from every participant of
     the site with each visit looked up. PostgreSQL's does; SQLite's is steered there by
     "+ 0", which keeps it off the site index (and would mislead PostgreSQL's estimates)."""
     site = Participant.site_id
-    if db.session.get_bind().dialect.name == "sqlite":
+    if dialect == "sqlite":
         return (site + 0).in_(site_ids)
     return site.in_(site_ids)
 
 
-def due_board(site_ids: set[int], schedule: Schedule, grace_days: int) -> Board:
-    """Across the user's sites: windows open today (soonest to close first), windows opening in
-    the next 7 days, and windows missed in the last 14 days. Active participants only.
-
-    Two steps, so the page costs the same for 100 participants or 10,000: one light query sorts
-    every candidate visit into its section by its dates and whether all its instruments are
-    sealed; the full progress (links, drafts, records) is then read for the rows shown only."""
-    if not site_ids:
-        return Board([], [], [])
+def candidates(
+    site_ids: set[int], needed: dict[str, int], grace_days: int, dialect: str
+) -> Select[Any]:
+    """Every visit that might be on the board, with its dates and how many of its instruments
+    have a current sealed record (`needed`: how many each visit code has), for the database
+    `dialect` ("sqlite", "postgresql")."""
     utc_today = clock.utcnow().date()
-    # A day's slack either side: each site's own "today" is worked out per visit below.
+    # A day's slack either side: each site's own "today" is worked out per visit.
     latest_start = utc_today + timedelta(days=HORIZON_DAYS + 1)
     earliest_end = utc_today - timedelta(days=MISSED_LOOKBACK_DAYS + grace_days + 1)
-    needed = {planned.code: len(planned.instruments) for planned in schedule.visits}
-    rows = db.session.execute(
+    return (
         select(
             Visit.id,
             Visit.code,
@@ -324,13 +320,27 @@ def due_board(site_ids: set[int], schedule: Schedule, grace_days: int) -> Board:
         .join(Participant, Visit.participant_id == Participant.id)
         .join(Site, Participant.site_id == Site.id)
         .where(
-            _of_sites(site_ids),
+            _of_sites(site_ids, dialect),
             Participant.status == ParticipantStatus.ACTIVE,
             Visit.code.in_([code for code, count in needed.items() if count]),
             Visit.window_start <= latest_start,
             Visit.window_end >= earliest_end,
         )
     )
+
+
+def due_board(site_ids: set[int], schedule: Schedule, grace_days: int) -> Board:
+    """Across the user's sites: windows open today (soonest to close first), windows opening in
+    the next 7 days, and windows missed in the last 14 days. Active participants only.
+
+    Two steps, so the page costs the same for 100 participants or 10,000: one light query sorts
+    every candidate visit into its section by its dates and whether all its instruments are
+    sealed; the full progress (links, drafts, records) is then read for the rows shown only."""
+    if not site_ids:
+        return Board([], [], [])
+    needed = {planned.code: len(planned.instruments) for planned in schedule.visits}
+    dialect = db.session.get_bind().dialect.name
+    rows = db.session.execute(candidates(site_ids, needed, grace_days, dialect))
     todays: dict[str, date] = {}
     open_now: list[_Candidate] = []
     opening_soon: list[_Candidate] = []
