@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 from flask.testing import FlaskClient
+
 from pro_app.extensions import db
 from pro_app.questionnaire.catalog import catalog
 from pro_app.services import corrections, enrolment, progress
