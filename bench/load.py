@@ -432,6 +432,8 @@ class Server:
     port: int = 0
     process: subprocess.Popen[bytes] | None = None
     pids: list[int] = field(default_factory=list)
+    workers: int = 2
+    threads: int = 4
 
     def start(self) -> None:
         self.port = _free_port()
@@ -445,9 +447,9 @@ class Server:
             "--bind",
             f"127.0.0.1:{self.port}",
             "--workers",
-            "2",
+            str(self.workers),
             "--threads",
-            "4",
+            str(self.threads),
             "--config",
             "python:pro_app.gunicorn_conf",
             self.app,
@@ -733,6 +735,9 @@ class Options:
     links: int
     noise_cores: float
     retries: int
+    # gunicorn's processes and threads, for PRIME-PRO and the floor alike (`make run`'s).
+    workers: int = 2
+    threads: int = 4
 
 
 def options_for(quick: bool, engines: list[str], seconds: float | None) -> Options:
@@ -749,7 +754,8 @@ def run(options: Options) -> dict[str, Any]:
     stack: list[Any] = []
     clients_max = max(options.clients)
     try:
-        hello = Server("hello", "bench.hello_app:app", {}, workdir)
+        shape = {"workers": options.workers, "threads": options.threads}
+        hello = Server("hello", "bench.hello_app:app", {}, workdir, **shape)
         hello_tokens = [f"hello-{i}" for i in range(clients_max)]
         systems.append(
             System(
@@ -770,7 +776,9 @@ def run(options: Options) -> dict[str, Any]:
             started = time.perf_counter()
             prepared = prepare(engine, url, instance, options.links, clients_max)
             print(f"  {engine}: seeded in {time.perf_counter() - started:.1f} s", flush=True)
-            server = Server(engine, "wsgi:app", _settings_env(url, instance), workdir, pg_name)
+            server = Server(
+                engine, "wsgi:app", _settings_env(url, instance), workdir, pg_name, **shape
+            )
             systems.append(
                 System(
                     engine,
@@ -937,7 +945,8 @@ def summarise(
     return {
         **report.stamp(),
         "settings": {
-            "gunicorn": "2 workers x 4 threads, --config python:pro_app.gunicorn_conf",
+            "gunicorn": f"{options.workers} workers x {options.threads} threads, "
+            "--config python:pro_app.gunicorn_conf",
             "pdf_worker": "not run (PRO_RUN_PDF_WORKER unset); PDFs: bench/pdf.py",
             "engines": options.engines,
             "seconds_per_cell": options.seconds,
@@ -1126,8 +1135,10 @@ def markdown(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def write(result: dict[str, Any], folder: Path = RESULTS) -> tuple[Path, Path]:
-    return report.write(result, f"load-{result['when'][:10]}", markdown(result), folder)
+def write(
+    result: dict[str, Any], folder: Path = RESULTS, name: str | None = None
+) -> tuple[Path, Path]:
+    return report.write(result, name or f"load-{result['when'][:10]}", markdown(result), folder)
 
 
 def cli(argv: list[str]) -> None:
@@ -1136,6 +1147,9 @@ def cli(argv: list[str]) -> None:
     parser.add_argument("--engines", default="sqlite,postgresql")
     parser.add_argument("--seconds", type=float, help="measured seconds per cell")
     parser.add_argument("--rounds", type=int, help="rounds of every cell")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (make run's)")
+    parser.add_argument("--threads", type=int, default=4, help="threads per worker (make run's)")
+    parser.add_argument("--out", help="result file name (default: load-<date>)")
     args = parser.parse_args(argv)
     engines = [e.strip() for e in args.engines.split(",") if e.strip()]
     unknown = set(engines) - {"sqlite", "postgresql"}
@@ -1144,8 +1158,9 @@ def cli(argv: list[str]) -> None:
     options = options_for(args.quick, engines, args.seconds)
     if args.rounds:
         options.rounds = args.rounds
+    options.workers, options.threads = args.workers, args.threads
     result = run(options)
-    paths = write(result)
+    paths = write(result, name=args.out)
     print(markdown(result))
     print(f"written: {paths[0]} and {paths[1]}")
 
