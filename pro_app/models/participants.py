@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from pro_app.models.base import Base, value_enum
@@ -27,11 +27,14 @@ class Participant(Base):
     __table_args__ = (
         CheckConstraint("birth_year BETWEEN 1900 AND 2100", name="birth_year_range"),
         CheckConstraint("height_cm BETWEEN 100 AND 230", name="height_range"),
+        # Every list of a site's participants, records or visits runs in study-id order: read
+        # in that order from here, a page stops after its rows instead of sorting the site.
+        Index("ix_participant_site_id_study_id", "site_id", "study_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     study_id: Mapped[str] = mapped_column(String(40), unique=True)
-    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), index=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"))
     sex: Mapped[Sex] = mapped_column(value_enum(Sex))
     birth_year: Mapped[int]
     height_cm: Mapped[int]
