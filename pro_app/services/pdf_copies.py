@@ -153,13 +153,20 @@ def records_page(
     """One page of the sealed records of these sites, optionally of study ids containing
     `study_id`; filtered, counted and paged by the database."""
     query = _records_query(site_ids)
+    # Counted and sorted as bare ids (without the site's row): only the page's records are read
+    # whole.
+    ids = (
+        select(Response.id)
+        .join(Visit, Response.visit_id == Visit.id)
+        .join(Participant, Visit.participant_id == Participant.id)
+        .where(Participant.site_id.in_(list(site_ids)))
+    )
     if study_id.strip():
         query = query.where(roster.study_id_contains(study_id))
-    ids = query.with_only_columns(Response.id)
+        ids = ids.where(roster.study_id_contains(study_id))
     total = db.session.scalar(select(func.count()).select_from(ids.subquery())) or 0
     pages = max(1, math.ceil(total / per_page))
     page = min(max(1, page), pages)
-    # The page's ids are sorted out of narrow rows; only its own records are read whole.
     shown = ids.order_by(*_ORDER).offset((page - 1) * per_page).limit(per_page).scalar_subquery()
     rows = db.session.execute(query.where(Response.id.in_(shown)).order_by(*_ORDER)).all()
     return RecordPage(items=_statuses(rows), total=total, page=page, pages=pages)
