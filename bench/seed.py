@@ -235,10 +235,10 @@ def seed(
     return made
 
 
-def fix_sequences() -> None:
-    """On PostgreSQL, move the id sequences past the explicit ids the seed inserted, and gather
-    the planner's statistics (ANALYZE), as autovacuum would on a database that grew over months:
-    a bench right after a bulk load would otherwise time plans made for empty tables."""
+def analyze() -> None:
+    """On PostgreSQL, gather the planner's statistics (ANALYZE), as autovacuum would on a
+    database that grew over months: a bench right after a bulk load would otherwise time plans
+    made for empty tables. Run after every bulk load."""
     from sqlalchemy import text
 
     from pro_app.extensions import db
@@ -248,6 +248,18 @@ def fix_sequences() -> None:
     db.session.commit()
     with db.engine.connect() as conn:
         conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("ANALYZE"))
+
+
+def fix_sequences() -> None:
+    """On PostgreSQL, move the id sequences past the explicit ids the seed inserted, and
+    analyze."""
+    from sqlalchemy import text
+
+    from pro_app.extensions import db
+
+    if db.session.get_bind().dialect.name != "postgresql":
+        return
+    analyze()
     db.session.execute(
         text(
             "SELECT setval(pg_get_serial_sequence('participant', 'id'), "

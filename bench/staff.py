@@ -225,6 +225,7 @@ def prepare(engine: str, url: str, pg_name: str | None, instance: Path, options:
             sealed_slots=trial.sealed,
         )
         queries += seeding.add_review("bench-monitor-0", after_response_id=last_small)
+        seeding.analyze()  # the reviews' rows too, not only the seed's
         db.session.remove()
         db.engine.dispose()
     seed_seconds = time.perf_counter() - started
