@@ -188,3 +188,21 @@ def test_requeue_service_renders_a_record_again_after_failure(
     assert pdf_copies.list_records(site_ids)[0].pdf_status == "ready"
     with pytest.raises(RecordNotFound):
         pdf_copies.requeue(record.id, site_ids=[], actor="staff:monitor")
+
+
+def test_the_records_page_counts_only_the_user_s_sites(
+    app_ctx: Flask, seal_record: SealRecord
+) -> None:
+    """A monitor of every site counts the whole table (no join); a monitor of some sites, or a
+    search, counts through the join: each sees only its own records in its total."""
+    seal_record(study_id="PRIME-051")
+    seal_record(study_id="PRIME-052")
+    other = make_site("XYZ")
+    seal_record(participant=make_participant("PRIME-061", site=other))
+    seh = make_site().id
+    assert pdf_copies.records_page([seh, other.id]).total == 3
+    assert pdf_copies.records_page([seh]).total == 2
+    assert pdf_copies.records_page([other.id]).total == 1
+    assert pdf_copies.records_page([seh, other.id], study_id="052").total == 1
+    mine = pdf_copies.records_page([seh], per_page=1, page=2)
+    assert (mine.pages, [row.study_id for row in mine.items]) == (2, ["PRIME-052"])
