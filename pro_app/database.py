@@ -161,6 +161,8 @@ def _gate_of(connection: Any) -> WriterGate | None:
 
 
 def _forget_parent_gates() -> None:
+    global _GATES_LOCK
+    _GATES_LOCK = threading.Lock()  # another of the parent's threads may have held it
     for gate in _GATES.values():
         gate.forget_parent()
 
