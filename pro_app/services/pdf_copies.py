@@ -13,7 +13,7 @@ import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import Row, Select, func, select
 from sqlalchemy.orm import contains_eager, undefer
@@ -115,14 +115,24 @@ class Verification:
         return not self.problems
 
 
+_Query = TypeVar("_Query", bound="Select[*tuple[Any, ...]]")
+
+
+def _of_sites(query: _Query, site_ids: Iterable[int]) -> _Query:
+    """`query` (which selects from `response`) joined to its visit and participant, limited to
+    the records of these sites."""
+    return (
+        query.join(Visit, Response.visit_id == Visit.id)
+        .join(Participant, Visit.participant_id == Participant.id)
+        .where(Participant.site_id.in_(list(site_ids)))
+    )
+
+
 def _records_query(site_ids: Iterable[int]) -> Select[Response, str, str]:
     return (
-        select(Response, Participant.study_id, Site.code)
-        .join(Visit, Response.visit_id == Visit.id)
-        .join(Participant, Visit.participant_id == Participant.id)
+        _of_sites(select(Response, Participant.study_id, Site.code), site_ids)
         .join(Site, Participant.site_id == Site.id)
         .options(contains_eager(Response.visit))
-        .where(Site.id.in_(list(site_ids)))
     )
 
 
@@ -152,23 +162,18 @@ def records_page(
 ) -> RecordPage:
     """One page of the sealed records of these sites, optionally of study ids containing
     `study_id`; filtered, counted and paged by the database."""
-    query = _records_query(site_ids)
     # Counted and sorted as bare ids (without the site's row): only the page's records are read
     # whole.
-    ids = (
-        select(Response.id)
-        .join(Visit, Response.visit_id == Visit.id)
-        .join(Participant, Visit.participant_id == Participant.id)
-        .where(Participant.site_id.in_(list(site_ids)))
-    )
+    ids = _of_sites(select(Response.id), site_ids)
     if study_id.strip():
-        query = query.where(roster.study_id_contains(study_id))
         ids = ids.where(roster.study_id_contains(study_id))
     total = _count(ids, site_ids, filtered=bool(study_id.strip()))
     pages = max(1, math.ceil(total / per_page))
     page = min(max(1, page), pages)
     shown = ids.order_by(*_ORDER).offset((page - 1) * per_page).limit(per_page).scalar_subquery()
-    rows = db.session.execute(query.where(Response.id.in_(shown)).order_by(*_ORDER)).all()
+    rows = db.session.execute(
+        _records_query(site_ids).where(Response.id.in_(shown)).order_by(*_ORDER)
+    ).all()
     return RecordPage(items=_statuses(rows), total=total, page=page, pages=pages)
 
 
