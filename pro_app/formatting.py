@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -27,14 +29,30 @@ def _lang(locale: str | None) -> str:
 def day(value: date, locale: str | None = None) -> str:
     if _lang(locale) == "zh":
         return f"{value.year}年{value.month}月{value.day}日"
+    return _english_day(value)
+
+
+@lru_cache(maxsize=4096)
+def _english_day(value: date) -> str:
+    """Babel's formatting, remembered: a staff list shows a few hundred dates of one season."""
     return format_date(value, "d MMM y", locale="en")
 
 
-def window(start: date, end: date, locale: str | None = None) -> Markup:
-    """A date range whose dates never break across lines: 2026年11月11日至2026年11月25日."""
-    first, last = (Markup('<span class="nowrap">%s</span>') % day(d, locale) for d in (start, end))
-    pattern = escape(gettext("%(start)s – %(end)s", start="{start}", end="{end}"))
-    return pattern.format(start=first, end=last)
+_NOWRAP = Markup('<span class="nowrap">%s</span>')
+
+
+def window(
+    start: date,
+    end: date,
+    locale: str | None = None,
+    translate: Callable[[str], str] | None = None,
+) -> Markup:
+    """A date range whose dates never break across lines: 2026年11月11日至2026年11月25日.
+    `translate`: the page's own gettext, which a template has at hand (the board shows 150
+    windows; Flask-Babel's gettext looks the page's translations up again for each)."""
+    # Written out twice: the extractor finds the words only in a call of gettext.
+    text = translate("%(start)s – %(end)s") if translate else gettext("%(start)s – %(end)s")
+    return escape(text) % {"start": _NOWRAP % day(start, locale), "end": _NOWRAP % day(end, locale)}
 
 
 def zone_name(timezone: str, locale: str | None = None) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 
@@ -9,6 +10,7 @@ from flask import Flask, request
 from flask_babel import get_locale, get_translations
 from jinja2.runtime import Context
 from jinja2.utils import pass_context
+from markupsafe import Markup
 
 from pro_app import formatting
 from pro_app.languages import LANGUAGE_NAMES, html_lang
@@ -51,6 +53,11 @@ def _npgettext(context: Context, message_context: str, singular: str, plural: st
     return str(_translations(context).unpgettext(message_context, singular, plural, n))
 
 
+@pass_context
+def _window(context: Context, start: date, end: date) -> Markup:
+    return formatting.window(start, end, context.get("locale"), _translations(context).ugettext)
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
         gettext=_gettext,
@@ -61,7 +68,7 @@ def init_app(app: Flask) -> None:
     )
 
     app.add_template_filter(formatting.day, "day")
-    app.add_template_filter(formatting.window, "window")
+    app.add_template_filter(_window, "window")
     app.add_template_filter(formatting.moment, "moment")
     app.add_template_filter(formatting.utc_moment, "utc_moment")
 
