@@ -236,9 +236,10 @@ def seed(
 
 
 def analyze() -> None:
-    """On PostgreSQL, gather the planner's statistics (ANALYZE), as autovacuum would on a
-    database that grew over months: a bench right after a bulk load would otherwise time plans
-    made for empty tables. Run after every bulk load."""
+    """On PostgreSQL, VACUUM ANALYZE, as autovacuum would have done on a database that grew over
+    months: a bench right after a bulk load would otherwise time plans made for empty tables,
+    and counts that read every row because no page is yet marked all-visible (the monitor's
+    records total: 19 ms by a table scan, 5 ms by its index alone). Run after every bulk load."""
     from sqlalchemy import text
 
     from pro_app.extensions import db
@@ -247,7 +248,7 @@ def analyze() -> None:
         return
     db.session.commit()
     with db.engine.connect() as conn:
-        conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("ANALYZE"))
+        conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("VACUUM ANALYZE"))
 
 
 def fix_sequences() -> None:

@@ -30,7 +30,7 @@ from pro_app.models import (
     Visit,
 )
 from pro_app.pdf.problems import Problem
-from pro_app.services import audit, jobs, roster
+from pro_app.services import audit, jobs, roster, sites
 from pro_app.services.jobs import RENDER_PDF, enqueue_render
 
 if TYPE_CHECKING:
@@ -181,7 +181,7 @@ def _count(ids: Select[Any], site_ids: Iterable[int], *, filtered: bool) -> int:
     """How many records `ids` selects. A user of every site (a trial's monitor, often) with no
     filter sees every record: the table is counted alone, not joined to visits and participants
     (at 100,000 records, 4 ms instead of 27 on PostgreSQL)."""
-    if not filtered and set(db.session.scalars(select(Site.id))) <= set(site_ids):
+    if not filtered and sites.covers_every_site(site_ids):
         return db.session.scalar(select(func.count(Response.id))) or 0
     return db.session.scalar(select(func.count()).select_from(ids.subquery())) or 0
 

@@ -4,7 +4,10 @@ phone number patients can tap on error pages."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from zoneinfo import available_timezones
+
+from sqlalchemy import select
 
 from pro_app.errors import InputRejected
 from pro_app.extensions import db
@@ -25,6 +28,12 @@ EDITABLE = (
     "phone",
 )
 REQUIRED = ("name_en", "name_zh", "timezone", "study_id_pattern", "study_id_example")
+
+
+def covers_every_site(site_ids: Iterable[int]) -> bool:
+    """Whether a user of these sites sees the whole trial (a trial's monitor, often): their
+    lists and counts then need not join each row to its participant to check the site."""
+    return set(db.session.scalars(select(Site.id))) <= set(site_ids)
 
 
 def update_site(site: Site, *, actor: str, **values: str) -> dict[str, list[str]]:
