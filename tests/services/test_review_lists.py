@@ -31,7 +31,9 @@ def test_open_queries_are_listed_and_counted_per_site_oldest_first() -> None:
         with clock.frozen(start + timedelta(minutes=number)):
             record = _record(f"PRIME-{number + 1:03d}", site)
             raised.append(
-                review.raise_query(record, field="", text=f"query {number}", staff=monitor, fields=[])
+                review.raise_query(
+                    record, field="", text=f"query {number}", staff=monitor, fields=[]
+                )
             )
     with clock.frozen(start + timedelta(minutes=9)):
         review.close_query(raised[2], staff=monitor, text="All fine.")
@@ -41,7 +43,8 @@ def test_open_queries_are_listed_and_counted_per_site_oldest_first() -> None:
         return [row.query.events[0].text for row in review.pending(site_ids)]
 
     both = {east.id, west.id}
-    assert shown(both) == ["query 0", "query 1", "query 3"]  # every site: no join to the participant
+    # Every site: no join to the participant.
+    assert shown(both) == ["query 0", "query 1", "query 3"]
     assert review.count_pending(both) == 3
     assert shown({east.id}) == ["query 1", "query 3"]
     assert review.count_pending({east.id}) == 2
