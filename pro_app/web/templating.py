@@ -33,24 +33,51 @@ def _translations(context: Context) -> Any:
     return found if found is not None else get_translations()
 
 
-@pass_context
-def _gettext(context: Context, string: str) -> str:
-    return str(_translations(context).ugettext(string))
+# The template callables, "newstyle" as Jinja's i18n extension makes them (escaped when the
+# template autoescapes, always %-formatted with their keyword arguments, ngettext's count as
+# `num`), written out so that `_("...")` is one call into the page's translations: the extension's
+# own wrap Flask-Babel's in two more layers of Jinja's call machinery, for each string of a page.
+
+
+def _newstyle(context: Context, text: str, variables: dict[str, Any]) -> str:
+    # Our own catalogue, trusted as the template is (Jinja's rule); the variables are escaped.
+    shown: str = Markup(text) if context.eval_ctx.autoescape else text  # noqa: S704
+    return shown % variables
 
 
 @pass_context
-def _ngettext(context: Context, singular: str, plural: str, n: int) -> str:
-    return str(_translations(context).ungettext(singular, plural, n))
+def _gettext(context: Context, string: str, /, **variables: Any) -> str:
+    return _newstyle(context, _translations(context).ugettext(string), variables)
 
 
 @pass_context
-def _pgettext(context: Context, message_context: str, string: str) -> str:
-    return str(_translations(context).upgettext(message_context, string))
+def _ngettext(context: Context, singular: str, plural: str, num: int, /, **variables: Any) -> str:
+    variables.setdefault("num", num)
+    text = _translations(context).ungettext(singular, plural, num)
+    return _newstyle(context, text, variables)
 
 
 @pass_context
-def _npgettext(context: Context, message_context: str, singular: str, plural: str, n: int) -> str:
-    return str(_translations(context).unpgettext(message_context, singular, plural, n))
+def _pgettext(context: Context, message_context: str, string: str, /, **variables: Any) -> str:
+    variables.setdefault("context", message_context)
+    text = _translations(context).upgettext(message_context, string)
+    return _newstyle(context, text, variables)
+
+
+@pass_context
+def _npgettext(
+    context: Context,
+    message_context: str,
+    singular: str,
+    plural: str,
+    num: int,
+    /,
+    **variables: Any,
+) -> str:
+    variables.setdefault("context", message_context)
+    variables.setdefault("num", num)
+    text = _translations(context).unpgettext(message_context, singular, plural, num)
+    return _newstyle(context, text, variables)
 
 
 @pass_context
@@ -59,12 +86,14 @@ def _window(context: Context, start: date, end: date) -> Markup:
 
 
 def init_app(app: Flask) -> None:
-    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
+    # Flask-Babel added Jinja's i18n extension; its {% trans %} blocks call these globals too.
+    app.jinja_env.newstyle_gettext = True  # type: ignore[attr-defined]
+    app.jinja_env.globals.update(
+        _=_gettext,
         gettext=_gettext,
         ngettext=_ngettext,
         pgettext=_pgettext,
         npgettext=_npgettext,
-        newstyle=True,
     )
 
     app.add_template_filter(formatting.day, "day")

@@ -1,0 +1,48 @@
+"""The template callables: `_`, `gettext`, `ngettext` and `pgettext` translate with the page's
+language and behave as Jinja's "newstyle" gettext (the words trusted, their values escaped, a
+count given as `num`), also where a template has no page translations (a macro imported without
+context)."""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask, render_template_string
+from flask_babel import force_locale
+
+CASES = [
+    (
+        "{{ _('Issue link for %(study_id)s', study_id=who) }}",
+        "Issue link for &lt;b&gt;PRIME-001",
+        "为&lt;b&gt;PRIME-001发放链接",
+    ),
+    (
+        "{{ gettext('Issue link for %(study_id)s', study_id='PRIME-002') }}",
+        "Issue link for PRIME-002",
+        "为PRIME-002发放链接",
+    ),
+    (
+        "{{ ngettext('Closes in %(num)s day', 'Closes in %(num)s days', 1) }}"
+        " / {{ ngettext('Closes in %(num)s day', 'Closes in %(num)s days', 3) }}",
+        "Closes in 1 day / Closes in 3 days",
+        "1天后截止 / 3天后截止",
+    ),
+    ("{{ _('Closes today') }}", "Closes today", "今天截止"),
+    ("{{ pgettext('label before a time', 'Submitted') }}", "Submitted", "提交时间"),
+]
+
+
+@pytest.mark.parametrize(("source", "english", "chinese"), CASES)
+def test_template_strings_in_both_languages(
+    app: Flask, source: str, english: str, chinese: str
+) -> None:
+    for locale, expected in (("en", english), ("zh_Hans", chinese)):
+        with app.test_request_context(), force_locale(locale):
+            assert render_template_string(source, who="<b>PRIME-001") == expected
+
+
+def test_a_template_without_the_page_translations_still_translates(app: Flask) -> None:
+    """`from_string(...).render()` runs no context processor: the callables fall back to
+    Flask-Babel's lookup."""
+    with app.test_request_context(), force_locale("zh_Hans"):
+        template = app.jinja_env.from_string("{{ _('Closes today') }}")
+        assert template.render() == "今天截止"
