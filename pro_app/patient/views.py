@@ -64,9 +64,11 @@ def progress(ctx: PatientContext, instrument: Instrument, draft: Draft | None = 
     )
 
 
-def next_url(ctx: PatientContext, instrument: Instrument) -> str:
-    """Where the patient continues this instrument: its intro, the first open screen, or review."""
-    current = progress(ctx, instrument)
+def next_url(ctx: PatientContext, instrument: Instrument, current: Progress | None = None) -> str:
+    """Where the patient continues this instrument: its intro, the first open screen, or review
+    (`current`: its progress, if the caller has read it already)."""
+    if current is None:
+        current = progress(ctx, instrument)
     if not current.started:
         return url_for("patient.intro", instrument_id=instrument.id)
     if current.next_screen is None:
@@ -136,7 +138,7 @@ def next_step(ctx: PatientContext, rows: list[InstrumentRow] | None = None) -> s
     """Where the patient continues: the first unfinished instrument, at its first open screen."""
     for row in rows if rows is not None else visit_status(ctx):
         if row.open_for_patient:
-            return next_url(ctx, row.instrument)
+            return next_url(ctx, row.instrument, row.progress)
     return url_for("patient.visit")
 
 
@@ -176,7 +178,7 @@ def start(token: str) -> Page:
         abort(400)
     links.start(link, visit_session.settings().link_grace_days)
     visit_session.bind(link, request.form.get("lang"))
-    return redirect(next_step(visit_session.current()), 303)
+    return redirect(next_step(visit_session.started(link)), 303)
 
 
 # --- the visit ------------------------------------------------------------------------------

@@ -166,6 +166,17 @@ def current(instrument_id: str | None = None, item_id: str | None = None) -> Pat
     return ctx
 
 
+def started(link: VisitLink) -> PatientContext:
+    """The context of the link this request has just bound (and checked): what `current` would
+    read back from the database again."""
+    participant = link.visit.participant
+    g.preferred_language = participant.preferred_language
+    g.patient_site = participant.site
+    ctx = PatientContext(link=link, visit=link.visit, participant=participant)
+    g.patient_context = ctx
+    return ctx
+
+
 def resume_token(ctx: PatientContext) -> str | None:
     """Carried by every answer form of a patient (not staff entry): if the browser loses its
     cookie while the page is open, the answer POST can re-bind the visit and keep the answer.

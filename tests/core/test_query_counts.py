@@ -5,6 +5,7 @@ budget of statements on both engines."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -170,3 +171,21 @@ def test_changing_an_answer_costs_the_same(app_ctx: Flask, client: FlaskClient) 
 
     last = db.session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(1)).one()
     assert (last.details["value"], last.details["previous"]) == (5, 1)
+
+
+def test_start_reads_the_link_once(app_ctx: Flask, client: FlaskClient) -> None:
+    """Start: the link (with its visit, participant and site), the link's update and its audit
+    event (head and insert on SQLite, one statement less on PostgreSQL), and the visit's drafts
+    and records for where to go next: the link is not read back, nor the drafts twice."""
+    patient = Patient(client, issue_token(make_participant("PRIME-901")))
+    landing = patient.open_link().get_data(as_text=True)
+    start_token = re.search(r'name="start_token" value="([^"]+)"', landing)
+    assert start_token is not None
+    with counted() as statements:
+        started = client.post(f"/s/{patient.token}", data={"start_token": start_token.group(1)})
+    assert started.status_code == 303
+    assert started.headers["Location"].endswith("/visit/mlhfq")
+    listing = "\n".join(statements)
+    assert len(statements) <= 6, f"{len(statements)} statements:\n{listing}"
+    assert sum("FROM visit_link" in s for s in statements) == 1, listing
+    assert sum("FROM draft_answer" in s for s in statements) == 1, listing
