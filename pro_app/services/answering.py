@@ -186,14 +186,18 @@ def read_slot(visit_id: int, instrument_id: str, item_id: str | None = None) -> 
     return slot_from(row, instrument_id, item_id)
 
 
-def refuse_if_sealed(visit: Visit, instrument: Instrument) -> int:
+def refuse_if_sealed(visit: Visit, instrument: Instrument, slot: Slot | None = None) -> int:
     """AlreadySubmitted when the instrument of this visit is sealed (late save, other device);
     otherwise the version number a new record of the slot takes (see `Slot.next_version`).
     The trail is held first (`audit.hold_trail`), so what is read here stays true until commit:
     a save racing a submit on another device either lands before the seal (and is in the record)
-    or sees the seal and is refused, never a success for an answer the record does not hold."""
-    audit.hold_trail()
-    return read_slot(visit.id, instrument.id).next_version()
+    or sees the seal and is refused, never a success for an answer the record does not hold.
+    `slot` is what this transaction already read of the instrument with the trail held (the
+    screen's first query); without it, it is read here."""
+    if slot is None or slot.instrument_id != instrument.id or not audit.trail_held():
+        audit.hold_trail()
+        slot = read_slot(visit.id, instrument.id)
+    return slot.next_version()
 
 
 def saved_answers(visit_id: int, instrument_id: str) -> dict[str, DraftAnswer]:

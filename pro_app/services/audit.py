@@ -167,12 +167,19 @@ def _read_head() -> str:
     return head
 
 
-@sqlalchemy_event.listens_for(Session, "after_commit")
 @sqlalchemy_event.listens_for(Session, "after_rollback")
 @sqlalchemy_event.listens_for(Session, "after_soft_rollback")
 def _release(session: Session, *_args: object) -> None:
     """A transaction's end (or a savepoint's rollback, which drops its locks) ends the hold."""
     session.info.pop(_HELD, None)
+
+
+@sqlalchemy_event.listens_for(Session, "after_commit")
+def _release_on_commit(session: Session) -> None:
+    """A commit ends the hold; a savepoint's release (SQLAlchemy reports it as a commit too)
+    does not: the transaction goes on with its locks, and with the head it wrote, if any."""
+    if not session.in_nested_transaction():
+        session.info.pop(_HELD, None)
 
 
 _HELD = "audit_trail_head"

@@ -30,12 +30,14 @@ def submit(
     actor: str,
     staff: StaffUser | None = None,
     entry_reason: str | None = None,
+    slot: answering.Slot | None = None,
 ) -> Response:
     """Seal the saved answers; a second submit (double tap, other device) is AlreadySubmitted.
     After a voided version the slot is empty again: the new record takes the next version. An
-    instrument the schedule does not plan at this visit is never sealed there."""
+    instrument the schedule does not plan at this visit is never sealed there. `slot`: the
+    instrument as this transaction already read it (see `answering.refuse_if_sealed`)."""
     answering.require_instrument(visit, catalog.schedule, instrument.id)
-    version = answering.refuse_if_sealed(visit, instrument)
+    version = answering.refuse_if_sealed(visit, instrument, slot)
     if staff is not None:
         # GCP attribution: whoever enters on a participant's behalf says why, for every instrument.
         entry_reason = require_reason(entry_reason, "entry_reason")

@@ -65,6 +65,7 @@ class PatientContext:
             actor=self.actor,
             staff=self.staff,
             entry_reason=self.entry_reason,
+            slot=self.slot,
         )
 
 

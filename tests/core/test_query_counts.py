@@ -189,3 +189,26 @@ def test_start_reads_the_link_once(app_ctx: Flask, client: FlaskClient) -> None:
     assert len(statements) <= 6, f"{len(statements)} statements:\n{listing}"
     assert sum("FROM visit_link" in s for s in statements) == 1, listing
     assert sum("FROM draft_answer" in s for s in statements) == 1, listing
+
+
+def test_submit_reads_the_instrument_and_the_trail_once(
+    app_ctx: Flask, client: FlaskClient
+) -> None:
+    """The submit POST: the visit and whether the instrument is sealed (with the trail held), the
+    drafts, then the writes. Neither the slot nor the trail's head is read a second time (the
+    record's insert runs in a savepoint, whose release keeps the hold)."""
+    patient = Patient(client, issue_token(make_participant("PRIME-902")))
+    assert patient.start().status_code == 303
+    patient.answer_all([2] * 21)
+    page = client.get("/visit/mlhfq/submit")
+    with counted() as statements:
+        sealed = client.post("/visit/mlhfq/submit", data={"csrf_token": csrf_of(page)})
+    assert sealed.status_code == 303
+    assert sealed.headers["Location"].endswith("/visit/mlhfq/receipt")
+    listing = "\n".join(statements)
+    assert sum("newest" in s for s in statements) == 1, listing
+    # The head is read beside the slot (and, on PostgreSQL, locked first by a statement of its
+    # own), never again before the event's insert.
+    head_reads = sum(s.lstrip().startswith("SELECT audit_chain_head") for s in statements)
+    assert head_reads == (1 if db.engine.dialect.name == "postgresql" else 0), listing
+    assert len(statements) <= 7, f"{len(statements)} statements:\n{listing}"

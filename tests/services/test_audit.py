@@ -77,3 +77,28 @@ def test_the_chain_cannot_fork() -> None:
     )
     with pytest.raises(IntegrityError), db.session.begin_nested():
         db.session.add(fork)
+
+
+def test_a_savepoint_released_keeps_the_hold_and_the_chain_goes_on() -> None:
+    """A record's insert runs in a savepoint: its release keeps the transaction's hold on the
+    trail (and the head it wrote), a savepoint rolled back or the transaction's end drops it."""
+    audit.hold_trail()
+    with db.session.begin_nested():
+        audit.record("link.issued", "system:test")
+    assert audit.trail_held()
+    audit.record("link.revoked", "system:test")  # appended after the savepoint's event
+    try:
+        with db.session.begin_nested():
+            audit.record("link.reissued", "system:test")
+            raise RuntimeError("undone")
+    except RuntimeError:
+        pass
+    assert not audit.trail_held()  # the undone event may have moved the head: read it again
+    audit.record("link.started", "system:test")
+    db.session.commit()
+    assert not audit.trail_held()
+    events = _events()
+    assert [e.action for e in events[-3:]] == ["link.issued", "link.revoked", "link.started"]
+    for before, after in itertools.pairwise(events):
+        assert after.prev_hash == before.hash
+    assert audit.verify_chain().ok
