@@ -191,7 +191,7 @@ def test_start_reads_the_link_once(app_ctx: Flask, client: FlaskClient) -> None:
     assert sum("FROM draft_answer" in s for s in statements) == 1, listing
 
 
-def test_submit_reads_the_instrument_and_the_trail_once(
+def test_submit_and_receipt_read_each_thing_once(
     app_ctx: Flask, client: FlaskClient
 ) -> None:
     """The submit POST: the visit and whether the instrument is sealed (with the trail held), the
@@ -212,3 +212,11 @@ def test_submit_reads_the_instrument_and_the_trail_once(
     head_reads = sum(s.lstrip().startswith("SELECT audit_chain_head") for s in statements)
     assert head_reads == (1 if db.engine.dialect.name == "postgresql" else 0), listing
     assert len(statements) <= 7, f"{len(statements)} statements:\n{listing}"
+    # The receipt: the visit, then its drafts and records for what is left (the record shown is
+    # one of them, not read on its own).
+    with counted() as statements:
+        receipt = client.get("/visit/mlhfq/receipt")
+    assert receipt.status_code == 200
+    listing = "\n".join(statements)
+    assert sum("FROM response" in s for s in statements) == 1, listing
+    assert len(statements) <= 3, f"{len(statements)} statements:\n{listing}"
