@@ -191,9 +191,7 @@ def test_start_reads_the_link_once(app_ctx: Flask, client: FlaskClient) -> None:
     assert sum("FROM draft_answer" in s for s in statements) == 1, listing
 
 
-def test_submit_and_receipt_read_each_thing_once(
-    app_ctx: Flask, client: FlaskClient
-) -> None:
+def test_submit_and_receipt_read_each_thing_once(app_ctx: Flask, client: FlaskClient) -> None:
     """The submit POST: the visit and whether the instrument is sealed (with the trail held), the
     drafts, then the writes. Neither the slot nor the trail's head is read a second time (the
     record's insert runs in a savepoint, whose release keeps the hold)."""
