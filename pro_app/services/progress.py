@@ -194,33 +194,26 @@ def progress_of(
     drafts as plain rows: a list of 25 participants reads some 250 records)."""
     if not visits:
         return {}
-    ids = {"visit_ids": [visit.id for visit in visits]}
+    visit_ids = [visit.id for visit in visits]
     all_links: dict[int, list[VisitLink]] = defaultdict(list)
     for link in db.session.scalars(
         select(VisitLink)
-        .where(VisitLink.visit_id.in_(ids["visit_ids"]))
+        .where(VisitLink.visit_id.in_(visit_ids))
         .order_by(VisitLink.issued_at, VisitLink.id)
     ):
         all_links[link.visit_id].append(link)
-    newest: dict[tuple[int, str], tuple[bool, SealedVersion]] = {}
-    for (
-        record_id,
-        visit_id,
-        instrument_id,
-        version,
-        voided,
-        submitted_at,
-        staff,
-    ) in db.session.execute(_VERSIONS, ids):
-        newest[(visit_id, instrument_id)] = (
-            voided,
-            SealedVersion(record_id, version, submitted_at, staff),
-        )
-    # A voided newest version leaves its slot empty: the visit needs the instrument again.
-    sealed = {key: version for key, (voided, version) in newest.items() if not voided}
+    # Each slot's newest version (read in version order, the last one wins); a voided newest
+    # version leaves its slot empty: the visit needs the instrument again.
+    versions = db.session.execute(_VERSIONS, {"visit_ids": visit_ids})
+    newest = {(row.visit_id, row.instrument_id): row for row in versions}
+    sealed = {
+        key: SealedVersion(row.id, row.version, row.submitted_at, row.username)
+        for key, row in newest.items()
+        if not row.voided
+    }
     drafts: dict[tuple[int, str], _Drafts] = defaultdict(_Drafts)
-    for visit_id, instrument_id, value, saved_at in db.session.execute(_DRAFTS, ids):
-        drafts[(visit_id, instrument_id)].add(value, saved_at)
+    for row in db.session.execute(_DRAFTS, {"visit_ids": visit_ids}):
+        drafts[(row.visit_id, row.instrument_id)].add(row.value, row.saved_at)
     todays: dict[str, date] = {}
     result = {}
     for visit in visits:
