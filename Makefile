@@ -69,7 +69,7 @@ translations: $(STAMP)
 	$(VENV)/bin/pybabel -q compile -d translations
 
 i18n: $(STAMP)
-	$(VENV)/bin/pybabel -q extract -F translations/babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
+	$(VENV)/bin/pybabel -q extract -F translations/babel.cfg -k _l -k lazy_gettext -k lazy_pgettext:1c,2 --no-location --sort-output \
 	  --project=PRIME-PRO --copyright-holder="PRIME-PRO" -o translations/messages.pot pro_app templates
 	$(VENV)/bin/pybabel -q update -N --width=100 -i translations/messages.pot -d translations
 	$(PY) translations/fill_english.py

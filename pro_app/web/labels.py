@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 
 from pro_app import formatting
 from pro_app.languages import LANGUAGE_NAMES
@@ -26,10 +27,11 @@ STATES = {
     State.NOTHING_DUE: _l("No questionnaire"),
 }
 
+# Their own context: "Open" alone is the visit state (访视窗已开放), not a query awaiting its reply.
 QUERY_STATES = {
-    "open": _l("Open"),
-    "answered": _l("Answered"),
-    "closed": _l("Closed"),
+    "open": lazy_pgettext("query status", "Open"),
+    "answered": lazy_pgettext("query status", "Answered"),
+    "closed": lazy_pgettext("query status", "Closed"),
 }
 
 QUERY_STEPS = {

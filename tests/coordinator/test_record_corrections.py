@@ -143,6 +143,8 @@ def test_a_monitors_query_is_answered_and_listed_on_the_board(desk: StaffBrowser
     db.session.commit()
     board = desk.get("/desk/").get_data(as_text=True)
     assert "监查员的质疑" in board and "Paper says 4?" in board
+    # A query's own word for open, not the visit state's ("访视窗已开放": the window is open).
+    assert '<span class="state query-open">待回复</span>' in board
     page = desk.get(f"/desk/records/{record.id}")
     answered = desk.client.post(
         f"/desk/queries/{review.pending({record.visit.participant.site_id})[0].query.id}/answer",

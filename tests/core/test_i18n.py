@@ -35,6 +35,8 @@ def test_extraction_is_up_to_date(tmp_path: Path) -> None:
             "_l",
             "-k",
             "lazy_gettext",
+            "-k",
+            "lazy_pgettext:1c,2",
             "--no-location",
             "--sort-output",
             "-o",
@@ -45,17 +47,18 @@ def test_extraction_is_up_to_date(tmp_path: Path) -> None:
         cwd=REPO_ROOT,
         check=True,
     )
-    committed = {m.id for m in _catalog(TRANSLATIONS / "messages.pot") if m.id}
-    extracted = {m.id for m in _catalog(fresh) if m.id}
+    # A message is its context and its words ("Open" a visit state, or a query's status).
+    committed = {(m.context, m.id) for m in _catalog(TRANSLATIONS / "messages.pot") if m.id}
+    extracted = {(m.context, m.id) for m in _catalog(fresh) if m.id}
     assert extracted == committed, "run `make i18n`: messages.pot is out of date"
 
 
 @pytest.mark.parametrize("language", ["zh_Hans", "en"])
 def test_every_message_is_translated(language: str) -> None:
-    template = {m.id for m in _catalog(TRANSLATIONS / "messages.pot") if m.id}
+    template = {(m.context, m.id) for m in _catalog(TRANSLATIONS / "messages.pot") if m.id}
     catalog = _catalog(TRANSLATIONS / language / "LC_MESSAGES" / "messages.po")
     translated = {
-        m.id
+        (m.context, m.id)
         for m in catalog
         if m.id and not m.fuzzy and (all(m.string) if isinstance(m.string, tuple) else m.string)
     }
