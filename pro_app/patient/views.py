@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import abort, g, jsonify, redirect, render_template, request, url_for
+from flask import abort, jsonify, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from werkzeug.wrappers import Response as WerkzeugResponse
 
@@ -150,10 +150,8 @@ def next_step(ctx: PatientContext, rows: list[InstrumentRow] | None = None) -> s
 def landing(token: str) -> Page:
     """What a link preview or a first tap sees. Changes nothing."""
     link = links.resolve(token)
-    g.preferred_language = link.visit.participant.preferred_language
-    g.patient_site = link.visit.participant.site
+    ctx = visit_session.link_context(link)
     links.check_usable(link, visit_session.settings().link_grace_days)
-    ctx = PatientContext(link=link, visit=link.visit, participant=link.visit.participant)
     status = visit_status(ctx)
     return render_template(
         "patient/landing.html",

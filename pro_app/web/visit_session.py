@@ -157,23 +157,26 @@ def current(instrument_id: str | None = None, item_id: str | None = None) -> Pat
         if found is None:
             raise PatientSessionMissing()
         link, slot = found
-        g.preferred_language = link.visit.participant.preferred_language
-        g.patient_site = link.visit.participant.site
+        ctx = link_context(link, slot)
         links.check_usable(link, settings().link_grace_days)
-        ctx = PatientContext(
-            link=link, visit=link.visit, participant=link.visit.participant, slot=slot
-        )
     g.patient_context = ctx
     return ctx
+
+
+def link_context(link: VisitLink, slot: answering.Slot | None = None) -> PatientContext:
+    """The context of a link read with its visit, participant and site. From here on this
+    request's pages, error pages included, speak the participant's language and show the site's
+    phone."""
+    participant = link.visit.participant
+    g.preferred_language = participant.preferred_language
+    g.patient_site = participant.site
+    return PatientContext(link=link, visit=link.visit, participant=participant, slot=slot)
 
 
 def started(link: VisitLink) -> PatientContext:
     """The context of the link this request has just bound (and checked): what `current` would
     read back from the database again."""
-    participant = link.visit.participant
-    g.preferred_language = participant.preferred_language
-    g.patient_site = participant.site
-    ctx = PatientContext(link=link, visit=link.visit, participant=participant)
+    ctx = link_context(link)
     g.patient_context = ctx
     return ctx
 
