@@ -149,3 +149,15 @@ def test_redis_storage_counts_across_workers(
         with worker.app_context():
             db.session.remove()
             db.engine.dispose()
+
+
+def test_a_default_limit_refuses_to_start(app: Flask, database_url: str, tmp_path: Path) -> None:
+    """Each view checks its own limits; the limiter's check before every request (for default
+    and application limits) is left out. A default limit would then never be checked: the app
+    refuses to start with one instead of running without it."""
+    from pro_app.web.ratelimits import limiter_of
+
+    assert limiter_of(app)._check_request_limit not in app.before_request_funcs.get(None, [])
+    settings = make_settings(database_url, tmp_path)
+    with pytest.raises(RuntimeError, match="default or application rate limits"):
+        create_app({"TESTING": True, "RATELIMIT_DEFAULT": "100 per day"}, settings=settings)
