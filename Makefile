@@ -17,8 +17,9 @@ PORT ?= 5000
 LINK_HOST := $(if $(filter 0.0.0.0,$(HOST)),$(shell hostname -I 2>/dev/null | cut -d' ' -f1),$(HOST))
 PRO_BASE_URL ?= http://$(if $(LINK_HOST),$(LINK_HOST),127.0.0.1):$(PORT)
 export PRO_BASE_URL
-WORKERS ?= 2
-THREADS ?= 4
+# Empty: pro_app/cli/serve.py's defaults (two worker processes per core, one thread each).
+WORKERS ?=
+THREADS ?=
 PDF_WORKERS ?= 1
 
 .PHONY: run test test-soak redis bench lint i18n system-deps translations static migrate demo pdf-font pdf-setup serve clean
@@ -98,8 +99,8 @@ pdf-setup: pdf-font
 
 # gunicorn and separate PDF worker process(es): one command starts both, Ctrl-C stops both.
 serve: $(STAMP)
-	$(PY) -m pro_app.cli.serve --bind $(HOST):$(PORT) --workers $(WORKERS) --threads $(THREADS) \
-	  --pdf-workers $(PDF_WORKERS)
+	$(PY) -m pro_app.cli.serve --bind $(HOST):$(PORT) --pdf-workers $(PDF_WORKERS) \
+	  $(if $(WORKERS),--workers $(WORKERS)) $(if $(THREADS),--threads $(THREADS))
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache pro_app/static_build

@@ -1,6 +1,6 @@
 """Load benchmark: patient requests under gunicorn, against a Flask "hello" floor.
 
-Serves PRIME-PRO with the `make run` settings (gunicorn, 2 workers x 4 threads, config
+Serves PRIME-PRO with the `make run` settings (gunicorn, two workers per core x 1 thread, config
 python:pro_app.gunicorn_conf) on SQLite and on PostgreSQL (a fresh database each, migrated and
 seeded with a site, participants whose baseline window is open and a link each), and
 bench/hello_app.py under the very same gunicorn command as the floor. The PDF worker is NOT run
@@ -57,6 +57,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from bench import report
+from pro_app.cli.serve import DEFAULT_THREADS, default_workers
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -432,8 +433,8 @@ class Server:
     port: int = 0
     process: subprocess.Popen[bytes] | None = None
     pids: list[int] = field(default_factory=list)
-    workers: int = 2
-    threads: int = 4
+    workers: int = field(default_factory=default_workers)
+    threads: int = DEFAULT_THREADS
 
     def start(self) -> None:
         self.port = _free_port()
@@ -736,8 +737,8 @@ class Options:
     noise_cores: float
     retries: int
     # gunicorn's processes and threads, for PRIME-PRO and the floor alike (`make run`'s).
-    workers: int = 2
-    threads: int = 4
+    workers: int = field(default_factory=default_workers)
+    threads: int = DEFAULT_THREADS
 
 
 def options_for(quick: bool, engines: list[str], seconds: float | None) -> Options:
@@ -1147,8 +1148,12 @@ def cli(argv: list[str]) -> None:
     parser.add_argument("--engines", default="sqlite,postgresql")
     parser.add_argument("--seconds", type=float, help="measured seconds per cell")
     parser.add_argument("--rounds", type=int, help="rounds of every cell")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (make run's)")
-    parser.add_argument("--threads", type=int, default=4, help="threads per worker (make run's)")
+    parser.add_argument(
+        "--workers", type=int, default=default_workers(), help="gunicorn workers (make run's)"
+    )
+    parser.add_argument(
+        "--threads", type=int, default=DEFAULT_THREADS, help="threads per worker (make run's)"
+    )
     parser.add_argument("--out", help="result file name (default: load-<date>)")
     args = parser.parse_args(argv)
     engines = [e.strip() for e in args.engines.split(",") if e.strip()]

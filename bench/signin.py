@@ -1,5 +1,5 @@
-"""Sign-in load against patients' saves (issue 13): a real gunicorn (2 workers x 4 threads, as
-`make serve`) on SQLite; patients answer questions in a loop and the latency of each save is
+"""Sign-in load against patients' saves (issue 13): a real gunicorn (the `make serve`
+shape: two workers per core x 1 thread) on SQLite; patients answer questions in a loop and the latency of each save is
 measured, first alone, then while 16 staff sign in at once, over and over (each argon2 check
 ~50 ms of CPU). Figures: bench/results/signin.json and .md.
 
@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.load import Server
+from pro_app.cli.serve import DEFAULT_THREADS, default_workers
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "bench" / "results"
@@ -216,7 +217,7 @@ def run(seconds: float, patients: int, signins: int, limits: bool, pause: float)
             server.stop()
     return {
         "database": "sqlite",
-        "gunicorn": "2 workers x 4 threads",
+        "gunicorn": f"{default_workers()} workers x {DEFAULT_THREADS} thread(s)",
         "patients": patients // 2,
         "concurrent_sign_ins": signins,
         "pause_between_sign_ins_s": pause,

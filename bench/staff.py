@@ -8,7 +8,7 @@ number of SQL statements behind each page is counted in-process (Flask test clie
 through the real form) at a small size (--small, default 100 participants) and again at the full
 size: a page whose count grows with the trial loads rows one by one.
 
-Then gunicorn serves the app with the `make run` settings (2 workers x 4 threads, no PDF worker)
+Then gunicorn serves the app with the `make run` settings (two workers per core x 1 thread, no PDF worker)
 and --clients signed-in staff (default 5, each its own session) request one page over and over for
 --seconds, page after page, engines interleaved, for --rounds rounds. Per page: requests per
 second, p50/p95/p99, errors, the server's CPU per request (gunicorn master and workers, plus the
@@ -54,6 +54,7 @@ from bench.load import (
     drive,
     percentile,
 )
+from pro_app.cli.serve import DEFAULT_THREADS, default_workers
 
 P99_MS = 150.0
 DEFAULT_PARTICIPANTS = 10_000
@@ -499,7 +500,8 @@ def summarise(
     return {
         **report.stamp(),
         "settings": {
-            "gunicorn": "2 workers x 4 threads, --config python:pro_app.gunicorn_conf",
+            "gunicorn": f"{default_workers()} workers x {DEFAULT_THREADS} thread(s), "
+            "--config python:pro_app.gunicorn_conf",
             "pdf_worker": "not run (PRO_RUN_PDF_WORKER unset)",
             "engines": options.engines,
             "participants": options.participants,

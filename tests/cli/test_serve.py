@@ -48,3 +48,30 @@ def test_a_signal_stops_both_gracefully() -> None:
     finally:
         timer.cancel()
     assert [child.process.returncode for child in children] == [-signal.SIGTERM] * 2
+
+
+def test_make_run_serves_two_processes_per_core_one_request_each(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(serve.os, "cpu_count", lambda: 3)
+    assert serve.default_workers() == 6
+    monkeypatch.setattr(serve.os, "cpu_count", lambda: None)
+    assert serve.default_workers() == 2  # at least two, even when the cores are unknown
+
+    monkeypatch.setattr(serve.os, "cpu_count", lambda: 2)
+    monkeypatch.delenv("PRO_DB_POOL_SIZE", raising=False)
+    started: dict[str, tuple[list[str], dict[str, str]]] = {}
+
+    class Started:
+        pid = 1
+
+        def __init__(self, command: list[str], env: dict[str, str], **_: object) -> None:
+            started["web" if "gunicorn" in command else "pdf"] = (command, env)
+
+    monkeypatch.setattr(serve.subprocess, "Popen", Started)
+    monkeypatch.setattr(serve, "supervise", lambda children: 0)
+    assert serve.main([]) == 0
+    web, env = started["web"]
+    assert web[web.index("--workers") + 1] == "4"
+    assert web[web.index("--threads") + 1] == "1"
+    assert env["PRO_DB_POOL_SIZE"] == "1"  # one connection per thread
