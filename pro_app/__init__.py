@@ -62,7 +62,7 @@ def register_extensions(app: Flask) -> None:
     unit_of_work.init_app(app)
     migrate.init_app(app, db, directory=str(REPO_ROOT / "pro_app" / "migrations"))
     csrf.init_app(app)
-    babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=lambda: "UTC")
+    babel.init_app(app, locale_selector=i18n.request_locale, timezone_selector=lambda: "UTC")
     i18n.init_app(app)
 
 

@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+from babel import Locale
 from flask import Flask, g, request, session
 
 from pro_app.languages import DEFAULT, LANGUAGES
+
+# Parsed once. Flask-Babel parses what the selector returns on every request (and babel looks
+# for the locale's data file on disk each time); a Locale it is given passes through as it is.
+_LOCALES = {code: Locale.parse(code) for code in LANGUAGES}
+
+
+def request_locale() -> Locale:
+    """Flask-Babel's locale selector: the page's language (`select_locale`) as a Locale."""
+    return _LOCALES[select_locale()]
 
 
 def select_locale() -> str:

@@ -10,6 +10,7 @@ binds (`bind_staff_entry`), the patient screens read (`current`): both go throug
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 from dataclasses import dataclass
@@ -187,11 +188,17 @@ def resume_token(ctx: PatientContext) -> str | None:
     Like the start token it is bound to the link, so it is also the form's CSRF proof then."""
     if ctx.link is None or ctx.staff is not None:
         return None
-    return _resume_signer().dumps(ctx.link.id)
+    return _resume_token(current_app.config["SECRET_KEY"], ctx.link.id)
 
 
-def _resume_signer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="patient-resume")
+@functools.lru_cache(maxsize=4096)
+def _resume_token(secret_key: str, link_id: int) -> str:
+    """The same for every page of a link (it carries no time), so signed once per process."""
+    return _resume_signer(secret_key).dumps(link_id)
+
+
+def _resume_signer(secret_key: str | None = None) -> URLSafeSerializer:
+    return URLSafeSerializer(secret_key or current_app.config["SECRET_KEY"], salt="patient-resume")
 
 
 def protect_answer_post() -> None:
