@@ -89,14 +89,25 @@ def discard() -> None:
     db.session.rollback()
 
 
+def _unchanged() -> bool:
+    session = db.session
+    return not (session.new or session.dirty or session.deleted)
+
+
 def _finish(response: Response) -> Response:
-    if g.get(_SETTLED):
+    steps: list[Callable[[], None]] = g.pop(_AFTERWARDS, [])
+    if database.is_reading() and not steps and _unchanged():
+        # A reading request (or one past `settle`) has nothing to commit: its statements ran in
+        # autocommit. Closing the session ends its transaction for less than a commit costs.
+        # (Pending changes would be a bug: they are committed below, where SQLite's query-only
+        # guard makes them fail loudly.)
+        db.session.close()
+    elif g.get(_SETTLED):
         db.session.commit()  # only reads since `settle`
     elif response.status_code < 400 or g.get(_KEEP):
         db.session.commit()
     else:
         db.session.rollback()
-    steps: list[Callable[[], None]] = g.pop(_AFTERWARDS, [])
     if steps:
         database.set_reading(False)
     for step in steps:

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pytest
 from flask import Flask, g
-from sqlalchemy import select
+from flask import Response as FlaskResponse
+from sqlalchemy import event, select
 from sqlalchemy.exc import OperationalError
 
 from pro_app import database
@@ -90,3 +91,47 @@ def test_settle_commits_before_rendering_and_reads_afterwards(app_ctx: Flask) ->
     with app_ctx.app_context():
         codes = set(db.session.scalars(select(Site.code).where(Site.code.in_(["ST1", "ST2"]))))
         assert codes == {"ST1"}
+
+
+def _unsaved_site(code: str) -> Site:
+    site = Site(
+        code=code,
+        name_en=code,
+        name_zh=code,
+        timezone="Asia/Shanghai",
+        study_id_pattern=r"^X$",
+        contact_en="-",
+        contact_zh="-",
+    )
+    db.session.add(site)  # pending: flushed only by a commit
+    return site
+
+
+@pytest.mark.sqlite_only  # PostgreSQL's readers take no locks: it needs no guard
+def test_a_reading_request_that_ends_with_a_change_still_fails_loudly(app_ctx: Flask) -> None:
+    # A reading request ends without a commit; one left holding a change is committed, so the
+    # query-only guard still refuses it instead of the change vanishing at teardown.
+    with app_ctx.app_context(), app_ctx.test_request_context("/visit", method="GET"):
+        unit_of_work._begin()
+        db.session.scalar(select(Site.id).limit(1))
+        _unsaved_site("RO2")
+        with pytest.raises(OperationalError, match="readonly"):
+            unit_of_work._finish(FlaskResponse("page"))
+        db.session.rollback()
+        unit_of_work._end(None)
+
+
+def test_a_reading_request_commits_nothing_and_its_afterwards_steps_write(app_ctx: Flask) -> None:
+    with app_ctx.app_context(), app_ctx.test_request_context("/visit", method="GET"):
+        unit_of_work._begin()
+        db.session.scalar(select(Site.id).limit(1))
+        committed: list[object] = []
+        event.listen(db.session(), "after_commit", committed.append)
+        unit_of_work._finish(FlaskResponse("page"))
+        assert committed == []  # nothing to commit: the session is closed instead
+        unit_of_work.afterwards(lambda: _new_site("AF1"))
+        unit_of_work._finish(FlaskResponse("page"))
+        assert committed  # the step's own transaction
+        unit_of_work._end(None)
+    with app_ctx.app_context():
+        assert db.session.scalar(select(Site.code).where(Site.code == "AF1")) == "AF1"
