@@ -4,7 +4,7 @@ The build copies `pro_app/static/` into `pro_app/static_build/files/` under cont
 (`css/app.3f9c2b1d7e0a.css`) with gzip and Brotli copies beside each, and writes a manifest with a
 digest of the sources. The app serves only that build: hashed names with a far-future immutable
 `Cache-Control`, compressed when the browser accepts it (WhiteNoise picks the .br or .gz copy), and
-`url_for('static', ...)` names the hashed file. A missing build, or sources changed since the
+`url_for('static', ...)` (in templates `static_url(...)`) names the hashed file. A missing build, or sources changed since the
 build, stop the app at start with a message saying to run `make static`: unhashed files are never
 served. The favicon is also served at `/favicon.ico`, where browsers look for it.
 """
@@ -17,8 +17,9 @@ import json
 import shutil
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
-from flask import Flask
+from flask import Flask, request
 from whitenoise import WhiteNoise
 from whitenoise.compress import Compressor
 
@@ -127,6 +128,15 @@ def init_app(app: Flask) -> None:
             if name not in files:
                 raise ConfigError(f"no static file {name!r} in the build: run `make static`")
             values["filename"] = files[name]
+
+    @app.template_global("static_url")
+    def static_url(filename: str) -> str:
+        """What `url_for('static', filename=...)` gives, for templates: the hashed file under the
+        application's root, without a trip through the URL map (four of them on every page)."""
+        hashed = files.get(filename)
+        if hashed is None:
+            raise ConfigError(f"no static file {filename!r} in the build: run `make static`")
+        return f"{request.script_root}/static/{quote(hashed)}"
 
     served = WhiteNoise(
         app.wsgi_app,

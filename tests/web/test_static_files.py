@@ -10,7 +10,7 @@ from pathlib import Path
 
 import brotli
 import pytest
-from flask import Flask
+from flask import Flask, url_for
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
@@ -98,3 +98,15 @@ def test_a_missing_or_stale_build_stops_the_app(
     (source / "css" / "app.css").write_text("body { color: red; }")
     with pytest.raises(ConfigError, match="changed since the last build"):
         create_app({"TESTING": True}, settings=settings)
+
+
+@pytest.mark.parametrize("root", ["", "/trial"])
+def test_templates_name_the_same_hashed_urls_as_url_for(app: Flask, root: str) -> None:
+    names = static_files.load_manifest()["files"]
+    with app.test_request_context("/", base_url=f"http://localhost{root}/"):
+        static_url = app.jinja_env.globals["static_url"]
+        for name in names:
+            assert static_url(name) == url_for("static", filename=name)
+            assert static_url(name).startswith(f"{root}/static/")
+        with pytest.raises(ConfigError, match="make static"):
+            static_url("css/missing.css")
