@@ -4,9 +4,10 @@ The build copies `pro_app/static/` into `pro_app/static_build/files/` under cont
 (`css/app.3f9c2b1d7e0a.css`) with gzip and Brotli copies beside each, and writes a manifest with a
 digest of the sources. The app serves only that build: hashed names with a far-future immutable
 `Cache-Control`, compressed when the browser accepts it (WhiteNoise picks the .br or .gz copy), and
-`url_for('static', ...)` (in templates `static_url(...)`) names the hashed file. A missing build, or sources changed since the
-build, stop the app at start with a message saying to run `make static`: unhashed files are never
-served. The favicon is also served at `/favicon.ico`, where browsers look for it.
+`url_for('static', ...)` (in templates, `static_url(...)`) names the hashed file. A missing build,
+or sources changed since the build, stop the app at start with a message saying to run `make
+static`: unhashed files are never served. The favicon is also served at `/favicon.ico`, where
+browsers look for it.
 """
 
 from __future__ import annotations
