@@ -451,6 +451,8 @@ class Server:
             str(self.workers),
             "--threads",
             str(self.threads),
+            "--worker-class",
+            "gthread" if self.threads > 1 else "sync",  # as pro_app/cli/serve.py
             "--config",
             "python:pro_app.gunicorn_conf",
             self.app,

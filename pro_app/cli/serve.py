@@ -27,8 +27,8 @@ STOP_TIMEOUT = 30.0
 # lock: threads in one process only take turns (each request then waits for its neighbours' work
 # and the lock's hand-overs), while separate processes use every core. Measured on this app's
 # patient requests at 20 patients (docs/performance.md): 2 workers x 4 threads, answer POST p99
-# 106 ms (SQLite) and 144 ms (PostgreSQL); 4 workers x 1 thread, 53 and 68 ms. Two processes per
-# core keep every core busy while one of them waits on PostgreSQL or the network.
+# 106 ms (SQLite) and 144 ms (PostgreSQL); 4 sync workers, 57 and 60 ms. Two processes per core
+# keep every core busy while one of them waits on PostgreSQL or the network.
 DEFAULT_THREADS = 1
 
 
@@ -57,6 +57,12 @@ def commands(
         str(workers),
         "--threads",
         str(threads),
+        # One thread: gunicorn's sync worker, said here. Each request then goes to whichever worker
+        # is free (the kernel's accept queue is shared), where keep-alive connections would pin a
+        # client to one worker's queue and lengthen the tail (docs/performance.md). It closes the
+        # connection after each response: behind the production proxy the phones keep theirs.
+        "--worker-class",
+        "gthread" if threads > 1 else "sync",
         "--config",
         "python:pro_app.gunicorn_conf",
         "wsgi:app",
