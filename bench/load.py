@@ -57,7 +57,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from bench import report
-from pro_app.cli.serve import DEFAULT_THREADS, default_workers
+from pro_app.cli.serve import DEFAULT_THREADS, default_workers, worker_class
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -452,7 +452,7 @@ class Server:
             "--threads",
             str(self.threads),
             "--worker-class",
-            "gthread" if self.threads > 1 else "sync",  # as pro_app/cli/serve.py
+            worker_class(self.threads),
             "--config",
             "python:pro_app.gunicorn_conf",
             self.app,
@@ -948,7 +948,8 @@ def summarise(
     return {
         **report.stamp(),
         "settings": {
-            "gunicorn": f"{options.workers} workers x {options.threads} threads, "
+            "gunicorn": f"{options.workers} {worker_class(options.threads)} workers x "
+            f"{options.threads} thread(s), "
             "--config python:pro_app.gunicorn_conf",
             "pdf_worker": "not run (PRO_RUN_PDF_WORKER unset); PDFs: bench/pdf.py",
             "engines": options.engines,

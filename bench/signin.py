@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.load import Server
-from pro_app.cli.serve import DEFAULT_THREADS, default_workers
+from pro_app.cli.serve import DEFAULT_THREADS, default_workers, worker_class
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "bench" / "results"
@@ -217,7 +217,8 @@ def run(seconds: float, patients: int, signins: int, limits: bool, pause: float)
             server.stop()
     return {
         "database": "sqlite",
-        "gunicorn": f"{default_workers()} workers x {DEFAULT_THREADS} thread(s)",
+        "gunicorn": f"{default_workers()} {worker_class(DEFAULT_THREADS)} workers x "
+        f"{DEFAULT_THREADS} thread(s)",
         "patients": patients // 2,
         "concurrent_sign_ins": signins,
         "pause_between_sign_ins_s": pause,

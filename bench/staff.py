@@ -54,7 +54,7 @@ from bench.load import (
     drive,
     percentile,
 )
-from pro_app.cli.serve import DEFAULT_THREADS, default_workers
+from pro_app.cli.serve import DEFAULT_THREADS, default_workers, worker_class
 
 P99_MS = 150.0
 DEFAULT_PARTICIPANTS = 10_000
@@ -500,7 +500,8 @@ def summarise(
     return {
         **report.stamp(),
         "settings": {
-            "gunicorn": f"{default_workers()} workers x {DEFAULT_THREADS} thread(s), "
+            "gunicorn": f"{default_workers()} {worker_class(DEFAULT_THREADS)} workers x "
+            f"{DEFAULT_THREADS} thread(s), "
             "--config python:pro_app.gunicorn_conf",
             "pdf_worker": "not run (PRO_RUN_PDF_WORKER unset)",
             "engines": options.engines,

@@ -32,6 +32,15 @@ STOP_TIMEOUT = 30.0
 DEFAULT_THREADS = 1
 
 
+def worker_class(threads: int) -> str:
+    """gunicorn's worker for `threads` threads. One thread: the sync worker (gunicorn would pick it
+    anyway; said here). Each request then goes to whichever worker is free (the kernel's accept
+    queue is shared), where keep-alive connections would pin a client to one worker's queue and
+    lengthen the tail (docs/performance.md). It closes the connection after each response: behind
+    the production proxy the phones keep theirs."""
+    return "gthread" if threads > 1 else "sync"
+
+
 def default_workers() -> int:
     """Two gunicorn worker processes per CPU core (at least two)."""
     return max(2, 2 * (os.cpu_count() or 1))
@@ -57,12 +66,8 @@ def commands(
         str(workers),
         "--threads",
         str(threads),
-        # One thread: gunicorn's sync worker, said here. Each request then goes to whichever worker
-        # is free (the kernel's accept queue is shared), where keep-alive connections would pin a
-        # client to one worker's queue and lengthen the tail (docs/performance.md). It closes the
-        # connection after each response: behind the production proxy the phones keep theirs.
         "--worker-class",
-        "gthread" if threads > 1 else "sync",
+        worker_class(threads),
         "--config",
         "python:pro_app.gunicorn_conf",
         "wsgi:app",
