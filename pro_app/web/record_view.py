@@ -5,10 +5,11 @@ render this (templates/staff/record.html) and add their own actions."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from pro_app.languages import Bilingual
+from pro_app.languages import Bilingual, is_chinese
 from pro_app.models import DataQuery, Response, SdvMark
 from pro_app.questionnaire.catalog import Catalog
 from pro_app.questionnaire.definitions import Instrument
@@ -80,16 +81,23 @@ def _shown(field: EditField, value: Any, locale: str) -> str:
     return f"{text}{unit}"
 
 
-def _cell(value: Any) -> str:
+_YES = Bilingual("是", "Yes")
+_NO = Bilingual("否", "No")
+
+
+def _cell(value: Any, locale: str, labels: Mapping[str, Bilingual] | None = None) -> str:
+    """An exported cell as staff read it: yes or no, a code in words (`Column.labels`)."""
     if value is None or value == "" or value == []:
         return "—"
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        return (_YES if value else _NO)(locale)
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     if isinstance(value, list):
-        return ", ".join(str(v) for v in value)
-    return str(value)
+        separator = "、" if is_chinese(locale) else ", "
+        return separator.join(_cell(v, locale, labels) for v in value)
+    known = (labels or {}).get(str(value))
+    return known(locale) if known is not None else str(value)
 
 
 def _authors(
@@ -136,19 +144,27 @@ def build(record: Response, catalog: Catalog, locale: str) -> RecordView:
     field_ids = {field.id for field in fields}
     prefix = f"{instrument.id}."
     cells = kind.export_cells(instrument, record.answers, record.scores)
-    computed = [
-        (column.label, _cell(cells.get(column.name)))
-        for column in kind.export_columns(instrument)
-        if column.name.removeprefix(prefix) not in field_ids
-    ]
-    labels = {
-        column.name.removeprefix(prefix): column.label for column in kind.export_columns(instrument)
+    columns = {
+        column.name.removeprefix(prefix): column for column in kind.export_columns(instrument)
     }
+    computed = [
+        (column.label, _cell(cells.get(column.name), locale, dict(column.labels)))
+        for name, column in columns.items()
+        if name not in field_ids
+    ]
+
+    def change(field: str, old: Any, new: Any) -> Change:
+        column = columns.get(field)
+        if column is None:
+            return Change(field, Bilingual(field, field), _cell(old, locale), _cell(new, locale))
+        labels = dict(column.labels)
+        return Change(field, column.label, _cell(old, locale, labels), _cell(new, locale, labels))
+
     versions = []
     for older, newer in zip([None, *history], history, strict=False):
         changes = (
             [
-                Change(field, labels.get(field, Bilingual(field, field)), _cell(old), _cell(new))
+                change(field, old, new)
                 for field, old, new in corrections.differences(older, newer, catalog)
             ]
             if older is not None

@@ -264,3 +264,32 @@ def test_every_monitor_page_changes_nothing_but_its_audit_events(
     assert _snapshot() == before
     written = set(db.session.scalars(select(AuditEvent.action).where(AuditEvent.id > last_event)))
     assert written and written <= ALLOWED_WRITES, written - ALLOWED_WRITES
+
+
+def _computed_cells(page: str) -> list[str]:
+    table = page.split('<table class="table values">')[-1].split("</table>")[0]
+    return [cell.strip() for cell in re.findall(r"<td>([^<]*)</td>", table)]
+
+
+def test_a_walk_records_computed_values_read_as_words_in_each_language(
+    monitor: StaffBrowser, trial: dict[str, Any], client: FlaskClient
+) -> None:
+    url = f"/monitor/review/records/{trial['walk'].id}"
+    page = monitor.get(url).get_data(as_text=True)
+    cells = _computed_cells(page)
+    assert "本次即为基线访视" in cells  # why there is no change from baseline
+    assert "年龄 = 试验日期所在年份减出生年份" in cells
+    assert any(cell.startswith("Enright–Sherrill 1998方程") for cell in cells)
+    assert {"男", "女"} & set(cells) and {"是", "否"} & set(cells)
+    codes = {"this_is_the_baseline_visit", "enright_sherrill_1998", "male", "female", "yes", "no"}
+    assert not codes & set(cells), cells
+
+    make_staff("monitor-en", Role.MONITOR, [trial["participant"].site], language="en")
+    db.session.commit()
+    english = StaffBrowser(client.application.test_client())
+    assert english.sign_in("monitor-en").status_code == 303
+    cells = _computed_cells(english.get(url).get_data(as_text=True))
+    assert "This is the baseline visit" in cells
+    assert any(cell.startswith("Enright &amp; Sherrill 1998") for cell in cells)
+    assert {"Male", "Female"} & set(cells) and {"Yes", "No"} & set(cells)
+    assert not codes & set(cells), cells

@@ -40,6 +40,20 @@ MISSING_INPUT = "missing_input"
 THIS_IS_BASELINE = "this_is_the_baseline_visit"
 NO_BASELINE_RECORD = "no_sealed_baseline_record"
 
+# How these codes read to staff on a record's page (the exports keep the codes).
+SEX_LABELS = {"male": Bilingual("男", "Male"), "female": Bilingual("女", "Female")}
+NOTE_LABELS = {  # worded as the PDF copy words them
+    AGE_OUTSIDE_RANGE: Bilingual(
+        "年龄不在方程适用年龄范围内", "Age outside the ages of the equation"
+    ),
+    MISSING_INPUT: Bilingual("计算所需的数据缺失", "Data the calculation needs is missing"),
+    THIS_IS_BASELINE: Bilingual("本次即为基线访视", "This is the baseline visit"),
+    NO_BASELINE_RECORD: Bilingual(
+        "本记录封存时尚无已封存的基线6分钟步行试验记录",
+        "No sealed baseline 6MWT record when this record was sealed",
+    ),
+}
+
 # Columns of the computed part of a sealed 6MWT record, in export order.
 COMPUTED_KEYS = (
     "distance_m",
@@ -232,6 +246,7 @@ class SixMinuteWalk(Computation):
 
     version: str
     age_rule: str
+    age_rule_zh: str  # the same rule in Chinese, for a record's page (the record keeps age_rule)
     distance_max_m: float
     distance_soft_min_m: float
     distance_soft_max_m: float
@@ -258,6 +273,9 @@ class SixMinuteWalk(Computation):
         computation = cls(
             version=field(path, table, "version", str, where),
             age_rule=field(path, table, "age_rule", str, where),
+            age_rule_zh=tomlfile.optional(
+                path, table, "age_rule_zh", str, str(table.get("age_rule", ""))
+            ),
             distance_max_m=field(path, table, "distance_max_m", float, where),
             distance_soft_min_m=field(path, table, "distance_soft_min_m", float, where),
             distance_soft_max_m=field(path, table, "distance_soft_max_m", float, where),
@@ -390,10 +408,23 @@ class SixMinuteWalk(Computation):
         }
 
     def columns(self) -> tuple[Column, ...]:
+        labels = self._value_labels()
         return tuple(
-            Column(key, Bilingual(zh, en), datatype, unit)
+            Column(key, Bilingual(zh, en), datatype, unit, labels=labels.get(key, ()))
             for key, (datatype, unit, en, zh) in _COLUMN_TYPES.items()
         )
+
+    def _value_labels(self) -> dict[str, tuple[tuple[str, Bilingual], ...]]:
+        """How the coded values of the computed columns read to staff."""
+        reference = ((self.reference.id, self.reference.label),)
+        return {
+            "sex": tuple(SEX_LABELS.items()),
+            "age_rule": ((self.age_rule, Bilingual(self.age_rule_zh, self.age_rule)),),
+            "reference_equation": reference,
+            "reference_population": ((self.reference.label.en, self.reference.label),),
+            "reference_note": tuple(NOTE_LABELS.items()),
+            "change_note": tuple(NOTE_LABELS.items()),
+        }
 
     def odm_aliases(self) -> Mapping[str, tuple[tuple[str, str], ...]]:
         return {"distance_m": (("CDISC FTTESTCD", self.cdisc_distance_testcd),)}

@@ -153,6 +153,9 @@ class Column:
     datatype: str  # "integer", "decimal", "text", "date", "time", "boolean", "list"
     unit: str = ""
     codes: tuple[tuple[str, str], ...] = ()
+    # How a coded value reads to staff, in each language (a record's page shows these, the
+    # exports keep the codes).
+    labels: tuple[tuple[str, Bilingual], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -343,11 +343,12 @@ class WorksheetKind(InstrumentKind[Worksheet]):
                 _DATATYPES[f.type],
                 unit=f.unit.en,
                 codes=tuple((o.value, o.label.en) for o in f.options),
+                labels=tuple((o.value, o.label) for o in f.options),
             )
             for f in definition.fields
         )
         computed = tuple(
-            Column(f"{prefix}.{c.name}", c.label, c.datatype, c.unit)
+            Column(f"{prefix}.{c.name}", c.label, c.datatype, c.unit, labels=c.labels)
             for c in definition.computation.columns()
         )
         record = (
