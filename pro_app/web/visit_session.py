@@ -197,8 +197,8 @@ def _resume_token(secret_key: str, link_id: int) -> str:
     return _resume_signer(secret_key).dumps(link_id)
 
 
-def _resume_signer(secret_key: str | None = None) -> URLSafeSerializer:
-    return URLSafeSerializer(secret_key or current_app.config["SECRET_KEY"], salt="patient-resume")
+def _resume_signer(secret_key: str) -> URLSafeSerializer:
+    return URLSafeSerializer(secret_key, salt="patient-resume")
 
 
 def protect_answer_post() -> None:
@@ -212,7 +212,9 @@ def protect_answer_post() -> None:
     if request.headers.get("Sec-Fetch-Site") == "cross-site":
         raise AnswerLost()
     try:
-        link_id = _resume_signer().loads(request.form.get("resume", ""))
+        link_id = _resume_signer(current_app.config["SECRET_KEY"]).loads(
+            request.form.get("resume", "")
+        )
     except BadSignature:
         raise AnswerLost() from None
     found = _link(link_id, None, None) if isinstance(link_id, int) else None

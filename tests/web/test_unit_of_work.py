@@ -17,18 +17,22 @@ from pro_app.web import unit_of_work
 from tests.factories import make_site
 
 
-def _new_site(code: str) -> None:
-    db.session.add(
-        Site(
-            code=code,
-            name_en=code,
-            name_zh=code,
-            timezone="Asia/Shanghai",
-            study_id_pattern=r"^X$",
-            contact_en="-",
-            contact_zh="-",
-        )
+def _unsaved_site(code: str) -> Site:
+    site = Site(
+        code=code,
+        name_en=code,
+        name_zh=code,
+        timezone="Asia/Shanghai",
+        study_id_pattern=r"^X$",
+        contact_en="-",
+        contact_zh="-",
     )
+    db.session.add(site)  # pending until a flush or commit
+    return site
+
+
+def _new_site(code: str) -> None:
+    _unsaved_site(code)
     db.session.flush()
 
 
@@ -91,20 +95,6 @@ def test_settle_commits_before_rendering_and_reads_afterwards(app_ctx: Flask) ->
     with app_ctx.app_context():
         codes = set(db.session.scalars(select(Site.code).where(Site.code.in_(["ST1", "ST2"]))))
         assert codes == {"ST1"}
-
-
-def _unsaved_site(code: str) -> Site:
-    site = Site(
-        code=code,
-        name_en=code,
-        name_zh=code,
-        timezone="Asia/Shanghai",
-        study_id_pattern=r"^X$",
-        contact_en="-",
-        contact_zh="-",
-    )
-    db.session.add(site)  # pending: flushed only by a commit
-    return site
 
 
 @pytest.mark.sqlite_only  # PostgreSQL's readers take no locks: it needs no guard
