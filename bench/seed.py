@@ -108,6 +108,7 @@ def seed(
     from pro_app.questionnaire.kinds.choice import ChoiceQuestionnaire
     from pro_app.questionnaire.scoring import score
     from pro_app.questionnaire.worksheet import Worksheet
+    from pro_app.services import sealing
 
     loaded = catalog()
     mlhfq = loaded.instrument("mlhfq")
@@ -231,6 +232,8 @@ def seed(
             db.session.execute(insert(Response), responses)
         db.session.commit()
         made += len(responses)
+    sealing.recount()  # every visit's current records, as sealing each record would have kept it
+    db.session.commit()
     fix_sequences()
     return made
 

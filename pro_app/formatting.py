@@ -52,7 +52,13 @@ def window(
     windows; Flask-Babel's gettext looks the page's translations up again for each)."""
     # Written out twice: the extractor finds the words only in a call of gettext.
     text = translate("%(start)s – %(end)s") if translate else gettext("%(start)s – %(end)s")
-    return escape(text) % {"start": _NOWRAP % day(start, locale), "end": _NOWRAP % day(end, locale)}
+    return _window(start, end, _lang(locale), text)
+
+
+@lru_cache(maxsize=4096)
+def _window(start: date, end: date, lang: str, text: str) -> Markup:
+    """Remembered: a board shows 150 windows, many alike, and escaping costs more than a look-up."""
+    return escape(text) % {"start": _NOWRAP % day(start, lang), "end": _NOWRAP % day(end, lang)}
 
 
 def zone_name(timezone: str, locale: str | None = None) -> str:

@@ -65,5 +65,10 @@ class Visit(Base):
     window_start: Mapped[date]
     # Indexed: the due board starts from the visits whose window has not long closed.
     window_end: Mapped[date] = mapped_column(index=True)
+    # How many of its instruments have a current record (the newest sealed version, not voided).
+    # Derived from its records and rewritten from them whenever one is stored (sealing.store), in
+    # the same transaction: the due board reads it instead of working it out for a thousand
+    # visits on each view.
+    current_records: Mapped[int] = mapped_column(default=0, server_default="0")
 
     participant: Mapped[Participant] = relationship(back_populates="visits")

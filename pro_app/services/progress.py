@@ -6,10 +6,11 @@ import enum
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from functools import cache
+from typing import Any, NamedTuple
 
-from sqlalchemy import Select, bindparam, func, select
-from sqlalchemy.orm import aliased, contains_eager
+from sqlalchemy import BindParameter, Select, bindparam, case, select
+from sqlalchemy.orm import contains_eager
 
 from pro_app import clock
 from pro_app.extensions import db
@@ -293,8 +294,9 @@ class Board:
     recently_missed_total: int = 0
 
 
-@dataclass(frozen=True)
-class _Candidate:
+class _Candidate(NamedTuple):
+    """A visit sorted into a section (a tuple: a board sorts a thousand of them)."""
+
     visit_id: int
     study_id: str
     window_start: date
@@ -302,67 +304,67 @@ class _Candidate:
     today: date
 
 
-def _newest_not_voided() -> Any:
-    """Per visit, how many instruments have a current (newest, not voided) sealed version."""
-    newer = aliased(Response)
-    return (
-        select(func.count(Response.id))
-        .where(
-            Response.visit_id == Visit.id,
-            Response.voided.is_(False),
-            ~select(newer.id)
-            .where(
-                newer.visit_id == Response.visit_id,
-                newer.instrument_id == Response.instrument_id,
-                newer.version > Response.version,
-            )
-            .exists(),
-        )
-        .correlate(Visit)
-        .scalar_subquery()
-    )
-
-
-def _of_sites(site_ids: set[int], dialect: str) -> Any:
+def _of_sites(dialect: str) -> Any:
     """The board's site condition. Both planners should start from the visits whose window
     closed lately or is still to come (their window_end index), not from every participant of
     the site with each visit looked up. PostgreSQL's does; SQLite's is steered there by
     "+ 0", which keeps it off the site index (and would mislead PostgreSQL's estimates)."""
     site = Participant.site_id
+    site_ids: BindParameter[list[int]] = bindparam("site_ids", expanding=True)
     if dialect == "sqlite":
         return (site + 0).in_(site_ids)
     return site.in_(site_ids)
 
 
-def candidates(
-    site_ids: set[int], needed: dict[str, int], grace_days: int, dialect: str
-) -> Select[Any]:
-    """Every visit that might be on the board, with its dates and how many of its instruments
-    have a current sealed record (`needed`: how many each visit code has), for the database
-    `dialect` ("sqlite", "postgresql")."""
-    utc_today = clock.utcnow().date()
-    # A day's slack either side: each site's own "today" is worked out per visit.
-    latest_start = utc_today + timedelta(days=HORIZON_DAYS + 1)
-    earliest_end = utc_today - timedelta(days=MISSED_LOOKBACK_DAYS + grace_days + 1)
+@cache
+def _candidates(
+    dialect: str, needed: tuple[tuple[str, int], ...]
+) -> Select[int, date, date, str, str]:
+    """The candidate query for a database `dialect` and the instruments each visit code needs,
+    built once (building it cost more than running it from SQLAlchemy's cache);
+    `_candidate_params` fills it in. A visit all of whose instruments have a current record is
+    submitted: never on the board."""
     return (
         select(
             Visit.id,
-            Visit.code,
             Visit.window_start,
             Visit.window_end,
             Participant.study_id,
             Site.timezone,
-            _newest_not_voided(),
         )
         .join(Participant, Visit.participant_id == Participant.id)
         .join(Site, Participant.site_id == Site.id)
         .where(
-            _of_sites(site_ids, dialect),
+            _of_sites(dialect),
             Participant.status == ParticipantStatus.ACTIVE,
-            Visit.code.in_([code for code, count in needed.items() if count]),
-            Visit.window_start <= latest_start,
-            Visit.window_end >= earliest_end,
+            Visit.code.in_(bindparam("codes", expanding=True)),
+            Visit.current_records < case(dict(needed), value=Visit.code, else_=0),
+            Visit.window_start <= bindparam("latest_start"),
+            Visit.window_end >= bindparam("earliest_end"),
         )
+    )
+
+
+def _candidate_params(
+    site_ids: set[int], needed: dict[str, int], grace_days: int
+) -> dict[str, Any]:
+    utc_today = clock.utcnow().date()
+    # A day's slack either side: each site's own "today" is worked out per visit.
+    return {
+        "site_ids": sorted(site_ids),
+        "codes": [code for code, count in needed.items() if count],
+        "latest_start": utc_today + timedelta(days=HORIZON_DAYS + 1),
+        "earliest_end": utc_today - timedelta(days=MISSED_LOOKBACK_DAYS + grace_days + 1),
+    }
+
+
+def candidates(
+    site_ids: set[int], needed: dict[str, int], grace_days: int, dialect: str
+) -> Select[int, date, date, str, str]:
+    """Every unfinished visit that might be on the board, with its dates (`needed`: how many
+    instruments each visit code has), for the database `dialect` ("sqlite", "postgresql")."""
+    return _candidates(dialect, tuple(needed.items())).params(
+        _candidate_params(site_ids, needed, grace_days)
     )
 
 
@@ -377,14 +379,15 @@ def due_board(site_ids: set[int], schedule: Schedule, grace_days: int) -> Board:
         return Board([], [], [])
     needed = {planned.code: len(planned.instruments) for planned in schedule.visits}
     dialect = db.session.get_bind().dialect.name
-    rows = db.session.execute(candidates(site_ids, needed, grace_days, dialect))
+    rows = db.session.execute(
+        _candidates(dialect, tuple(needed.items())),
+        _candidate_params(site_ids, needed, grace_days),
+    )
     todays: dict[str, date] = {}
     open_now: list[_Candidate] = []
     opening_soon: list[_Candidate] = []
     missed: list[_Candidate] = []
-    for visit_id, code, start, end, study_id, timezone, sealed in rows:
-        if sealed >= needed[code]:
-            continue  # submitted
+    for visit_id, start, end, study_id, timezone in rows:
         today = todays.get(timezone) or todays.setdefault(timezone, clock.today_in(timezone))
         closes = end + timedelta(days=grace_days)
         candidate = _Candidate(visit_id, study_id, start, closes, today)

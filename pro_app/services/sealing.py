@@ -6,8 +6,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import ColumnElement, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
 
 from pro_app import clock, records
 from pro_app.errors import AlreadySubmitted
@@ -142,8 +143,42 @@ def store(
         if winner is None:
             raise
         raise AlreadySubmitted(winner.id) from None
+    recount(visit)
     jobs.enqueue_render(response)
     return response
+
+
+def current_records() -> ColumnElement[int]:
+    """Per visit (correlated to `visit`), how many instruments have a current record: the newest
+    sealed version, not voided."""
+    newer = aliased(Response)
+    return (
+        select(func.count())
+        .where(
+            Response.visit_id == Visit.id,
+            Response.voided.is_(False),
+            ~select(newer.id)
+            .where(
+                newer.visit_id == Response.visit_id,
+                newer.instrument_id == Response.instrument_id,
+                newer.version > Response.version,
+            )
+            .exists(),
+        )
+        .correlate(Visit)
+        .scalar_subquery()
+    )
+
+
+def recount(visit: Visit | None = None) -> None:
+    """Rewrite `visit.current_records` from its records (every visit's when None: after a bulk
+    load). Worked out afresh, never incremented, so it cannot drift from the records."""
+    statement = update(Visit).values(current_records=current_records())
+    if visit is not None:
+        statement = statement.where(Visit.id == visit.id)
+    db.session.execute(statement.execution_options(synchronize_session=False))
+    if visit is not None:
+        db.session.expire(visit, ["current_records"])
 
 
 def seal_context(

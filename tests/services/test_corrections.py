@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import select, text, update
 
 from pro_app.errors import CorrectionRefused, InputRejected, RecordSuperseded
 from pro_app.extensions import db
-from pro_app.models import AuditEvent, Job, Response, StaffUser
+from pro_app.models import AuditEvent, Job, Response, StaffUser, Visit
 from pro_app.questionnaire.catalog import catalog
 from pro_app.questionnaire.kinds.worksheet import confirm_token
 from pro_app.services import answering, corrections, progress, sealing
@@ -169,3 +169,61 @@ def test_a_void_empties_the_slot_and_it_can_be_filled_again(app_ctx: Flask) -> N
         corrections.void(
             voided, reason="again", reason_code="duplicate", staff=staff, catalog=catalog()
         )
+
+
+def _current_records(visit_id: int) -> int:
+    db.session.expire_all()
+    return db.session.get(Visit, visit_id).current_records  # type: ignore[union-attr]
+
+
+def test_a_visit_counts_its_current_records_through_submit_correct_void_and_refill(
+    app_ctx: Flask,
+) -> None:
+    """The due board reads `visit.current_records`; each sealed version rewrites it from the
+    records, so it always equals the instruments with a current record."""
+    original = _mlhfq_record()
+    visit_id = original.visit_id
+    assert _current_records(visit_id) == 1 == len(answering.sealed_instruments(visit_id))
+    corrected = _correct(original, {"mlhf02": "5"})
+    assert _current_records(visit_id) == 1
+    staff = _coordinator()
+    corrections.void(
+        corrected,
+        reason="belongs to PRIME-002",
+        reason_code="wrong_participant",
+        staff=staff,
+        catalog=catalog(),
+    )
+    assert _current_records(visit_id) == 0 == len(answering.sealed_instruments(visit_id))
+    visit = db.session.get(Visit, visit_id)
+    assert visit is not None
+    seal_log(visit)
+    assert _current_records(visit_id) == 1  # the walk; the questionnaire's slot is still empty
+    mlhfq = catalog().instrument("mlhfq")
+    for item_id in mlhfq.item_ids:
+        answering.save_answer(visit, mlhfq, item_id, 1, language="en", actor=PATIENT)
+    sealing.submit(visit, mlhfq, catalog(), language="en", actor=PATIENT)
+    assert _current_records(visit_id) == 2 == len(answering.sealed_instruments(visit_id))
+
+
+def test_the_migration_works_out_the_count_as_sealing_does(app_ctx: Flask) -> None:
+    """Migration 0009 fills the column for records stored before it; its SQL, run on both
+    engines, gives what sealing keeps."""
+    from importlib import import_module
+
+    recount_sql = import_module("pro_app.migrations.versions.0009_visit_current_records").RECOUNT
+    voided_one = _mlhfq_record()
+    corrections.void(
+        voided_one,
+        reason="duplicate",
+        reason_code="duplicate",
+        staff=_coordinator(),
+        catalog=catalog(),
+    )
+    kept = seal_log(visit_of(make_participant("PRIME-002")))
+    expected = {visit.id: visit.current_records for visit in db.session.scalars(select(Visit))}
+    assert expected[kept.visit_id] == 1 and expected[voided_one.visit_id] == 0
+    db.session.execute(update(Visit).values(current_records=7))
+    db.session.execute(text(recount_sql))
+    db.session.expire_all()
+    assert {v.id: v.current_records for v in db.session.scalars(select(Visit))} == expected
