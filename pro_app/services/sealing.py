@@ -172,7 +172,11 @@ def current_records() -> ColumnElement[int]:
 
 def recount(visit: Visit | None = None) -> None:
     """Rewrite `visit.current_records` from its records (every visit's when None: after a bulk
-    load). Worked out afresh, never incremented, so it cannot drift from the records."""
+    load). Worked out afresh, never incremented, so it cannot drift from the records. The trail
+    is held first: on PostgreSQL the count then sees every earlier writer's records (a writer
+    storing another instrument of this visit has committed), and two writers never hold the
+    visit's row and the trail's head in opposite orders."""
+    audit.hold_trail()
     statement = update(Visit).values(current_records=current_records())
     if visit is not None:
         statement = statement.where(Visit.id == visit.id)

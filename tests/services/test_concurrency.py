@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -14,11 +15,12 @@ from sqlalchemy import func, select
 from pro_app import create_app
 from pro_app.errors import AlreadySubmitted
 from pro_app.extensions import db
-from pro_app.models import Response, Visit
+from pro_app.models import Response, StaffUser, Visit
 from pro_app.questionnaire.catalog import catalog
-from pro_app.services import answering, audit, sealing
+from pro_app.services import answering, audit, corrections, sealing
 from tests.conftest import empty_database, make_settings
-from tests.factories import make_participant, visit_of
+from tests.factories import make_participant, make_staff, visit_of
+from tests.walklog import fill_log, sixmwt
 
 pytestmark = pytest.mark.committed
 
@@ -105,3 +107,55 @@ def test_two_devices_saving_the_same_item_at_once_both_succeed(pg_app: Flask) ->
         saved = answering.saved_answers(visit_id, "mlhfq")
         assert saved["mlhf01"].value == 3
         assert audit.verify_chain().ok
+
+
+def _correct_or_submit(turns: Iterator[str], lock: threading.Lock, ids: dict[str, int]) -> str:
+    """One of two writers on one visit: the first to come corrects its questionnaire, the
+    other seals its walk log."""
+    with lock:
+        turn = next(turns)
+    if turn == "correct":
+        record = db.session.get(Response, ids["record"])
+        staff = db.session.get(StaffUser, ids["staff"])
+        assert record is not None and staff is not None
+        corrections.correct(
+            record,
+            {"mlhf02": "4"},
+            reason="paper form",
+            reason_code="transcription_error",
+            staff=staff,
+            catalog=catalog(),
+        )
+    else:
+        target = db.session.get(Visit, ids["visit"])
+        assert target is not None
+        sealing.submit(target, sixmwt(), catalog(), language="en", actor="test")
+    db.session.commit()
+    return turn
+
+
+def test_a_correction_and_another_instruments_submit_at_once_both_count(pg_app: Flask) -> None:
+    """The visit's count of current records (what the due board reads) is rewritten by each
+    writer after it holds the trail: whichever order they commit in, it ends at 2, and neither
+    writer deadlocks on the visit's row against the trail's head."""
+    with pg_app.app_context():
+        staff_id = make_staff("coord.race").id
+        db.session.commit()
+    for round_number in range(5):
+        with pg_app.app_context():
+            visit = visit_of(make_participant(f"PRIME-3{round_number:02d}"))
+            mlhfq = catalog().instrument("mlhfq")
+            for item_id in mlhfq.item_ids:
+                answering.save_answer(visit, mlhfq, item_id, 1, language="en", actor="test")
+            record = sealing.submit(visit, mlhfq, catalog(), language="en", actor="test")
+            fill_log(visit)
+            db.session.commit()
+            ids = {"record": record.id, "staff": staff_id, "visit": visit.id}
+        writer = functools.partial(
+            _correct_or_submit, iter(["correct", "submit"]), threading.Lock(), ids
+        )
+        assert sorted(race(pg_app, writer)) == ["correct", "submit"]
+        with pg_app.app_context():
+            counted = db.session.get(Visit, ids["visit"])
+            assert counted is not None
+            assert counted.current_records == 2 == len(answering.sealed_instruments(counted.id))
