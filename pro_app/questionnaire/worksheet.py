@@ -139,6 +139,8 @@ class RatingScale:
     step: float
     # Recorded as the scale version when no site pack (with its own `scale_version`) is installed.
     version_without_pack: str
+    # How that stored version reads to people (the record page, the PDF).
+    version_words: Bilingual
 
     @property
     def values(self) -> tuple[float, ...]:
@@ -336,6 +338,7 @@ def _scales(path: Path, raw: Any) -> tuple[RatingScale, ...]:
             max=field(path, table, "max", float, where),
             step=field(path, table, "step", float, where),
             version_without_pack=field(path, table, "version_without_pack", str, where),
+            version_words=tomlfile.bilingual(path, table, "version_words", where),
         )
         steps = (scale.max - scale.min) / scale.step if scale.step > 0 else -1
         if scale.step <= 0 or scale.min >= scale.max or abs(steps - round(steps)) > 1e-9:

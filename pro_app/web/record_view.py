@@ -9,11 +9,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import force_locale
+
 from pro_app.languages import Bilingual, is_chinese
 from pro_app.models import DataQuery, Response, SdvMark
+from pro_app.pdf.sections.worksheet import confirmed_words
 from pro_app.questionnaire.catalog import Catalog
 from pro_app.questionnaire.definitions import Instrument
-from pro_app.questionnaire.kinds.base import EditField, InstrumentKind
+from pro_app.questionnaire.kinds.base import (
+    HOLDS_CONFIRMED_WARNINGS,
+    HOLDS_VISIT_CODE,
+    Column,
+    EditField,
+    InstrumentKind,
+)
 from pro_app.questionnaire.kinds.registry import kind_of
 from pro_app.services import corrections, pdf_copies, review
 
@@ -100,6 +109,32 @@ def _cell(value: Any, locale: str, labels: Mapping[str, Bilingual] | None = None
     return known(locale) if known is not None else str(value)
 
 
+def _computed(
+    column: Column, value: Any, locale: str, catalog: Catalog, fields: list[EditField]
+) -> str:
+    """A computed or record-level cell in words: a visit by its name, a confirmed warning by
+    its field and what was confirmed (as the PDF words it), a number with its unit."""
+    if column.holds == HOLDS_VISIT_CODE:
+        names = {planned.code: planned.name for planned in catalog.schedule.visits}
+        return _cell(value, locale, names)
+    if column.holds == HOLDS_CONFIRMED_WARNINGS and value:
+        labels = {field.id: field.label(locale) for field in fields}
+        colon, semicolon = ("：", "；") if is_chinese(locale) else (": ", "; ")
+        with force_locale(locale):
+            return semicolon.join(
+                f"{labels.get(field_id, field_id)}{colon}{confirmed_words(code)}"
+                for field_id, _sep, code in (str(key).partition(":") for key in value)
+            )
+    text = _cell(value, locale, dict(column.labels))
+    if (
+        column.unit_label is not None
+        and isinstance(value, int | float)
+        and not isinstance(value, bool)
+    ):
+        return f"{text} {column.unit_label(locale)}"
+    return text
+
+
 def _authors(
     chain: list[Response], kind: InstrumentKind[Any], instrument: Instrument
 ) -> dict[str, str]:
@@ -148,7 +183,7 @@ def build(record: Response, catalog: Catalog, locale: str) -> RecordView:
         column.name.removeprefix(prefix): column for column in kind.export_columns(instrument)
     }
     computed = [
-        (column.label, _cell(cells.get(column.name), locale, dict(column.labels)))
+        (column.label, _computed(column, cells.get(column.name), locale, catalog, fields))
         for name, column in columns.items()
         if name not in field_ids
     ]

@@ -20,7 +20,7 @@ from pro_app.questionnaire.catalog import catalog
 from pro_app.services import answering, corrections, review, sealing, trends
 from tests.actions import StaffBrowser, csrf_of
 from tests.factories import TODAY, make_participant, make_site, make_staff, visit_of
-from tests.walklog import seal_log
+from tests.walklog import seal_log, sixmwt
 
 
 @pytest.fixture
@@ -293,3 +293,37 @@ def test_a_walk_records_computed_values_read_as_words_in_each_language(
     assert any(cell.startswith("Enright &amp; Sherrill 1998") for cell in cells)
     assert {"Male", "Female"} & set(cells) and {"Yes", "No"} & set(cells)
     assert not codes & set(cells), cells
+
+
+def test_a_later_walk_names_its_baseline_visit_its_confirmed_warnings_and_its_units(
+    monitor: StaffBrowser, trial: dict[str, Any], client: FlaskClient
+) -> None:
+    """What the exports keep as codes (the baseline visit, "weight_kg:unusual_value", the
+    built-in Borg version) and bare numbers read on the record's page as words and units."""
+    from datetime import timedelta
+
+    participant = make_participant(
+        "PRIME-012", site=trial["participant"].site, day0=TODAY - timedelta(days=7)
+    )
+    seal_log(visit_of(participant, "baseline"))
+    later = seal_log(visit_of(participant, "d7"), weight_kg="160")  # unusual, confirmed
+    assert later.answers["confirmed_warnings"]
+    db.session.commit()
+    url = f"/monitor/review/records/{later.id}"
+    cells = _computed_cells(monitor.get(url).get_data(as_text=True))
+    assert "基线（第0天）" in cells
+    weight = sixmwt().field("weight_kg").label
+    assert f"{weight.zh}：超出常见范围，录入时已确认无误" in cells, cells
+    assert any(cell.startswith("Borg CR10量表，0到10分") for cell in cells), cells
+    assert "432 米" in cells and any(cell.endswith(" 岁") for cell in cells), cells
+    assert not {"baseline", "weight_kg:unusual_value"} & set(cells), cells
+
+    make_staff("monitor-en2", Role.MONITOR, [participant.site], language="en")
+    db.session.commit()
+    english = StaffBrowser(client.application.test_client())
+    assert english.sign_in("monitor-en2").status_code == 303
+    cells = _computed_cells(english.get(url).get_data(as_text=True))
+    assert "Baseline (Day 0)" in cells
+    assert f"{weight.en}: Unusual value, confirmed as correct at entry" in cells
+    assert any(cell.startswith("Borg CR10, numbers 0 to 10 in steps of 0.5") for cell in cells)
+    assert "432 m" in cells and any(cell.endswith(" years") for cell in cells), cells

@@ -13,7 +13,6 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from pro_app.formatting import clock_text, display
@@ -147,15 +146,20 @@ def _confirmed_by_field(confirmations: Mapping[str, Any]) -> dict[str, tuple[str
 
 
 def _confirmed_note(code: str, language: str) -> Line:
+    return both(language, lambda: confirmed_words(code))
+
+
+def confirmed_words(code: str) -> str:
+    """A warning confirmed at entry, in the current language (the record page says it too)."""
     if code == "unusual_value":
-        return both(language, lambda: _("Unusual value, confirmed as correct at entry"))
+        return _("Unusual value, confirmed as correct at entry")
     if code == "date_outside_window":
-        return both(language, lambda: _("Date outside the visit window, confirmed at entry"))
+        return _("Date outside the visit window, confirmed at entry")
     if code == "lap_not_twice_course":
-        return both(language, lambda: _("Lap not twice the course length, confirmed at entry"))
+        return _("Lap not twice the course length, confirmed at entry")
     if code == "distance_unusual":
-        return both(language, lambda: _("Unusual total distance, confirmed as correct at entry"))
-    return both(language, lambda: _("Unusual value (%(code)s), confirmed at entry", code=code))
+        return _("Unusual total distance, confirmed as correct at entry")
+    return _("Unusual value (%(code)s), confirmed at entry", code=code)
 
 
 def _saved_by(entered_by: Mapping[str, str], language: str) -> Line | None:
@@ -274,11 +278,7 @@ def _scale_version(stored: str, scale: RatingScale, language: str) -> Line:
     language too, with the stored English text alongside."""
     if stored != scale.version_without_pack or language.startswith(ENGLISH):
         return Line(stored)
-    with force_locale(language):
-        described = _(
-            "Borg CR10, numbers 0 to 10 in steps of 0.5; wording not shown (no site text pack)"
-        )
-    return Line(described, stored)
+    return Line(scale.version_words(language), stored)
 
 
 def _wording_line(used: str, pack: Mapping[str, Any] | None, language: str) -> Line:

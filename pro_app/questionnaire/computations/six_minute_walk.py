@@ -18,6 +18,7 @@ from pro_app.questionnaire.computations import Computation, Phrase, Timer
 from pro_app.questionnaire.errors import DefinitionError
 from pro_app.questionnaire.kinds.base import (
     HARD,
+    HOLDS_VISIT_CODE,
     SOFT,
     Baseline,
     Column,
@@ -98,6 +99,10 @@ _COLUMN_TYPES = {
     "change_from_baseline_m": ("decimal", "m", "Change from baseline", "较基线变化"),
     "change_note": ("text", "", "Why no change from baseline", "无较基线变化的原因"),
 }
+
+# Units as staff read them where Chinese words them (as the log's own fields do: 米); kg, cm
+# and % read the same in both.
+_UNIT_WORDS = {"m": Bilingual("米", "m"), "years": Bilingual("岁", "years")}
 
 
 # The CDISC test name of SIXMW106 (controlled terminology C115805).
@@ -410,7 +415,15 @@ class SixMinuteWalk(Computation):
     def columns(self) -> tuple[Column, ...]:
         labels = self._value_labels()
         return tuple(
-            Column(key, Bilingual(zh, en), datatype, unit, labels=labels.get(key, ()))
+            Column(
+                key,
+                Bilingual(zh, en),
+                datatype,
+                unit,
+                labels=labels.get(key, ()),
+                unit_label=_UNIT_WORDS.get(unit, Bilingual(unit, unit)) if unit else None,
+                holds=HOLDS_VISIT_CODE if key == "baseline_visit" else "",
+            )
             for key, (datatype, unit, en, zh) in _COLUMN_TYPES.items()
         )
 

@@ -156,6 +156,16 @@ class Column:
     # How a coded value reads to staff, in each language (a record's page shows these, the
     # exports keep the codes).
     labels: tuple[tuple[str, Bilingual], ...] = ()
+    # How the unit reads to staff ("years" is 岁), when it has one.
+    unit_label: Bilingual | None = None
+    # What a record's page must look up to word the value: HOLDS_VISIT_CODE (a visit of the
+    # schedule, shown by its name) or HOLDS_CONFIRMED_WARNINGS ("field:code" keys, shown as the
+    # field's label and the warning in words); empty for a value that reads as it is.
+    holds: str = ""
+
+
+HOLDS_VISIT_CODE = "visit_code"
+HOLDS_CONFIRMED_WARNINGS = "confirmed_warnings"
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from pro_app.questionnaire import formcheck
 from pro_app.questionnaire.formcheck import InputError
 from pro_app.questionnaire.kinds.base import (
     HARD,
+    HOLDS_CONFIRMED_WARNINGS,
     CheckContext,
     Column,
     Draft,
@@ -348,8 +349,7 @@ class WorksheetKind(InstrumentKind[Worksheet]):
             for f in definition.fields
         )
         computed = tuple(
-            Column(f"{prefix}.{c.name}", c.label, c.datatype, c.unit, labels=c.labels)
-            for c in definition.computation.columns()
+            replace(c, name=f"{prefix}.{c.name}") for c in definition.computation.columns()
         )
         record = (
             *(
@@ -357,6 +357,7 @@ class WorksheetKind(InstrumentKind[Worksheet]):
                     f"{prefix}.{scale.id}_version",
                     Bilingual(f"{scale.name}量表版本", f"{scale.name} scale version"),
                     "text",
+                    labels=((scale.version_without_pack, scale.version_words),),
                 )
                 for scale in definition.scales
             ),
@@ -365,6 +366,7 @@ class WorksheetKind(InstrumentKind[Worksheet]):
                 f"{prefix}.confirmed_warnings",
                 Bilingual("录入时确认的提示", "Warnings confirmed at entry"),
                 "list",
+                holds=HOLDS_CONFIRMED_WARNINGS,
             ),
         )
         return fields + computed + record
