@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, func, select, update
+from sqlalchemy import ColumnElement, bindparam, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
@@ -170,6 +170,11 @@ def current_records() -> ColumnElement[int]:
     )
 
 
+# Built once (building the correlated count cost more than running it).
+_RECOUNT_ALL = update(Visit).values(current_records=current_records())
+_RECOUNT_ONE = _RECOUNT_ALL.where(Visit.id == bindparam("visit_id"))
+
+
 def recount(visit: Visit | None = None) -> None:
     """Rewrite `visit.current_records` from its records (every visit's when None: after a bulk
     load). Worked out afresh, never incremented, so it cannot drift from the records. The trail
@@ -177,12 +182,12 @@ def recount(visit: Visit | None = None) -> None:
     storing another instrument of this visit has committed), and two writers never hold the
     visit's row and the trail's head in opposite orders."""
     audit.hold_trail()
-    statement = update(Visit).values(current_records=current_records())
-    if visit is not None:
-        statement = statement.where(Visit.id == visit.id)
-    db.session.execute(statement.execution_options(synchronize_session=False))
-    if visit is not None:
-        db.session.expire(visit, ["current_records"])
+    options = {"synchronize_session": False}
+    if visit is None:
+        db.session.execute(_RECOUNT_ALL, execution_options=options)
+        return
+    db.session.execute(_RECOUNT_ONE, {"visit_id": visit.id}, execution_options=options)
+    db.session.expire(visit, ["current_records"])
 
 
 def seal_context(
