@@ -110,9 +110,10 @@ class InstrumentRow:
 
 
 def visit_status(ctx: PatientContext) -> list[InstrumentRow]:
-    """Each instrument of the visit with its record or progress: two queries for the visit."""
+    """Each instrument of the visit with its record or progress: two queries for the visit, one
+    while nothing is sealed (the visit counts its current records, `Visit.current_records`)."""
     drafts = answering.drafts_of_visit(ctx.visit.id)
-    records = answering.current_records(ctx.visit.id)
+    records = answering.current_records(ctx.visit.id) if ctx.visit.current_records else {}
     rows = []
     for instrument_id in answering.instruments_of(ctx.visit, catalog().schedule):
         instrument = catalog().instrument(instrument_id)

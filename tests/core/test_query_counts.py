@@ -191,6 +191,26 @@ def test_start_reads_the_link_once(app_ctx: Flask, client: FlaskClient) -> None:
     assert sum("FROM draft_answer" in s for s in statements) == 1, listing
 
 
+def test_the_landing_reads_no_records_while_none_is_sealed(
+    app_ctx: Flask, client: FlaskClient
+) -> None:
+    """The landing: the link with its visit, and the visit's drafts; its records only once the
+    visit counts one (`Visit.current_records`). After a seal the landing shows the receipt."""
+    participant = make_participant("PRIME-903")
+    patient = Patient(client, issue_token(participant))
+    with counted() as statements:
+        landing = patient.open_link().get_data(as_text=True)
+    assert 'class="tag ok"' not in landing
+    listing = "\n".join(statements)
+    assert len(statements) == 2 and not any("FROM response" in s for s in statements), listing
+    seal_log(visit_of(participant))
+    with counted() as statements:
+        landing = patient.open_link().get_data(as_text=True)
+    listing = "\n".join(statements)
+    assert len(statements) == 3 and sum("FROM response" in s for s in statements) == 1, listing
+    assert landing.count('class="tag ok"') == 1  # the walk log: done
+
+
 def test_submit_and_receipt_read_each_thing_once(app_ctx: Flask, client: FlaskClient) -> None:
     """The submit POST: the visit and whether the instrument is sealed (with the trail held), the
     drafts, then the writes (the record, the visit's count of current records, the drafts'
