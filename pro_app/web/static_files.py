@@ -122,22 +122,21 @@ def init_app(app: Flask) -> None:
     # URLs only: the files come from WhiteNoise, never from Flask's own static view.
     app.add_url_rule("/static/<path:filename>", endpoint="static", build_only=True)
 
+    def hashed(name: str) -> str:
+        if name not in files:
+            raise ConfigError(f"no static file {name!r} in the build: run `make static`")
+        return files[name]
+
     @app.url_defaults
     def _hashed(endpoint: str, values: dict[str, Any]) -> None:
         if endpoint == "static" and "filename" in values:
-            name = values["filename"]
-            if name not in files:
-                raise ConfigError(f"no static file {name!r} in the build: run `make static`")
-            values["filename"] = files[name]
+            values["filename"] = hashed(values["filename"])
 
     @app.template_global("static_url")
     def static_url(filename: str) -> str:
         """What `url_for('static', filename=...)` gives, for templates: the hashed file under the
         application's root, without a trip through the URL map (four of them on every page)."""
-        hashed = files.get(filename)
-        if hashed is None:
-            raise ConfigError(f"no static file {filename!r} in the build: run `make static`")
-        return f"{request.script_root}/static/{quote(hashed)}"
+        return f"{request.script_root}/static/{quote(hashed(filename))}"
 
     served = WhiteNoise(
         app.wsgi_app,

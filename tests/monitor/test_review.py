@@ -271,6 +271,15 @@ def _computed_cells(page: str) -> list[str]:
     return [cell.strip() for cell in re.findall(r"<td>([^<]*)</td>", table)]
 
 
+def _english_monitor(client: FlaskClient, site: Any) -> StaffBrowser:
+    """A second monitor of `site`, who reads in English, signed in."""
+    make_staff("monitor-en", Role.MONITOR, [site], language="en")
+    db.session.commit()
+    english = StaffBrowser(client.application.test_client())
+    assert english.sign_in("monitor-en").status_code == 303
+    return english
+
+
 def test_a_walk_records_computed_values_read_as_words_in_each_language(
     monitor: StaffBrowser, trial: dict[str, Any], client: FlaskClient
 ) -> None:
@@ -284,10 +293,7 @@ def test_a_walk_records_computed_values_read_as_words_in_each_language(
     codes = {"this_is_the_baseline_visit", "enright_sherrill_1998", "male", "female", "yes", "no"}
     assert not codes & set(cells), cells
 
-    make_staff("monitor-en", Role.MONITOR, [trial["participant"].site], language="en")
-    db.session.commit()
-    english = StaffBrowser(client.application.test_client())
-    assert english.sign_in("monitor-en").status_code == 303
+    english = _english_monitor(client, trial["participant"].site)
     cells = _computed_cells(english.get(url).get_data(as_text=True))
     assert "This is the baseline visit" in cells
     assert any(cell.startswith("Enright &amp; Sherrill 1998") for cell in cells)
@@ -318,10 +324,7 @@ def test_a_later_walk_names_its_baseline_visit_its_confirmed_warnings_and_its_un
     assert "432 米" in cells and any(cell.endswith(" 岁") for cell in cells), cells
     assert not {"baseline", "weight_kg:unusual_value"} & set(cells), cells
 
-    make_staff("monitor-en2", Role.MONITOR, [participant.site], language="en")
-    db.session.commit()
-    english = StaffBrowser(client.application.test_client())
-    assert english.sign_in("monitor-en2").status_code == 303
+    english = _english_monitor(client, participant.site)
     cells = _computed_cells(english.get(url).get_data(as_text=True))
     assert "Baseline (Day 0)" in cells
     assert f"{weight.en}: Unusual value, confirmed as correct at entry" in cells

@@ -17,6 +17,7 @@ from pro_app.errors import AlreadySubmitted
 from pro_app.extensions import db
 from pro_app.models import Response, StaffUser, Visit
 from pro_app.questionnaire.catalog import catalog
+from pro_app.questionnaire.definitions import Instrument
 from pro_app.services import answering, audit, corrections, sealing
 from tests.conftest import empty_database, make_settings
 from tests.factories import make_participant, make_staff, visit_of
@@ -59,12 +60,18 @@ def race(app: Flask, work: Callable[[], str], devices: int = 2) -> list[str]:
     return outcomes
 
 
+def _answer_mlhfq(visit: Visit) -> Instrument:
+    """Every MLHFQ item answered (not yet sealed); returns the instrument."""
+    mlhfq = catalog().instrument("mlhfq")
+    for item_id in mlhfq.item_ids:
+        answering.save_answer(visit, mlhfq, item_id, 1, language="en", actor="test")
+    return mlhfq
+
+
 def test_two_devices_submitting_at_once_make_one_record(pg_app: Flask) -> None:
     with pg_app.app_context():
         visit = visit_of(make_participant("PRIME-201"))
-        mlhfq = catalog().instrument("mlhfq")
-        for item_id in mlhfq.item_ids:
-            answering.save_answer(visit, mlhfq, item_id, 1, language="en", actor="test")
+        mlhfq = _answer_mlhfq(visit)
         db.session.commit()
         visit_id = visit.id
 
@@ -144,9 +151,7 @@ def test_a_correction_and_another_instruments_submit_at_once_both_count(pg_app: 
     for round_number in range(5):
         with pg_app.app_context():
             visit = visit_of(make_participant(f"PRIME-3{round_number:02d}"))
-            mlhfq = catalog().instrument("mlhfq")
-            for item_id in mlhfq.item_ids:
-                answering.save_answer(visit, mlhfq, item_id, 1, language="en", actor="test")
+            mlhfq = _answer_mlhfq(visit)
             record = sealing.submit(visit, mlhfq, catalog(), language="en", actor="test")
             fill_log(visit)
             db.session.commit()
