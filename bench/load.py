@@ -589,10 +589,12 @@ def run_cell(server: Server, plan: CellPlan, tokens: list[str], next_token: Any)
 
 
 @contextmanager
-def counted(engine: Any) -> Iterator[list[str]]:
-    """Every statement sent to the database inside the block, as tests/core/test_query_counts.py
-    counts them: transaction control left out on both engines (SQLAlchemy never sees psycopg's
-    BEGIN, and SQLite's BEGIN IMMEDIATE, one per writing request, is not counted either)."""
+def counted(engines: list[Any]) -> Iterator[list[str]]:
+    """Every statement sent to the database inside the block, through any of the app's engines
+    (a file SQLite database has a reading engine beside the main one), as
+    tests/core/test_query_counts.py counts them: transaction control left out on both engines
+    (SQLAlchemy never sees psycopg's BEGIN, and SQLite's BEGIN IMMEDIATE, one per writing request,
+    is not counted either)."""
     from sqlalchemy import event
 
     statements: list[str] = []
@@ -602,11 +604,13 @@ def counted(engine: Any) -> Iterator[list[str]]:
         if not statement.lstrip().upper().startswith(control):
             statements.append(statement)
 
-    event.listen(engine, "before_cursor_execute", count)
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", count)
     try:
         yield statements
     finally:
-        event.remove(engine, "before_cursor_execute", count)
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", count)
 
 
 def statement_counts(app: Any, tokens: list[str]) -> dict[str, Any]:
@@ -615,11 +619,11 @@ def statement_counts(app: Any, tokens: list[str]) -> dict[str, Any]:
     from pro_app.extensions import db
 
     with app.app_context():
-        engine = db.engine
+        engines = list(db.engines.values())
     counts: dict[str, Any] = {}
 
     def measure(name: str, action: Callable[[], Any]) -> None:
-        with counted(engine) as statements:
+        with counted(engines) as statements:
             action()
         counts[name] = len(statements)
 

@@ -177,7 +177,7 @@ def count_pages(app: Any, ids: dict[str, int]) -> dict[str, int]:
     from pro_app.extensions import db
 
     with app.app_context():
-        engine = db.engine
+        engines = list(db.engines.values())
     browsers = {}
     for role in ("coordinator", "monitor"):
         transport = FlaskTransport(app.test_client())
@@ -187,7 +187,7 @@ def count_pages(app: Any, ids: dict[str, int]) -> dict[str, int]:
     for name, role, path in PAGES:
         url = path.format(**ids)
         browsers[role].request("GET", url)  # the first visit warms caches (catalogue, templates)
-        with counted(engine) as statements:
+        with counted(engines) as statements:
             page = browsers[role].request("GET", url)
         if page.status != 200:
             raise BenchError(f"{url}: {page.status}")

@@ -7,6 +7,8 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pro_app.database import READING_BIND, READING_ENGINE
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_DIR = REPO_ROOT / "instance"
 
@@ -169,10 +171,21 @@ class Settings:
         url = self.database_url
         if url.startswith("postgresql://"):
             url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+        engine_options = self.pool.engine_options(url)
+        binds: dict[str, object] = {}
+        if url.startswith("sqlite") and not _in_memory(url):
+            # Reading transactions' own pool, so no connection switches its query-only flag
+            # (pro_app/database.py).
+            binds[READING_BIND] = {
+                "url": url,
+                "execution_options": {READING_ENGINE: True},
+                **engine_options,
+            }
         return {
             "SECRET_KEY": self.secret_key,
             "SQLALCHEMY_DATABASE_URI": url,
-            "SQLALCHEMY_ENGINE_OPTIONS": self.pool.engine_options(url),
+            "SQLALCHEMY_ENGINE_OPTIONS": engine_options,
+            "SQLALCHEMY_BINDS": binds,
             "SESSION_COOKIE_HTTPONLY": True,
             "SESSION_COOKIE_SAMESITE": "Lax",
             "SESSION_COOKIE_SECURE": self.is_production,

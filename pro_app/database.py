@@ -9,9 +9,16 @@ slipped into a reading request fails loudly ("attempt to write a readonly databa
 silently taking the write lock; a writing transaction starts with `BEGIN IMMEDIATE`, so two writers
 queue instead of deadlocking. On PostgreSQL (MVCC readers take no locks) a reading request also
 runs in autocommit. Either way a reading request saves the BEGIN and COMMIT; like PostgreSQL under
-READ COMMITTED, each of its statements sees the data as of that statement. The query-only flag is
-set when a transaction begins and changed only when a connection goes from reading to writing or
-back, so a run of reading requests costs no PRAGMA at all.
+READ COMMITTED, each of its statements sees the data as of that statement.
+
+A file SQLite database has two pools: reading transactions take their connections from a reading
+engine of their own (`READING_BIND`, chosen by `Session.get_bind`), writing ones from the main
+engine. So a connection's query-only flag is set once, on its first transaction, and never
+changed again: changing a flag pragma expires every statement the connection has prepared, and a
+patient's GET after a POST on one shared connection re-prepared each of its statements (about
+60 us apiece, 10% of an item step). Elsewhere (in-memory SQLite, the tests' one connection) the
+flag is set when a transaction begins and changed only when the connection goes from reading to
+writing or back.
 
 SQLite writers queue at a gate of this module's before they ask SQLite for its write lock: a
 thread lock among the threads of a process, a file lock (`<database>-writer.lock`) among
@@ -34,6 +41,7 @@ from contextlib import contextmanager, suppress
 from contextvars import ContextVar
 from typing import Any
 
+from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy import Engine, Pool, event
 from sqlalchemy.orm import Session, SessionTransaction
 
@@ -45,6 +53,10 @@ _QUERY_ONLY = "pro_app_query_only"
 _GUARDED = "pro_app_guarded_connection"
 _AUTOCOMMIT = "pro_app_autocommit"
 _GATE_HELD = "pro_app_writer_gate"
+# The bind key of a file SQLite database's reading engine (pro_app/config.py), and the execution
+# option that marks its connections: query-only whatever the transaction.
+READING_BIND = "reading"
+READING_ENGINE = "pro_app_reading_engine"
 
 
 def set_reading(value: bool) -> None:
@@ -64,6 +76,20 @@ def reading(value: bool = True) -> Iterator[None]:
         yield
     finally:
         _reading.reset(token)
+
+
+class RoutingSession(FlaskSession):
+    """Flask-SQLAlchemy's session, which sends reading transactions to the reading engine where
+    there is one (a file SQLite database)."""
+
+    def get_bind(
+        self, mapper: Any = None, clause: Any = None, bind: Any = None, **kwargs: Any
+    ) -> Any:
+        if bind is None and _reading.get():
+            reader = self._db.engines.get(READING_BIND)
+            if reader is not None:
+                return reader
+        return super().get_bind(mapper, clause=clause, bind=bind, **kwargs)
 
 
 def _on_connect(dbapi_connection: Any, connection_record: Any) -> None:
@@ -180,7 +206,7 @@ def _on_begin(connection: Any) -> None:
     if connection.dialect.name == "postgresql" and not _reading.get():
         _autocommit(connection.info, connection.connection.dbapi_connection, False)
     if connection.dialect.name == "sqlite":
-        reading_now = _reading.get()
+        reading_now = _reading.get() or bool(connection.get_execution_options().get(READING_ENGINE))
         _query_only(connection.info, connection.connection.dbapi_connection, reading_now)
         # IMMEDIATE takes the write lock up front, so two writers queue instead of deadlocking;
         # a reader runs in autocommit and takes no lock at all (WAL).

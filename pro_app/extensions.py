@@ -7,9 +7,10 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 
+from pro_app.database import RoutingSession
 from pro_app.models.base import Base
 
-db = SQLAlchemy(model_class=Base)
+db = SQLAlchemy(model_class=Base, session_options={"class_": RoutingSession})
 migrate = Migrate(compare_type=True, render_as_batch=True)
 csrf = CSRFProtect()
 babel = Babel()

@@ -225,7 +225,8 @@ def restore_backup(source: Path, *, checkpoint_dir: Path, actor: str) -> dict[st
 
 
 def _restore_database(engine: Engine, folder: Path) -> None:
-    engine.dispose()
+    for each in {engine, *db.engines.values()}:  # SQLite's reading engine too
+        each.dispose()
     if engine.dialect.name == "sqlite":
         dump = folder / "database.sqlite3"
         source = sqlite3.connect(dump)

@@ -12,10 +12,12 @@ from typing import Any
 import flask_migrate
 import pytest
 from flask import Flask
-from sqlalchemy import event
+from sqlalchemy import event, update
+from sqlalchemy.exc import OperationalError
 
-from pro_app import create_app
+from pro_app import create_app, database
 from pro_app.extensions import db
+from pro_app.models import VisitLink
 from tests.actions import Patient, csrf_of
 from tests.conftest import empty_database, make_settings
 from tests.core.test_query_counts import ITEM_STEP_BUDGET
@@ -40,7 +42,8 @@ def served(backend: str, tmp_path: Path) -> Iterator[tuple[Flask, str]]:
 
 
 def _watch(app: Flask) -> tuple[list[tuple[str, str]], Any]:
-    """(statement, PostgreSQL transaction status after it) for every statement sent."""
+    """(statement, PostgreSQL transaction status after it) for every statement sent, through any
+    of the app's engines (on SQLite reading requests have an engine of their own)."""
     seen: list[tuple[str, str]] = []
 
     def after(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
@@ -49,9 +52,15 @@ def _watch(app: Flask) -> tuple[list[tuple[str, str]], Any]:
         seen.append((" ".join(statement.split()), status))
 
     with app.app_context():
-        engine = db.engine
-    event.listen(engine, "after_cursor_execute", after)
-    return seen, lambda: event.remove(engine, "after_cursor_execute", after)
+        engines = list(db.engines.values())
+    for engine in engines:
+        event.listen(engine, "after_cursor_execute", after)
+
+    def stop() -> None:
+        for engine in engines:
+            event.remove(engine, "after_cursor_execute", after)
+
+    return seen, stop
 
 
 def test_a_get_reads_without_a_lock_and_a_post_writes_at_once(
@@ -73,6 +82,7 @@ def test_a_get_reads_without_a_lock_and_a_post_writes_at_once(
     finally:
         stop()
     assert page.status_code == 200 and answered.status_code == 303
+    assert on_get and on_post
     if backend == "sqlite":
         assert not any(statement.startswith("BEGIN") for statement, _ in on_get)
         assert on_post[0][0] == "BEGIN IMMEDIATE"
@@ -86,3 +96,48 @@ def test_a_get_reads_without_a_lock_and_a_post_writes_at_once(
     again = client.get("/visit/mlhfq/q/2").get_data(as_text=True)
     assert 'value="3" checked' in again
     assert patient.answer(3, 1).status_code == 303
+
+
+@pytest.mark.sqlite_only  # the reading pool is SQLite's (PostgreSQL's readers need no flag)
+def test_reading_and_writing_requests_have_pools_of_their_own(served: tuple[Flask, str]) -> None:
+    """A connection's query-only flag is set once: switching it would expire every statement the
+    connection has prepared (pro_app/database.py). So GETs read on the reading engine's
+    connections, which refuse writes, and POSTs write on the main engine's."""
+    app, token = served
+    client = app.test_client()
+    patient = Patient(client, token)
+    assert patient.start().status_code == 303
+    used: dict[str, set[int]] = {"GET": set(), "POST": set()}
+    method = ["GET"]
+
+    def note(conn: Any, *_args: Any) -> None:
+        used[method[0]].add(id(conn.connection.dbapi_connection))
+
+    with app.app_context():
+        engines = [db.engine, db.engines[database.READING_BIND]]
+    for engine in engines:
+        event.listen(engine, "after_cursor_execute", note)
+    try:
+        for number in (1, 2, 3):
+            method[0] = "GET"
+            page = client.get(f"/visit/mlhfq/q/{number}")
+            method[0] = "POST"
+            answered = client.post(
+                f"/visit/mlhfq/q/{number}", data={"csrf_token": csrf_of(page), "answer": "2"}
+            )
+            assert answered.status_code == 303
+    finally:
+        for engine in engines:
+            event.remove(engine, "after_cursor_execute", note)
+    assert used["GET"] and used["POST"] and not used["GET"] & used["POST"]
+    with app.app_context():
+        reader, writer = db.engines[database.READING_BIND], db.engine
+        with reader.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA query_only").scalar() == 1
+        with writer.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA query_only").scalar() == 0
+        # A write slipped into a reading request still fails loudly.
+        with database.reading():
+            with pytest.raises(OperationalError, match="readonly"):
+                db.session.execute(update(VisitLink).values(revoke_reason="x"))
+            db.session.rollback()
