@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import Insert, Table, bindparam, func, insert, select
+from sqlalchemy import Delete, Insert, Table, bindparam, func, insert, select
 from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy.orm import Session
 
@@ -53,7 +53,7 @@ class Change:
     one statement (the write as a data-modifying WITH clause), elsewhere the write runs first.
     `statement` is built once and binds its values by names starting with "change_"."""
 
-    statement: Insert
+    statement: Insert | Delete
     params: dict[str, Any]
 
 
@@ -203,7 +203,7 @@ _INSERT = insert(cast(Table, AuditEvent.__table__))
 _WITH_CHANGE: dict[int, Insert] = {}
 
 
-def _with_change(statement: Insert) -> Insert:
+def _with_change(statement: Insert | Delete) -> Insert:
     """`WITH change AS (<statement>) INSERT INTO audit_event ...`, built once per statement."""
     key = id(statement)
     if key not in _WITH_CHANGE:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, bindparam, func, insert, or_, select
 
 from pro_app import clock
 from pro_app.extensions import db
@@ -28,19 +28,20 @@ LEASE = timedelta(minutes=10)
 WORKER_ACTOR = "system:pdf-worker"
 
 
-def enqueue_render(response: Response) -> Job:
+# One statement, built once: nothing reads the job back in this transaction (the worker claims it).
+_ENQUEUE = insert(Job).values(
+    kind=RENDER_PDF,
+    response_id=bindparam("response_id"),
+    status=JobStatus.PENDING,
+    attempts=0,
+    run_after=bindparam("now"),
+    created_at=bindparam("now"),
+)
+
+
+def enqueue_render(response: Response) -> None:
     """Ask the PDF worker for this record's signed copy; the patient never waits for it."""
-    now = clock.utcnow()
-    job = Job(
-        kind=RENDER_PDF,
-        response_id=response.id,
-        status=JobStatus.PENDING,
-        run_after=now,
-        created_at=now,
-    )
-    db.session.add(job)
-    db.session.flush()
-    return job
+    db.session.execute(_ENQUEUE, {"response_id": response.id, "now": clock.utcnow()})
 
 
 def backoff(attempts: int) -> timedelta:

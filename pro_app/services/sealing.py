@@ -4,9 +4,9 @@ the one way a sealed version is stored, whether first submitted, corrected or vo
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, bindparam, delete, func, select, update
+from sqlalchemy import ColumnElement, Table, bindparam, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
@@ -59,13 +59,11 @@ def submit(
         entry_reason=entry_reason,
         started_at=min((saved.saved_at for saved in draft.values()), default=None),
     )
-    db.session.execute(
-        delete(DraftAnswer).where(
-            DraftAnswer.visit_id == visit.id, DraftAnswer.instrument_id == instrument.id
-        )
-    )
     participant = visit.participant
-    audit.record(
+    # The drafts go with the event that records the seal (one statement on PostgreSQL).
+    discard = {"change_visit_id": visit.id, "change_instrument_id": instrument.id}
+    audit.record_with(
+        audit.Change(_DISCARD_DRAFTS, discard),
         "response.submitted",
         actor,
         site_id=participant.site_id,
@@ -78,6 +76,15 @@ def submit(
         entry_reason=entry_reason,
     )
     return response
+
+
+# The sealed instrument's drafts, deleted on the table (a Core statement: nothing in the session
+# needs to hear of it, and so it can run inside the audit event's statement).
+_DRAFTS = cast(Table, DraftAnswer.__table__)
+_DISCARD_DRAFTS = delete(_DRAFTS).where(
+    _DRAFTS.c.visit_id == bindparam("change_visit_id"),
+    _DRAFTS.c.instrument_id == bindparam("change_instrument_id"),
+)
 
 
 def store(
