@@ -12,7 +12,7 @@ runs in autocommit. Either way a reading request saves the BEGIN and COMMIT; lik
 READ COMMITTED, each of its statements sees the data as of that statement.
 
 A file SQLite database has two pools: reading transactions take their connections from a reading
-engine of their own (`READING_BIND`, chosen by `Session.get_bind`), writing ones from the main
+engine of their own (`READING_BIND`, chosen by `RoutingSession.get_bind`), writing ones from the main
 engine. So a connection's query-only flag is set once, on its first transaction, and never
 changed again: changing a flag pragma expires every statement the connection has prepared, and a
 patient's GET after a POST on one shared connection re-prepared each of its statements (about
