@@ -27,6 +27,10 @@ from pro_app.services.reasons import require_reason
 
 
 def _require_current(record: Response) -> None:
+    """RecordSuperseded unless `record` is still the current version. The trail is held first
+    (`audit.hold_trail`), so a correction racing another on PostgreSQL waits for it and then
+    sees its version, as SQLite's queued writers do, instead of failing at the unique version."""
+    audit.hold_trail()
     latest = answering.latest_version(record.visit_id, record.instrument_id)
     if latest is None or latest.id != record.id or record.voided:
         raise RecordSuperseded(latest.version if latest else record.version)

@@ -13,7 +13,7 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from pro_app import create_app
-from pro_app.errors import AlreadySubmitted
+from pro_app.errors import AlreadySubmitted, RecordSuperseded
 from pro_app.extensions import db
 from pro_app.models import Response, StaffUser, Visit
 from pro_app.questionnaire.catalog import catalog
@@ -164,3 +164,57 @@ def test_a_correction_and_another_instruments_submit_at_once_both_count(pg_app: 
             counted = db.session.get(Visit, ids["visit"])
             assert counted is not None
             assert counted.current_records == 2 == len(answering.sealed_instruments(counted.id))
+
+
+def _correct_once(ids: dict[str, int], value: str) -> str:
+    """A coordinator's correction of the record both of them opened (version 1)."""
+    record = db.session.get(Response, ids["record"])
+    staff = db.session.get(StaffUser, ids["staff"])
+    assert record is not None and staff is not None
+    try:
+        corrections.correct(
+            record,
+            {"mlhf02": value},
+            reason="paper form",
+            reason_code="transcription_error",
+            staff=staff,
+            catalog=catalog(),
+        )
+    except RecordSuperseded:
+        db.session.rollback()
+        return "superseded"
+    db.session.commit()
+    return "corrected"
+
+
+def test_two_coordinators_correcting_one_record_at_once_make_one_version(pg_app: Flask) -> None:
+    """Both opened version 1. The first correction seals version 2; the other, however close
+    behind, is told the record has changed (as on SQLite, where writers queue), never a stray
+    "already submitted" from the unique constraint."""
+    with pg_app.app_context():
+        staff_id = make_staff("coord.twice").id
+        db.session.commit()
+    for round_number in range(5):
+        with pg_app.app_context():
+            visit = visit_of(make_participant(f"PRIME-4{round_number:02d}"))
+            record = sealing.submit(
+                visit, _answer_mlhfq(visit), catalog(), language="en", actor="test"
+            )
+            db.session.commit()
+            ids = {"record": record.id, "staff": staff_id, "visit": visit.id}
+        values = iter(["3", "4"])
+        lock = threading.Lock()
+
+        def coordinator() -> str:
+            with lock:
+                value = next(values)
+            return _correct_once(ids, value)
+
+        assert sorted(race(pg_app, coordinator)) == ["corrected", "superseded"]
+        with pg_app.app_context():
+            versions = db.session.scalars(
+                select(Response.version).where(Response.visit_id == ids["visit"])
+            ).all()
+            assert sorted(versions) == [1, 2]
+    with pg_app.app_context():
+        assert audit.verify_chain().ok
