@@ -166,8 +166,11 @@ def test_a_correction_and_another_instruments_submit_at_once_both_count(pg_app: 
             assert counted.current_records == 2 == len(answering.sealed_instruments(counted.id))
 
 
-def _correct_once(ids: dict[str, int], value: str) -> str:
-    """A coordinator's correction of the record both of them opened (version 1)."""
+def _correct_once(values: Iterator[str], lock: threading.Lock, ids: dict[str, int]) -> str:
+    """A coordinator's correction of the record both of them opened (version 1), each with a
+    value of its own."""
+    with lock:
+        value = next(values)
     record = db.session.get(Response, ids["record"])
     staff = db.session.get(StaffUser, ids["staff"])
     assert record is not None and staff is not None
@@ -202,14 +205,7 @@ def test_two_coordinators_correcting_one_record_at_once_make_one_version(pg_app:
             )
             db.session.commit()
             ids = {"record": record.id, "staff": staff_id, "visit": visit.id}
-        values = iter(["3", "4"])
-        lock = threading.Lock()
-
-        def coordinator() -> str:
-            with lock:
-                value = next(values)
-            return _correct_once(ids, value)
-
+        coordinator = functools.partial(_correct_once, iter(["3", "4"]), threading.Lock(), ids)
         assert sorted(race(pg_app, coordinator)) == ["corrected", "superseded"]
         with pg_app.app_context():
             versions = db.session.scalars(
