@@ -70,6 +70,7 @@ def issue(
     visit: Visit, *, actor: str, staff: StaffUser | None = None, reason: str = ""
 ) -> tuple[VisitLink, str]:
     """A new link for the visit; any link still active for it is revoked (a reissue)."""
+    audit.hold_trail()  # before looking for the active link (see the verbs below)
     participant = visit.participant
     if participant.status is ParticipantStatus.WITHDRAWN:
         raise ParticipantWithdrawn()
@@ -187,6 +188,10 @@ def closes_on(visit: Visit, grace_days: int) -> date:
 
 
 # --- the verbs of the desk and the CLI: the same rules for both --------------------------------
+#
+# Each holds the audit trail before it looks for the visit's active link, so two coordinators
+# acting on one visit at once are served one after the other on PostgreSQL too (SQLite's writers
+# queue anyway): the second sees the first one's link, and a visit never has two active links.
 
 
 def issue_first(
@@ -198,6 +203,7 @@ def issue_first(
     grace_days: int,
 ) -> tuple[VisitLink, str]:
     """The visit's first (or next, after a revoke) link. An active one must be reissued instead."""
+    audit.hold_trail()
     _require_collectable(visit, schedule, grace_days)
     if active_link(visit) is not None:
         raise LinkAlreadyIssued()
@@ -215,6 +221,7 @@ def reissue(
 ) -> tuple[VisitLink, str]:
     """A new link that revokes the active one, with the reason why (lost phone, wrong person...)."""
     reason = require_reason(reason)
+    audit.hold_trail()
     _require_collectable(visit, schedule, grace_days)
     if active_link(visit) is None:
         raise NoActiveLink()
@@ -226,6 +233,7 @@ def revoke_active(
 ) -> VisitLink:
     """Revoke the visit's link without a replacement."""
     reason = require_reason(reason)
+    audit.hold_trail()
     link = active_link(visit)
     if link is None:
         raise NoActiveLink()

@@ -73,7 +73,9 @@ def mark(record: Response) -> SdvMark | None:
 
 def mark_verified(record: Response, *, staff: StaffUser) -> SdvMark:
     """The monitor checked this version against its source: a mark and an audit event, never a
-    change to the record. Marking twice keeps the first mark."""
+    change to the record. Marking twice keeps the first mark, also two marks at the same moment
+    (a double tap): the trail is held before looking (see `_hold_query`)."""
+    audit.hold_trail()
     existing = mark(record)
     if existing is not None:
         return existing
@@ -97,6 +99,14 @@ def marks(response_ids: Iterable[int]) -> dict[int, SdvMark]:
 
 
 # --- queries -------------------------------------------------------------------------------------
+
+
+def _hold_query(query: DataQuery) -> None:
+    """Hold the audit trail, then read the query's status again: a step decided on a status read
+    before another writer's commit (the monitor closing while the coordinator answers, a double
+    tap) would otherwise follow a closed query on PostgreSQL. SQLite's writers queue anyway."""
+    audit.hold_trail()
+    db.session.refresh(query, ["status"])
 
 
 def _step(query: DataQuery, step: QueryStatus, staff: StaffUser, text: str) -> None:
@@ -135,6 +145,7 @@ def raise_query(
 
 def answer_query(query: DataQuery, *, text: str, staff: StaffUser) -> DataQuery:
     """The coordinator answers an open query (an answered one can be answered again)."""
+    _hold_query(query)
     if query.status is QueryStatus.CLOSED:
         raise QueryStateRefused(query.status.value)
     text = require_reason(text, "text")  # the same rule as a reason
@@ -145,6 +156,7 @@ def answer_query(query: DataQuery, *, text: str, staff: StaffUser) -> DataQuery:
 
 def close_query(query: DataQuery, *, text: str, staff: StaffUser) -> DataQuery:
     """The monitor closes a query, usually once answered, with a closing note."""
+    _hold_query(query)
     if query.status is QueryStatus.CLOSED:
         raise QueryStateRefused(query.status.value)
     text = require_reason(text, "text")  # the same rule as a reason

@@ -13,12 +13,28 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from pro_app import create_app
-from pro_app.errors import AlreadySubmitted, RecordSuperseded
+from pro_app.errors import (
+    AlreadySubmitted,
+    LinkAlreadyIssued,
+    QueryStateRefused,
+    RecordSuperseded,
+)
 from pro_app.extensions import db
-from pro_app.models import Response, StaffUser, Visit
+from pro_app.models import (
+    AuditEvent,
+    DataQuery,
+    QueryEvent,
+    QueryStatus,
+    Response,
+    Role,
+    SdvMark,
+    StaffUser,
+    Visit,
+    VisitLink,
+)
 from pro_app.questionnaire.catalog import catalog
 from pro_app.questionnaire.definitions import Instrument
-from pro_app.services import answering, audit, corrections, sealing
+from pro_app.services import answering, audit, corrections, links, review, sealing
 from tests.conftest import empty_database, make_settings
 from tests.factories import make_participant, make_staff, visit_of
 from tests.walklog import fill_log, sixmwt
@@ -214,3 +230,122 @@ def test_two_coordinators_correcting_one_record_at_once_make_one_version(pg_app:
             assert sorted(versions) == [1, 2]
     with pg_app.app_context():
         assert audit.verify_chain().ok
+
+
+def _issue_first(staff_id: int, visit_id: int) -> str:
+    """A coordinator's "Issue link" on a visit without one."""
+    staff = db.session.get(StaffUser, staff_id)
+    visit = db.session.get(Visit, visit_id)
+    assert staff is not None and visit is not None
+    try:
+        links.issue_first(
+            visit, actor=staff.actor, staff=staff, schedule=catalog().schedule, grace_days=0
+        )
+    except LinkAlreadyIssued:
+        db.session.rollback()
+        return "already issued"
+    db.session.commit()
+    return "issued"
+
+
+def test_two_coordinators_issuing_a_visits_first_link_at_once_make_one_link(
+    pg_app: Flask,
+) -> None:
+    """One visit, one active link: the second "Issue link" sees the first one's link (and is told
+    to reissue with a reason), as on SQLite, where writers queue."""
+    with pg_app.app_context():
+        staff_id = make_staff("coord.links").id
+        db.session.commit()
+    for round_number in range(5):
+        with pg_app.app_context():
+            visit_id = visit_of(make_participant(f"PRIME-5{round_number:02d}")).id
+            db.session.commit()
+        outcomes = race(pg_app, functools.partial(_issue_first, staff_id, visit_id))
+        assert sorted(outcomes) == ["already issued", "issued"]
+        with pg_app.app_context():
+            active = db.session.scalars(
+                select(VisitLink.id).where(
+                    VisitLink.visit_id == visit_id, VisitLink.revoked_at.is_(None)
+                )
+            ).all()
+            assert len(active) == 1
+
+
+def _sealed_mlhfq(study_id: str) -> int:
+    visit = visit_of(make_participant(study_id))
+    record = sealing.submit(visit, _answer_mlhfq(visit), catalog(), language="en", actor="test")
+    db.session.commit()
+    return record.id
+
+
+def _mark(staff_id: int, record_id: int) -> str:
+    """A monitor's "Verified against source" (a double tap, or two monitors)."""
+    staff = db.session.get(StaffUser, staff_id)
+    record = db.session.get(Response, record_id)
+    assert staff is not None and record is not None
+    review.mark_verified(record, staff=staff)
+    db.session.commit()
+    return "marked"
+
+
+def test_two_monitors_marking_one_record_at_once_make_one_mark(pg_app: Flask) -> None:
+    """Marking twice keeps the first mark, also when the two marks come at the same moment (no
+    error from the one-mark-per-version constraint, one audit event)."""
+    with pg_app.app_context():
+        staff_id = make_staff("monitor.marks", Role.MONITOR).id
+        db.session.commit()
+    for round_number in range(5):
+        with pg_app.app_context():
+            record_id = _sealed_mlhfq(f"PRIME-6{round_number:02d}")
+        assert race(pg_app, functools.partial(_mark, staff_id, record_id)) == ["marked"] * 2
+        with pg_app.app_context():
+            record = db.session.get(Response, record_id)
+            assert record is not None
+            marks = db.session.scalar(
+                select(func.count()).select_from(SdvMark).where(SdvMark.response_id == record_id)
+            )
+            verified = db.session.scalar(
+                select(func.count())
+                .select_from(AuditEvent)
+                .where(AuditEvent.action == "record.verified")
+                .where(AuditEvent.visit_id == record.visit_id)
+            )
+            assert marks == 1 and verified == 1
+
+
+def _close(staff_id: int, query_id: int) -> str:
+    staff = db.session.get(StaffUser, staff_id)
+    query = db.session.get(DataQuery, query_id)
+    assert staff is not None and query is not None
+    try:
+        review.close_query(query, text="checked at the site", staff=staff)
+    except QueryStateRefused:
+        db.session.rollback()
+        return "refused"
+    db.session.commit()
+    return "closed"
+
+
+def test_a_query_closed_twice_at_once_is_closed_once(pg_app: Flask) -> None:
+    with pg_app.app_context():
+        staff_id = make_staff("monitor.queries", Role.MONITOR).id
+        db.session.commit()
+    for round_number in range(5):
+        with pg_app.app_context():
+            record_id = _sealed_mlhfq(f"PRIME-7{round_number:02d}")
+            record = db.session.get(Response, record_id)
+            staff = db.session.get(StaffUser, staff_id)
+            assert record is not None and staff is not None
+            query_id = review.raise_query(
+                record, field=None, text="please check", staff=staff, fields=()
+            ).id
+            db.session.commit()
+        outcomes = race(pg_app, functools.partial(_close, staff_id, query_id))
+        assert sorted(outcomes) == ["closed", "refused"]
+        with pg_app.app_context():
+            closings = db.session.scalar(
+                select(func.count())
+                .select_from(QueryEvent)
+                .where(QueryEvent.query_id == query_id, QueryEvent.step == QueryStatus.CLOSED)
+            )
+            assert closings == 1
