@@ -119,14 +119,17 @@ def create_staff(
     username = username.strip().lower()
     if not USERNAME.fullmatch(username):
         raise InputRejected("username", "format")
-    if find_by_username(username) is not None:
-        raise InputRejected("username", "taken")
     site_list = _require_sites(sites)
     _require_language(language)
     check_password_policy(password, username)
+    password_hash = hash_password(password)  # argon2 first: the trail is not held while it runs
+    # Two admins creating one username at once: the second waits here and is told it is taken.
+    audit.hold_trail()
+    if find_by_username(username) is not None:
+        raise InputRejected("username", "taken")
     staff = StaffUser(
         username=username,
-        password_hash=hash_password(password),
+        password_hash=password_hash,
         role=role,
         is_active=True,
         must_change_password=True,

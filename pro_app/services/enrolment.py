@@ -226,6 +226,10 @@ def correct_day0(
 def withdraw(participant: Participant, *, reason: str, staff: StaffUser) -> list[VisitLink]:
     """Withdraw: no new links, active links revoked; every record and answer stays as it is."""
     reason = require_reason(reason)
+    # Decided on the status as it is now: a withdrawal or a link issued a moment ago by another
+    # coordinator has committed once the trail is held (on PostgreSQL; SQLite's writers queue).
+    audit.hold_trail()
+    db.session.refresh(participant, ["status"])
     if participant.status is ParticipantStatus.WITHDRAWN:
         raise ParticipantWithdrawn()
     revoked = links.active_links(participant)

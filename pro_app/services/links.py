@@ -72,6 +72,7 @@ def issue(
     """A new link for the visit; any link still active for it is revoked (a reissue)."""
     audit.hold_trail()  # before looking for the active link (see the verbs below)
     participant = visit.participant
+    db.session.refresh(participant, ["status"])  # a withdrawal a moment ago has committed
     if participant.status is ParticipantStatus.WITHDRAWN:
         raise ParticipantWithdrawn()
     replaced = active_link(visit)

@@ -15,7 +15,9 @@ from sqlalchemy import func, select
 from pro_app import create_app
 from pro_app.errors import (
     AlreadySubmitted,
+    InputRejected,
     LinkAlreadyIssued,
+    ParticipantWithdrawn,
     QueryStateRefused,
     RecordSuperseded,
 )
@@ -28,13 +30,23 @@ from pro_app.models import (
     Response,
     Role,
     SdvMark,
+    Site,
     StaffUser,
     Visit,
     VisitLink,
 )
 from pro_app.questionnaire.catalog import catalog
 from pro_app.questionnaire.definitions import Instrument
-from pro_app.services import answering, audit, corrections, links, review, sealing
+from pro_app.services import (
+    accounts,
+    answering,
+    audit,
+    corrections,
+    enrolment,
+    links,
+    review,
+    sealing,
+)
 from tests.conftest import empty_database, make_settings
 from tests.factories import make_participant, make_staff, visit_of
 from tests.walklog import fill_log, sixmwt
@@ -349,3 +361,77 @@ def test_a_query_closed_twice_at_once_is_closed_once(pg_app: Flask) -> None:
                 .where(QueryEvent.query_id == query_id, QueryEvent.step == QueryStatus.CLOSED)
             )
             assert closings == 1
+
+
+def _withdraw_or_issue(turns: Iterator[str], lock: threading.Lock, ids: dict[str, int]) -> str:
+    """One coordinator withdraws the participant while another issues a link for a visit."""
+    with lock:
+        turn = next(turns)
+    staff = db.session.get(StaffUser, ids["staff"])
+    visit = db.session.get(Visit, ids["visit"])
+    assert staff is not None and visit is not None
+    try:
+        if turn == "withdraw":
+            enrolment.withdraw(visit.participant, reason="moved away", staff=staff)
+        else:
+            links.issue_first(
+                visit, actor=staff.actor, staff=staff, schedule=catalog().schedule, grace_days=0
+            )
+    except ParticipantWithdrawn:
+        db.session.rollback()
+        return "refused"
+    db.session.commit()
+    return turn
+
+
+def test_a_link_issued_while_the_participant_is_withdrawn_never_stays_active(
+    pg_app: Flask,
+) -> None:
+    """Withdrawing revokes every active link: a link issued at the same moment is either refused
+    or issued first and revoked with the others."""
+    with pg_app.app_context():
+        staff_id = make_staff("coord.withdraw").id
+        db.session.commit()
+    for round_number in range(5):
+        with pg_app.app_context():
+            visit_id = visit_of(make_participant(f"PRIME-8{round_number:02d}")).id
+            db.session.commit()
+        ids = {"staff": staff_id, "visit": visit_id}
+        writer = functools.partial(
+            _withdraw_or_issue, iter(["withdraw", "issue"]), threading.Lock(), ids
+        )
+        assert "withdraw" in race(pg_app, writer)
+        with pg_app.app_context():
+            active = db.session.scalars(
+                select(VisitLink.id).where(
+                    VisitLink.visit_id == visit_id, VisitLink.revoked_at.is_(None)
+                )
+            ).all()
+            assert active == []
+
+
+def _create(site_id: int) -> str:
+    site = db.session.get(Site, site_id)
+    assert site is not None
+    try:
+        accounts.create_staff(
+            username="new.coordinator",
+            role=Role.COORDINATOR,
+            sites=[site],
+            password="a long enough passphrase 2026",
+            actor="staff:admin",
+        )
+    except InputRejected:
+        db.session.rollback()
+        return "taken"
+    db.session.commit()
+    return "created"
+
+
+def test_two_admins_creating_one_username_at_once_make_one_account(pg_app: Flask) -> None:
+    with pg_app.app_context():
+        site_id = db.session.scalars(select(Site.id)).first()
+        if site_id is None:
+            site_id = visit_of(make_participant("PRIME-900")).participant.site_id
+        db.session.commit()
+    assert sorted(race(pg_app, functools.partial(_create, site_id))) == ["created", "taken"]
