@@ -178,6 +178,10 @@ def correct_day0(
     that window. The result must still be a schedule whose windows are in order and apart.
     """
     reason = require_reason(reason)
+    # Which visits have answers is read with the trail held: an answer saved a moment ago has
+    # committed (on PostgreSQL; SQLite's writers queue), so its visit keeps its dates.
+    audit.hold_trail()
+    db.session.refresh(participant, ["day0"])
     if new_day0 == participant.day0:
         raise EnrolmentError("day0", "unchanged")
     problems = enrolment_problems(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import threading
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import flask_migrate
@@ -435,3 +436,61 @@ def test_two_admins_creating_one_username_at_once_make_one_account(pg_app: Flask
             site_id = visit_of(make_participant("PRIME-900")).participant.site_id
         db.session.commit()
     assert sorted(race(pg_app, functools.partial(_create, site_id))) == ["created", "taken"]
+
+
+def _move_day0_or_save(turns: Iterator[str], lock: threading.Lock, ids: dict[str, int]) -> str:
+    """A coordinator corrects Day 0 while the participant saves an answer at home."""
+    with lock:
+        turn = next(turns)
+    visit = db.session.get(Visit, ids["visit"])
+    assert visit is not None
+    if turn == "move":
+        participant = visit.participant
+        enrolment.correct_day0(
+            participant,
+            participant.day0 + timedelta(days=1),
+            reason="wrong date on the form",
+            schedule=catalog().schedule,
+            actor="staff:coord",
+        )
+    else:
+        answering.save_answer(
+            visit, catalog().instrument("mlhfq"), "mlhf01", 2, language="zh_Hans", actor="test"
+        )
+    db.session.commit()
+    return turn
+
+
+def test_a_day0_correction_never_moves_a_visit_answered_at_the_same_moment(
+    pg_app: Flask,
+) -> None:
+    """A visit with an answer keeps the window it was answered in: an answer saved while Day 0
+    is corrected either lands first (and the visit keeps its dates) or after (on the new dates)."""
+    for round_number in range(5):
+        with pg_app.app_context():
+            visit = visit_of(make_participant(f"PRIME-9{round_number:02d}"))
+            ids = {"visit": visit.id}
+            before = (visit.window_start, visit.window_end)
+            db.session.commit()
+        writer = functools.partial(
+            _move_day0_or_save, iter(["move", "save"]), threading.Lock(), ids
+        )
+        assert sorted(race(pg_app, writer)) == ["move", "save"]
+        with pg_app.app_context():
+            visit = db.session.get(Visit, ids["visit"])
+            assert visit is not None
+            # The audit chain orders the two writes as they committed.
+            day0_event = db.session.scalar(
+                select(AuditEvent.id).where(
+                    AuditEvent.action == "participant.day0_corrected",
+                    AuditEvent.participant_id == visit.participant_id,
+                )
+            )
+            answer_event = db.session.scalar(
+                select(AuditEvent.id).where(
+                    AuditEvent.action == "answer.saved", AuditEvent.visit_id == visit.id
+                )
+            )
+            assert day0_event is not None and answer_event is not None
+            kept = (visit.window_start, visit.window_end) == before
+            assert kept == (answer_event < day0_event)
