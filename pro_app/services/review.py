@@ -120,10 +120,16 @@ def _step(query: DataQuery, step: QueryStatus, staff: StaffUser, text: str) -> N
 def raise_query(
     record: Response, *, field: str | None, text: str, staff: StaffUser, fields: Iterable[str]
 ) -> DataQuery:
-    """A monitor asks about a record version or one field of it (`fields`: its field ids)."""
+    """A monitor asks about a record version or one field of it (`fields`: its field ids). The
+    same question again from the same monitor while it is still open (a double tap, a form sent
+    twice) is that query, not a second one."""
     text = require_reason(text, "text")  # the same rule as a reason
     if field and field not in set(fields):
         raise InputRejected("field", "unknown")
+    audit.hold_trail()  # so a second copy sent at the same moment finds the first
+    asked = _same_open_query(record, field or None, text, staff)
+    if asked is not None:
+        return asked
     now = clock.utcnow()
     query = DataQuery(
         response_id=record.id,
@@ -141,6 +147,24 @@ def raise_query(
     db.session.flush()
     _audit("query.opened", record, staff, query_id=query.id, field=field or None, text=text)
     return query
+
+
+def _same_open_query(
+    record: Response, field: str | None, text: str, staff: StaffUser
+) -> DataQuery | None:
+    return db.session.scalar(
+        select(DataQuery)
+        .join(QueryEvent, QueryEvent.query_id == DataQuery.id)
+        .where(
+            DataQuery.response_id == record.id,
+            DataQuery.field.is_(None) if field is None else DataQuery.field == field,
+            DataQuery.opened_by_id == staff.id,
+            DataQuery.status == QueryStatus.OPEN,
+            QueryEvent.step == QueryStatus.OPEN,
+            QueryEvent.text == text,
+        )
+        .limit(1)
+    )
 
 
 def answer_query(query: DataQuery, *, text: str, staff: StaffUser) -> DataQuery:

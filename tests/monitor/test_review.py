@@ -181,6 +181,39 @@ def test_the_query_cycle(monitor: StaffBrowser, trial: dict[str, Any]) -> None:
     assert len(db.session.scalars(select(DataQuery)).one().events) == 3
 
 
+def test_the_same_question_sent_twice_is_one_query(
+    monitor: StaffBrowser, trial: dict[str, Any]
+) -> None:
+    """A double tap on "Send" (or the form sent again) asks once: one query, one audit event.
+    Another question, or the same one once the first is answered, is a query of its own."""
+    record = trial["corrected"]
+    url = f"/monitor/review/records/{record.id}"
+    for _ in range(2):
+        sent = monitor.client.post(
+            f"{url}/queries",
+            data={"csrf_token": csrf_of(monitor.get(url)), "field": "mlhf01", "text": "Why 5?"},
+        )
+        assert sent.status_code == 303
+    assert len(db.session.scalars(select(DataQuery)).all()) == 1
+    opened = select(AuditEvent.id).where(AuditEvent.action == "query.opened")
+    assert len(db.session.scalars(opened).all()) == 1
+    other = monitor.client.post(
+        f"{url}/queries",
+        data={"csrf_token": csrf_of(monitor.get(url)), "field": "mlhf02", "text": "Why 5?"},
+    )
+    assert other.status_code == 303
+    query = db.session.scalars(select(DataQuery).where(DataQuery.field == "mlhf01")).one()
+    review.answer_query(query, text="The paper says 5.", staff=make_staff("coord-t"))
+    db.session.commit()
+    again = monitor.client.post(
+        f"{url}/queries",
+        data={"csrf_token": csrf_of(monitor.get(url)), "field": "mlhf01", "text": "Why 5?"},
+    )
+    assert again.status_code == 303
+    assert len(db.session.scalars(select(DataQuery)).all()) == 3
+    assert len(db.session.scalars(opened).all()) == 3
+
+
 ALLOWED_WRITES = {
     "pdf.downloaded",
     "binder.exported",
