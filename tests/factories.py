@@ -10,9 +10,10 @@ from sqlalchemy import select, text
 
 from pro_app import clock
 from pro_app.extensions import db
-from pro_app.models import Participant, Role, Sex, Site, StaffUser, Visit
+from pro_app.models import Participant, Response, Role, Sex, Site, StaffUser, Visit
 from pro_app.questionnaire.catalog import catalog
-from pro_app.services import accounts, enrolment, links
+from pro_app.questionnaire.definitions import Instrument
+from pro_app.services import accounts, answering, enrolment, links, sealing
 
 TODAY = date(2026, 11, 25)
 
@@ -56,6 +57,20 @@ def make_participant(
         schedule=catalog().schedule,
         actor="test",
     )
+
+
+def answer_mlhfq(visit: Visit, value: int = 1, *, actor: str = "test") -> Instrument:
+    """Every MLHFQ item of the visit answered `value` (in English), not yet sealed."""
+    mlhfq = catalog().instrument("mlhfq")
+    for item_id in mlhfq.item_ids:
+        answering.save_answer(visit, mlhfq, item_id, value, language="en", actor=actor)
+    return mlhfq
+
+
+def seal_mlhfq(visit: Visit, value: int = 1, *, actor: str = "test") -> Response:
+    """The visit's MLHFQ answered `value` throughout and sealed."""
+    mlhfq = answer_mlhfq(visit, value, actor=actor)
+    return sealing.submit(visit, mlhfq, catalog(), language="en", actor=actor)
 
 
 def visit_of(participant: Participant, code: str = "baseline") -> Visit:

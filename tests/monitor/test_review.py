@@ -17,9 +17,16 @@ from pro_app.extensions import db
 from pro_app.models import AuditEvent, DataQuery, PdfDocument, Response, Role, SdvMark
 from pro_app.pdf.worker import RenderAndSign, Worker
 from pro_app.questionnaire.catalog import catalog
-from pro_app.services import answering, corrections, review, sealing, trends
+from pro_app.services import corrections, review, trends
 from tests.actions import StaffBrowser, csrf_of
-from tests.factories import TODAY, make_participant, make_site, make_staff, visit_of
+from tests.factories import (
+    TODAY,
+    make_participant,
+    make_site,
+    make_staff,
+    seal_mlhfq,
+    visit_of,
+)
 from tests.walklog import seal_log, sixmwt
 
 
@@ -33,10 +40,7 @@ def monitor(client: FlaskClient) -> StaffBrowser:
 
 
 def _mlhfq(visit: Any, value: int) -> Response:
-    mlhfq = catalog().instrument("mlhfq")
-    for item_id in mlhfq.item_ids:
-        answering.save_answer(visit, mlhfq, item_id, value, language="en", actor="participant:x")
-    return sealing.submit(visit, mlhfq, catalog(), language="en", actor="participant:x")
+    return seal_mlhfq(visit, value, actor="participant:x")
 
 
 @pytest.fixture

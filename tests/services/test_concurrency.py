@@ -37,7 +37,6 @@ from pro_app.models import (
     VisitLink,
 )
 from pro_app.questionnaire.catalog import catalog
-from pro_app.questionnaire.definitions import Instrument
 from pro_app.services import (
     accounts,
     answering,
@@ -49,7 +48,7 @@ from pro_app.services import (
     sealing,
 )
 from tests.conftest import empty_database, make_settings
-from tests.factories import make_participant, make_staff, visit_of
+from tests.factories import answer_mlhfq, make_participant, make_staff, seal_mlhfq, visit_of
 from tests.walklog import fill_log, sixmwt
 
 pytestmark = pytest.mark.committed
@@ -89,18 +88,22 @@ def race(app: Flask, work: Callable[[], str], devices: int = 2) -> list[str]:
     return outcomes
 
 
-def _answer_mlhfq(visit: Visit) -> Instrument:
-    """Every MLHFQ item answered (not yet sealed); returns the instrument."""
-    mlhfq = catalog().instrument("mlhfq")
-    for item_id in mlhfq.item_ids:
-        answering.save_answer(visit, mlhfq, item_id, 1, language="en", actor="test")
-    return mlhfq
+def settled(action: Callable[[], object], refusal: type[Exception], done: str, refused: str) -> str:
+    """Run one racer's action: commit it and say `done`, or roll back the refusal the race may
+    bring and say `refused`."""
+    try:
+        action()
+    except refusal:
+        db.session.rollback()
+        return refused
+    db.session.commit()
+    return done
 
 
 def test_two_devices_submitting_at_once_make_one_record(pg_app: Flask) -> None:
     with pg_app.app_context():
         visit = visit_of(make_participant("PRIME-201"))
-        mlhfq = _answer_mlhfq(visit)
+        mlhfq = answer_mlhfq(visit)
         db.session.commit()
         visit_id = visit.id
 
@@ -180,8 +183,7 @@ def test_a_correction_and_another_instruments_submit_at_once_both_count(pg_app: 
     for round_number in range(5):
         with pg_app.app_context():
             visit = visit_of(make_participant(f"PRIME-3{round_number:02d}"))
-            mlhfq = _answer_mlhfq(visit)
-            record = sealing.submit(visit, mlhfq, catalog(), language="en", actor="test")
+            record = seal_mlhfq(visit)
             fill_log(visit)
             db.session.commit()
             ids = {"record": record.id, "staff": staff_id, "visit": visit.id}
@@ -203,20 +205,16 @@ def _correct_once(values: Iterator[str], lock: threading.Lock, ids: dict[str, in
     record = db.session.get(Response, ids["record"])
     staff = db.session.get(StaffUser, ids["staff"])
     assert record is not None and staff is not None
-    try:
-        corrections.correct(
-            record,
-            {"mlhf02": value},
-            reason="paper form",
-            reason_code="transcription_error",
-            staff=staff,
-            catalog=catalog(),
-        )
-    except RecordSuperseded:
-        db.session.rollback()
-        return "superseded"
-    db.session.commit()
-    return "corrected"
+    correction = functools.partial(
+        corrections.correct,
+        record,
+        {"mlhf02": value},
+        reason="paper form",
+        reason_code="transcription_error",
+        staff=staff,
+        catalog=catalog(),
+    )
+    return settled(correction, RecordSuperseded, "corrected", "superseded")
 
 
 def test_two_coordinators_correcting_one_record_at_once_make_one_version(pg_app: Flask) -> None:
@@ -229,9 +227,7 @@ def test_two_coordinators_correcting_one_record_at_once_make_one_version(pg_app:
     for round_number in range(5):
         with pg_app.app_context():
             visit = visit_of(make_participant(f"PRIME-4{round_number:02d}"))
-            record = sealing.submit(
-                visit, _answer_mlhfq(visit), catalog(), language="en", actor="test"
-            )
+            record = seal_mlhfq(visit)
             db.session.commit()
             ids = {"record": record.id, "staff": staff_id, "visit": visit.id}
         coordinator = functools.partial(_correct_once, iter(["3", "4"]), threading.Lock(), ids)
@@ -250,15 +246,15 @@ def _issue_first(staff_id: int, visit_id: int) -> str:
     staff = db.session.get(StaffUser, staff_id)
     visit = db.session.get(Visit, visit_id)
     assert staff is not None and visit is not None
-    try:
-        links.issue_first(
-            visit, actor=staff.actor, staff=staff, schedule=catalog().schedule, grace_days=0
-        )
-    except LinkAlreadyIssued:
-        db.session.rollback()
-        return "already issued"
-    db.session.commit()
-    return "issued"
+    issue = functools.partial(
+        links.issue_first,
+        visit,
+        actor=staff.actor,
+        staff=staff,
+        schedule=catalog().schedule,
+        grace_days=0,
+    )
+    return settled(issue, LinkAlreadyIssued, "issued", "already issued")
 
 
 def test_two_coordinators_issuing_a_visits_first_link_at_once_make_one_link(
@@ -285,8 +281,7 @@ def test_two_coordinators_issuing_a_visits_first_link_at_once_make_one_link(
 
 
 def _sealed_mlhfq(study_id: str) -> int:
-    visit = visit_of(make_participant(study_id))
-    record = sealing.submit(visit, _answer_mlhfq(visit), catalog(), language="en", actor="test")
+    record = seal_mlhfq(visit_of(make_participant(study_id)))
     db.session.commit()
     return record.id
 
@@ -330,13 +325,8 @@ def _close(staff_id: int, query_id: int) -> str:
     staff = db.session.get(StaffUser, staff_id)
     query = db.session.get(DataQuery, query_id)
     assert staff is not None and query is not None
-    try:
-        review.close_query(query, text="checked at the site", staff=staff)
-    except QueryStateRefused:
-        db.session.rollback()
-        return "refused"
-    db.session.commit()
-    return "closed"
+    close = functools.partial(review.close_query, query, text="checked at the site", staff=staff)
+    return settled(close, QueryStateRefused, "closed", "refused")
 
 
 def test_a_query_closed_twice_at_once_is_closed_once(pg_app: Flask) -> None:
@@ -371,18 +361,21 @@ def _withdraw_or_issue(turns: Iterator[str], lock: threading.Lock, ids: dict[str
     staff = db.session.get(StaffUser, ids["staff"])
     visit = db.session.get(Visit, ids["visit"])
     assert staff is not None and visit is not None
-    try:
-        if turn == "withdraw":
-            enrolment.withdraw(visit.participant, reason="moved away", staff=staff)
-        else:
-            links.issue_first(
-                visit, actor=staff.actor, staff=staff, schedule=catalog().schedule, grace_days=0
-            )
-    except ParticipantWithdrawn:
-        db.session.rollback()
-        return "refused"
-    db.session.commit()
-    return turn
+    action: Callable[[], object]
+    if turn == "withdraw":
+        action = functools.partial(
+            enrolment.withdraw, visit.participant, reason="moved away", staff=staff
+        )
+    else:
+        action = functools.partial(
+            links.issue_first,
+            visit,
+            actor=staff.actor,
+            staff=staff,
+            schedule=catalog().schedule,
+            grace_days=0,
+        )
+    return settled(action, ParticipantWithdrawn, turn, "refused")
 
 
 def test_a_link_issued_while_the_participant_is_withdrawn_never_stays_active(
@@ -414,19 +407,15 @@ def test_a_link_issued_while_the_participant_is_withdrawn_never_stays_active(
 def _create(site_id: int) -> str:
     site = db.session.get(Site, site_id)
     assert site is not None
-    try:
-        accounts.create_staff(
-            username="new.coordinator",
-            role=Role.COORDINATOR,
-            sites=[site],
-            password="a long enough passphrase 2026",
-            actor="staff:admin",
-        )
-    except InputRejected:
-        db.session.rollback()
-        return "taken"
-    db.session.commit()
-    return "created"
+    create = functools.partial(
+        accounts.create_staff,
+        username="new.coordinator",
+        role=Role.COORDINATOR,
+        sites=[site],
+        password="a long enough passphrase 2026",
+        actor="staff:admin",
+    )
+    return settled(create, InputRejected, "created", "taken")
 
 
 def test_two_admins_creating_one_username_at_once_make_one_account(pg_app: Flask) -> None:
@@ -477,20 +466,20 @@ def test_a_day0_correction_never_moves_a_visit_answered_at_the_same_moment(
         )
         assert sorted(race(pg_app, writer)) == ["move", "save"]
         with pg_app.app_context():
-            visit = db.session.get(Visit, ids["visit"])
-            assert visit is not None
+            found = db.session.get(Visit, ids["visit"])
+            assert found is not None
             # The audit chain orders the two writes as they committed.
             day0_event = db.session.scalar(
                 select(AuditEvent.id).where(
                     AuditEvent.action == "participant.day0_corrected",
-                    AuditEvent.participant_id == visit.participant_id,
+                    AuditEvent.participant_id == found.participant_id,
                 )
             )
             answer_event = db.session.scalar(
                 select(AuditEvent.id).where(
-                    AuditEvent.action == "answer.saved", AuditEvent.visit_id == visit.id
+                    AuditEvent.action == "answer.saved", AuditEvent.visit_id == found.id
                 )
             )
             assert day0_event is not None and answer_event is not None
-            kept = (visit.window_start, visit.window_end) == before
+            kept = (found.window_start, found.window_end) == before
             assert kept == (answer_event < day0_event)
