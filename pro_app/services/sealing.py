@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import ColumnElement, Table, bindparam, delete, func, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 
 from pro_app import clock, records
@@ -105,54 +105,65 @@ def store(
     voided: bool = False,
 ) -> Response:
     """Store one sealed version: its canonical form's SHA-256, a receipt number, its PDF job.
-    A unique constraint on (visit, instrument, version) lets only one of two racing devices win."""
+    A unique constraint on (visit, instrument, version) lets only one of two racing devices win:
+    the insert does nothing on that conflict (no savepoint, no error to recover from) and the
+    loser is told AlreadySubmitted."""
     participant = visit.participant
-    response = Response(
-        visit_id=visit.id,
-        instrument_id=instrument.id,
-        version=version,
-        instrument_version=instrument.version,
-        scoring_version=content.scoring_version,
-        textpack_id=content.textpack_id,
-        textpack_sha256=content.textpack_sha256,
-        textpack_demo=content.textpack_demo,
-        language=language,
-        languages=languages,
-        answers=content.answers,
-        item_languages=item_languages,
-        scores=content.scores,
-        entered_by=EnteredBy.STAFF if staff else EnteredBy.PARTICIPANT,
-        staff_id=staff.id if staff else None,
-        entry_reason=entry_reason,
-        started_at=started_at,
-        submitted_at=clock.utcnow(),
-        supersedes_id=supersedes.id if supersedes else None,
-        correction_reason=correction_reason,
-        correction_reason_code=correction_reason_code,
-        voided=voided,
-    )
-    response.record_sha256 = records.record_sha256(
+    fields: dict[str, Any] = {
+        "visit_id": visit.id,
+        "instrument_id": instrument.id,
+        "version": version,
+        "instrument_version": instrument.version,
+        "scoring_version": content.scoring_version,
+        "textpack_id": content.textpack_id,
+        "textpack_sha256": content.textpack_sha256,
+        "textpack_demo": content.textpack_demo,
+        "language": language,
+        "languages": languages,
+        "answers": content.answers,
+        "item_languages": item_languages,
+        "scores": content.scores,
+        "entered_by": EnteredBy.STAFF if staff else EnteredBy.PARTICIPANT,
+        "staff_id": staff.id if staff else None,
+        "entry_reason": entry_reason,
+        "started_at": started_at,
+        "submitted_at": clock.utcnow(),
+        "supersedes_id": supersedes.id if supersedes else None,
+        "correction_reason": correction_reason,
+        "correction_reason_code": correction_reason_code,
+        "voided": voided,
+    }
+    fields["record_sha256"] = records.record_sha256(
         records.canonical_record(
-            response,
+            Response(**fields),  # transient: only read for its canonical form
             site_code=participant.site.code,
             study_id=participant.study_id,
             visit_code=visit.code,
             staff_username=staff.username if staff else None,
         )
     )
-    response.receipt_number = records.receipt_number(response.record_sha256)
-    try:
-        with db.session.begin_nested():
-            db.session.add(response)
-    except IntegrityError:
-        # Another device sealed this visit's instrument between our check and our insert.
-        winner = answering.sealed_response(visit.id, instrument.id)
-        if winner is None:
-            raise
-        raise AlreadySubmitted(winner.id) from None
+    fields["receipt_number"] = records.receipt_number(fields["record_sha256"])
+    dialect = db.session.get_bind().dialect.name
+    response = db.session.scalar(_INSERT_RECORD[dialect].values(fields))
+    if response is None:
+        # Another device stored this version between our check and our insert: the newest
+        # version is its (a conflict means there is one).
+        winner = answering.latest_version(visit.id, instrument.id)
+        assert winner is not None
+        raise AlreadySubmitted(winner.id)
     recount(visit)
     jobs.enqueue_render(response)
     return response
+
+
+# The record's insert, built once per dialect: nothing on a (visit, instrument, version) that is
+# taken, the stored record (an object of the session) otherwise.
+_INSERT_RECORD = {
+    name: dialect.insert(Response)
+    .on_conflict_do_nothing(index_elements=["visit_id", "instrument_id", "version"])
+    .returning(Response)
+    for name, dialect in (("sqlite", sqlite), ("postgresql", postgresql))
+}
 
 
 def current_records() -> ColumnElement[int]:

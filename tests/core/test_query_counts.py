@@ -215,8 +215,8 @@ def test_the_landing_reads_no_records_while_none_is_sealed(
 def test_submit_and_receipt_read_each_thing_once(app_ctx: Flask, client: FlaskClient) -> None:
     """The submit POST: the visit and whether the instrument is sealed (with the trail held), the
     drafts, then the writes (the record, the visit's count of current records, the PDF job, the
-    drafts' delete with the audit event). Neither the slot nor the trail's head is read a second time (the
-    record's insert runs in a savepoint, whose release keeps the hold)."""
+    drafts' delete with the audit event). Neither the slot nor the trail's head is read a second time;
+    the record's insert needs no savepoint (tests/core/test_transactions.py)."""
     patient = Patient(client, issue_token(make_participant("PRIME-902")))
     assert patient.start().status_code == 303
     patient.answer_all([2] * 21)

@@ -141,3 +141,26 @@ def test_reading_and_writing_requests_have_pools_of_their_own(served: tuple[Flas
             with pytest.raises(OperationalError, match="readonly"):
                 db.session.execute(update(VisitLink).values(revoke_reason="x"))
             db.session.rollback()
+
+
+def test_a_submit_is_one_transaction_without_a_savepoint(
+    served: tuple[Flask, str], backend: str
+) -> None:
+    """The record's insert does nothing on a version another device took (sealing.store), so the
+    submit needs no savepoint: seven statements a real server sends (and SQLite's BEGIN)."""
+    app, token = served
+    client = app.test_client()
+    patient = Patient(client, token)
+    assert patient.start().status_code == 303
+    patient.answer_all([2] * 21)
+    page = client.get("/visit/mlhfq/submit")
+    seen, stop = _watch(app)
+    try:
+        sealed = client.post("/visit/mlhfq/submit", data={"csrf_token": csrf_of(page)})
+    finally:
+        stop()
+    assert sealed.status_code == 303 and sealed.headers["Location"].endswith("/receipt")
+    statements = [statement for statement, _ in seen]
+    listing = "\n".join(statements)
+    assert not any("SAVEPOINT" in statement for statement in statements), listing
+    assert len(statements) <= 7 + (backend == "sqlite"), listing

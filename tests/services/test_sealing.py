@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from pro_app.canonical import sha256_of
 from pro_app.errors import AlreadySubmitted, InstrumentNotInVisit, InvalidAnswer
 from pro_app.extensions import db
-from pro_app.models import ImmutableRecordError, Response
+from pro_app.models import AuditEvent, ImmutableRecordError, Response
 from pro_app.questionnaire.catalog import catalog
 from pro_app.questionnaire.kinds.choice import parse_answer
 from pro_app.services import answering, sealing
@@ -63,6 +63,25 @@ def test_second_submit_raises_already_submitted() -> None:
     with pytest.raises(AlreadySubmitted) as caught:
         sealing.submit(visit, mlhfq, catalog(), language="zh_Hans", actor="test")
     assert caught.value.response_id == first.id
+
+
+def test_a_version_stored_between_the_check_and_the_insert_loses_quietly() -> None:
+    """Another device's record landed after this submit read the slot: the insert stores nothing
+    (no error, no savepoint to roll back), and the loser is told which record won."""
+    visit, mlhfq = _answered_visit()
+    stale = answering.read_slot(visit.id, "mlhfq")  # empty: version 1 is free
+    first = sealing.submit(visit, mlhfq, catalog(), language="zh_Hans", actor="test")
+    with pytest.raises(AlreadySubmitted) as caught:
+        sealing.submit(visit, mlhfq, catalog(), language="en", actor="test", slot=stale)
+    assert caught.value.response_id == first.id
+    stored = db.session.scalars(select(Response).where(Response.visit_id == visit.id)).all()
+    assert stored == [first]
+    submitted = db.session.scalars(
+        select(AuditEvent).where(
+            AuditEvent.action == "response.submitted", AuditEvent.visit_id == visit.id
+        )
+    ).all()
+    assert len(submitted) == 1
 
 
 def test_the_database_refuses_a_second_version_1() -> None:
