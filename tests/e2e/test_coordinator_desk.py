@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 from flask import Flask
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, Route, expect
 from pypdf import PdfReader
 
 from pro_app import clock
@@ -344,3 +344,45 @@ def test_admin_and_monitor_screens(desktop: Page, live_server: str, seeded: dict
     page.goto(live_server + "/desk/")
     expect(page.get_by_role("heading", name="无权访问")).to_be_visible()
     screenshot(page, "monitor-zh-02-no-access")
+
+
+def test_a_second_tap_while_a_form_is_sent_sends_nothing(
+    desktop: Page, live_server: str, seeded: dict[str, int]
+) -> None:
+    """A double click, or a second press while the clinic's network is slow: the form is sent
+    once, and the coordinator sees the page they asked for (not "this visit already has a
+    link"). Back at the page (the browser's back-forward cache), the form works again."""
+    page = desktop
+    sign_in(page, live_server, "desk-en")
+    page.goto(f"{live_server}/desk/participants/{seeded['PRIME-202']}")
+    held: list[Route] = []
+    page.route("**/visits/*/link", lambda route: held.append(route))  # requests wait here
+    button = page.locator("#visit-baseline").get_by_role("button", name="Issue link")
+    # The second tap comes from the page itself 150 ms after the first, while the first request
+    # is out (Playwright's own actions would wait for that navigation to finish).
+    button.evaluate(
+        "b => b.addEventListener('click', () => setTimeout(() => b.click(), 150), {once: true})"
+    )
+    button.click(no_wait_after=True)
+    page.wait_for_timeout(700)
+    assert len(held) == 1, [route.request.url for route in held]
+    held[0].continue_()
+    page.unroute("**/visits/*/link")
+    expect(page.get_by_role("heading", name="Link issued")).to_be_visible()
+    # The page again from the back-forward cache (as the Back button shows it): usable.
+    sent = page.evaluate(
+        """() => {
+          const form = document.createElement('form');
+          form.method = 'post';
+          document.body.append(form);
+          const tap = () => {
+            const event = new SubmitEvent('submit', {cancelable: true, bubbles: true});
+            form.dispatchEvent(event);
+            return !event.defaultPrevented;
+          };
+          const first = tap(), second = tap();
+          window.dispatchEvent(new PageTransitionEvent('pageshow', {persisted: true}));
+          return [first, second, tap()];
+        }"""
+    )
+    assert sent == [True, False, True]
