@@ -2,18 +2,35 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
+from flask_babel import get_locale, lazy_pgettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import lazy_pgettext
 
 from pro_app import formatting
 from pro_app.languages import LANGUAGE_NAMES
 from pro_app.models import ParticipantStatus, Sex
 from pro_app.services.progress import State
+
+K = TypeVar("K")
+
+_IN_LANGUAGE: dict[tuple[int, str], dict[Any, str]] = {}
+
+
+def in_language(table: Mapping[K, Any]) -> Mapping[K, str]:
+    """One of the tables below in this request's language, worked out once per process and
+    language: a lazy string looks its translation up again each time it is shown, and a due board
+    shows 150 visit states."""
+    key = (id(table), str(get_locale()))
+    found = _IN_LANGUAGE.get(key)
+    if found is None:
+        found = _IN_LANGUAGE[key] = {code: str(words) for code, words in table.items()}
+    return found
+
 
 STATES = {
     State.NOT_YET_OPEN: _l("Not yet open"),

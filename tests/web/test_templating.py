@@ -46,3 +46,18 @@ def test_a_template_without_the_page_translations_still_translates(app: Flask) -
     with app.test_request_context(), force_locale("zh_Hans"):
         template = app.jinja_env.from_string("{{ _('Closes today') }}")
         assert template.render() == "今天截止"
+
+
+def test_a_label_table_in_each_language_is_worked_out_once(app: Flask) -> None:
+    """`labels.in_language`: the same words as each lazy label gives, in the page's language,
+    and the same table again for the next page in that language."""
+    from pro_app.services.progress import State
+    from pro_app.web import labels
+
+    for locale, submitted in (("en", "Submitted"), ("zh_Hans", "已提交")):
+        with app.test_request_context(), force_locale(locale):
+            table = labels.in_language(labels.STATES)
+            assert table[State.SUBMITTED] == submitted
+            assert table == {state: str(words) for state, words in labels.STATES.items()}
+        with app.test_request_context(), force_locale(locale):
+            assert labels.in_language(labels.STATES) is table
