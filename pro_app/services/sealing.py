@@ -144,7 +144,7 @@ def store(
     )
     fields["receipt_number"] = records.receipt_number(fields["record_sha256"])
     dialect = db.session.get_bind().dialect.name
-    response = db.session.scalar(_INSERT_RECORD[dialect].values(fields))
+    response = db.session.scalar(_INSERT_RECORD[dialect], fields)
     if response is None:
         # Another device stored this version between our check and our insert: the newest
         # version is its (a conflict means there is one).
