@@ -148,23 +148,28 @@ def test_two_devices_saving_the_same_item_at_once_both_succeed(pg_app: Flask) ->
         assert audit.verify_chain().ok
 
 
+def _correct(ids: dict[str, int], value: str) -> None:
+    """A coordinator's correction of the record's second item, from a paper form."""
+    record = db.session.get(Response, ids["record"])
+    staff = db.session.get(StaffUser, ids["staff"])
+    assert record is not None and staff is not None
+    corrections.correct(
+        record,
+        {"mlhf02": value},
+        reason="paper form",
+        reason_code="transcription_error",
+        staff=staff,
+        catalog=catalog(),
+    )
+
+
 def _correct_or_submit(turns: Iterator[str], lock: threading.Lock, ids: dict[str, int]) -> str:
     """One of two writers on one visit: the first to come corrects its questionnaire, the
     other seals its walk log."""
     with lock:
         turn = next(turns)
     if turn == "correct":
-        record = db.session.get(Response, ids["record"])
-        staff = db.session.get(StaffUser, ids["staff"])
-        assert record is not None and staff is not None
-        corrections.correct(
-            record,
-            {"mlhf02": "4"},
-            reason="paper form",
-            reason_code="transcription_error",
-            staff=staff,
-            catalog=catalog(),
-        )
+        _correct(ids, "4")
     else:
         target = db.session.get(Visit, ids["visit"])
         assert target is not None
@@ -202,19 +207,9 @@ def _correct_once(values: Iterator[str], lock: threading.Lock, ids: dict[str, in
     value of its own."""
     with lock:
         value = next(values)
-    record = db.session.get(Response, ids["record"])
-    staff = db.session.get(StaffUser, ids["staff"])
-    assert record is not None and staff is not None
-    correction = functools.partial(
-        corrections.correct,
-        record,
-        {"mlhf02": value},
-        reason="paper form",
-        reason_code="transcription_error",
-        staff=staff,
-        catalog=catalog(),
+    return settled(
+        functools.partial(_correct, ids, value), RecordSuperseded, "corrected", "superseded"
     )
-    return settled(correction, RecordSuperseded, "corrected", "superseded")
 
 
 def test_two_coordinators_correcting_one_record_at_once_make_one_version(pg_app: Flask) -> None:
