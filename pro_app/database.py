@@ -42,8 +42,9 @@ from contextvars import ContextVar
 from typing import Any
 
 from flask_sqlalchemy.session import Session as FlaskSession
-from sqlalchemy import Engine, Pool, event
-from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy import ColumnElement, Engine, Integer, Pool, any_, bindparam, event
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import InstrumentedAttribute, Session, SessionTransaction
 
 # How long a SQLite writer waits for the write lock before giving up (seconds).
 SQLITE_BUSY_TIMEOUT = 15.0
@@ -76,6 +77,17 @@ def reading(value: bool = True) -> Iterator[None]:
         yield
     finally:
         _reading.reset(token)
+
+
+def one_of(column: InstrumentedAttribute[int], name: str, dialect: str) -> ColumnElement[bool]:
+    """An id `column` is one of the ids bound as `name` when the statement runs. PostgreSQL gets the
+    list as one array parameter (`= ANY(%(name)s)`): the statement's text is the same for any
+    length, so neither SQLAlchemy nor psycopg rewrites it per call, and the server parses one
+    parameter instead of hundreds (about 1 ms a query for the 150 rows of the due board). SQLite
+    has no arrays: there the list is expanded into `IN (?, ?, ...)`."""
+    if dialect == "postgresql":
+        return column == any_(bindparam(name, type_=ARRAY(Integer)))
+    return column.in_(bindparam(name, expanding=True))
 
 
 class RoutingSession(FlaskSession):

@@ -6,13 +6,14 @@ import enum
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from functools import cache
+from functools import cache, partial
 from typing import Any, NamedTuple
 
 from sqlalchemy import BindParameter, Select, bindparam, case, select
 from sqlalchemy.orm import contains_eager
 
 from pro_app import clock
+from pro_app.database import one_of
 from pro_app.extensions import db
 from pro_app.models import (
     DraftAnswer,
@@ -155,24 +156,41 @@ class VisitProgress:
         return (self.closes - self.today).days
 
 
-# Only what a schedule shows of each version (the newest one decides the slot).
-_VERSIONS = (
-    select(
-        Response.id,
-        Response.visit_id,
-        Response.instrument_id,
-        Response.version,
-        Response.voided,
-        Response.submitted_at,
-        StaffUser.username,
+@cache
+def _progress_queries(
+    dialect: str,
+) -> tuple[
+    Select[VisitLink],
+    Select[int, int, str, int, bool, datetime, str],
+    Select[int, str, Any, datetime],
+]:
+    """The links, the versions and the drafts of the visits bound as `visit_ids`, built once per
+    database `dialect`. Only what a schedule shows of each version (the newest one decides the
+    slot)."""
+    of_visits = partial(one_of, name="visit_ids", dialect=dialect)
+    links = (
+        select(VisitLink)
+        .where(of_visits(VisitLink.visit_id))
+        .order_by(VisitLink.issued_at, VisitLink.id)
     )
-    .outerjoin(StaffUser, Response.staff_id == StaffUser.id)
-    .where(Response.visit_id.in_(bindparam("visit_ids", expanding=True)))
-    .order_by(Response.version)
-)
-_DRAFTS = select(
-    DraftAnswer.visit_id, DraftAnswer.instrument_id, DraftAnswer.value, DraftAnswer.saved_at
-).where(DraftAnswer.visit_id.in_(bindparam("visit_ids", expanding=True)))
+    versions = (
+        select(
+            Response.id,
+            Response.visit_id,
+            Response.instrument_id,
+            Response.version,
+            Response.voided,
+            Response.submitted_at,
+            StaffUser.username,
+        )
+        .outerjoin(StaffUser, Response.staff_id == StaffUser.id)
+        .where(of_visits(Response.visit_id))
+        .order_by(Response.version)
+    )
+    drafts = select(
+        DraftAnswer.visit_id, DraftAnswer.instrument_id, DraftAnswer.value, DraftAnswer.saved_at
+    ).where(of_visits(DraftAnswer.visit_id))
+    return links, versions, drafts
 
 
 @dataclass
@@ -195,17 +213,14 @@ def progress_of(
     drafts as plain rows: a list of 25 participants reads some 250 records)."""
     if not visits:
         return {}
-    visit_ids = [visit.id for visit in visits]
+    of_visits = {"visit_ids": [visit.id for visit in visits]}
+    links_query, versions_query, drafts_query = _progress_queries(_dialect())
     all_links: dict[int, list[VisitLink]] = defaultdict(list)
-    for link in db.session.scalars(
-        select(VisitLink)
-        .where(VisitLink.visit_id.in_(visit_ids))
-        .order_by(VisitLink.issued_at, VisitLink.id)
-    ):
+    for link in db.session.scalars(links_query, of_visits):
         all_links[link.visit_id].append(link)
     # Each slot's newest version (read in version order, the last one wins); a voided newest
     # version leaves its slot empty: the visit needs the instrument again.
-    versions = db.session.execute(_VERSIONS, {"visit_ids": visit_ids})
+    versions = db.session.execute(versions_query, of_visits)
     newest = {(row.visit_id, row.instrument_id): row for row in versions}
     sealed = {
         key: SealedVersion(row.id, row.version, row.submitted_at, row.username)
@@ -213,7 +228,7 @@ def progress_of(
         if not row.voided
     }
     drafts: dict[tuple[int, str], _Drafts] = defaultdict(_Drafts)
-    for row in db.session.execute(_DRAFTS, {"visit_ids": visit_ids}):
+    for row in db.session.execute(drafts_query, of_visits):
         drafts[(row.visit_id, row.instrument_id)].add(row.value, row.saved_at)
     todays: dict[str, date] = {}
     result = {}
@@ -368,6 +383,21 @@ def candidates(
     )
 
 
+def _dialect() -> str:
+    return db.session.get_bind().dialect.name
+
+
+@cache
+def _shown_visits(dialect: str) -> Select[Any]:
+    """The board's rows (bound as `visit_ids`) with their participants and sites."""
+    return (
+        select(Visit)
+        .join(Participant, Visit.participant_id == Participant.id)
+        .options(contains_eager(Visit.participant).joinedload(Participant.site))
+        .where(one_of(Visit.id, "visit_ids", dialect))
+    )
+
+
 def due_board(site_ids: set[int], schedule: Schedule, grace_days: int) -> Board:
     """Across the user's sites: windows open today (soonest to close first), windows opening in
     the next 7 days, and windows missed in the last 14 days. Active participants only.
@@ -378,7 +408,7 @@ def due_board(site_ids: set[int], schedule: Schedule, grace_days: int) -> Board:
     if not site_ids:
         return Board([], [], [])
     needed = {planned.code: len(planned.instruments) for planned in schedule.visits}
-    dialect = db.session.get_bind().dialect.name
+    dialect = _dialect()
     rows = db.session.execute(
         _candidates(dialect, tuple(needed.items())),
         _candidate_params(site_ids, needed, grace_days),
@@ -402,12 +432,7 @@ def due_board(site_ids: set[int], schedule: Schedule, grace_days: int) -> Board:
     missed.sort(key=lambda c: (c.closes, c.study_id), reverse=True)
     sections = [section[:BOARD_ROWS] for section in (open_now, opening_soon, missed)]
     shown = [candidate.visit_id for section in sections for candidate in section]
-    visits = db.session.scalars(
-        select(Visit)
-        .join(Participant, Visit.participant_id == Participant.id)
-        .options(contains_eager(Visit.participant).joinedload(Participant.site))
-        .where(Visit.id.in_(shown))
-    ).unique()
+    visits = db.session.scalars(_shown_visits(dialect), {"visit_ids": shown}).unique()
     progress = progress_of(list(visits), schedule, grace_days)
     shown_open, shown_soon, shown_missed = (
         [progress[candidate.visit_id] for candidate in section] for section in sections
