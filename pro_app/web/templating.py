@@ -6,7 +6,7 @@ from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Flask, request
+from flask import Flask, request, url_for
 from flask_babel import get_locale, get_translations
 from jinja2.runtime import Context
 from jinja2.utils import pass_context
@@ -85,10 +85,29 @@ def _window(context: Context, start: date, end: date) -> Markup:
     return formatting.window(start, end, context.get("locale"), _translations(context).ugettext)
 
 
+class RowUrl:
+    """`url_for(endpoint, **{key: id})` for each row of a long list: the route is built once, with
+    a marker where the id goes, and each row's id is put in its place (the due board builds 300
+    links; `url_for` for each cost about a sixth of its render). The same string `url_for` builds."""
+
+    # Where the id goes: a number found nowhere else in a built URL, which the bounded `int`
+    # converter takes (2^31 - 1 is its largest).
+    MARKER = 2_147_480_011
+
+    def __init__(self, endpoint: str, key: str, **values: Any) -> None:
+        arguments: dict[str, Any] = {**values, key: self.MARKER}
+        built = url_for(endpoint, **arguments)
+        self.before, _marker, self.after = built.partition(str(self.MARKER))
+
+    def __call__(self, row_id: int) -> str:
+        return f"{self.before}{int(row_id)}{self.after}"
+
+
 def init_app(app: Flask) -> None:
     # Flask-Babel added Jinja's i18n extension; its {% trans %} blocks call these globals too.
     app.jinja_env.newstyle_gettext = True  # type: ignore[attr-defined]
     app.jinja_env.globals.update(
+        url_for_each=RowUrl,
         _=_gettext,
         gettext=_gettext,
         ngettext=_ngettext,

@@ -6,8 +6,13 @@ context)."""
 from __future__ import annotations
 
 import pytest
-from flask import Flask, render_template_string
+from flask import Flask, render_template_string, url_for
 from flask_babel import force_locale
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pro_app.web.guard import MAX_ID
+from pro_app.web.templating import RowUrl
 
 CASES = [
     (
@@ -61,3 +66,16 @@ def test_a_label_table_in_each_language_is_worked_out_once(app: Flask) -> None:
             assert table == {state: str(words) for state, words in labels.STATES.items()}
         with app.test_request_context(), force_locale(locale):
             assert labels.in_language(labels.STATES) is table
+
+
+@settings(max_examples=200, deadline=None)
+@given(row_id=st.integers(min_value=0, max_value=MAX_ID))
+def test_a_row_url_is_what_url_for_builds(app: Flask, row_id: int) -> None:
+    with app.test_request_context():
+        for endpoint, key in (
+            ("coordinator.participant", "participant_id"),
+            ("coordinator.issue_link", "visit_id"),
+            ("monitor.record", "response_id"),
+            ("coordinator.participants", "page"),  # a query argument
+        ):
+            assert RowUrl(endpoint, key)(row_id) == url_for(endpoint, **{key: row_id})
