@@ -11,11 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cache
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import joinedload
 
 from pro_app import clock
+from pro_app.database import one_of
 from pro_app.errors import InputRejected, QueryStateRefused, RecordNotFound
 from pro_app.extensions import db
 from pro_app.models import (
@@ -251,15 +253,13 @@ def _not_closed(site_ids: Iterable[int]) -> Select[int]:
     )
 
 
-def pending(site_ids: Iterable[int], *, limit: int = 50) -> list[QueryRow]:
-    """Queries not yet closed at these sites, oldest first (the coordinator's board): the oldest
-    `limit` found by their ids, then read whole with their record's visit and participant."""
-    shown = list(
-        db.session.scalars(
-            _not_closed(list(site_ids)).order_by(DataQuery.opened_at, DataQuery.id).limit(limit)
-        )
-    )
-    rows = db.session.execute(
+@cache
+def _pending_rows(
+    dialect: str,
+) -> Select[DataQuery, str, int, str, str, int]:
+    """The queries bound as `query_ids`, whole, with their record's visit and participant; built
+    once per database `dialect`."""
+    return (
         select(
             DataQuery,
             Participant.study_id,
@@ -272,9 +272,21 @@ def pending(site_ids: Iterable[int], *, limit: int = 50) -> list[QueryRow]:
         .join(Visit, Response.visit_id == Visit.id)
         .join(Participant, Visit.participant_id == Participant.id)
         .options(joinedload(DataQuery.events))
-        .where(DataQuery.id.in_(shown))
+        .where(one_of(DataQuery.id, "query_ids", dialect))
         .order_by(DataQuery.opened_at, DataQuery.id)
-    ).unique()
+    )
+
+
+def pending(site_ids: Iterable[int], *, limit: int = 50) -> list[QueryRow]:
+    """Queries not yet closed at these sites, oldest first (the coordinator's board): the oldest
+    `limit` found by their ids, then read whole with their record's visit and participant."""
+    shown = list(
+        db.session.scalars(
+            _not_closed(list(site_ids)).order_by(DataQuery.opened_at, DataQuery.id).limit(limit)
+        )
+    )
+    dialect = db.session.get_bind().dialect.name
+    rows = db.session.execute(_pending_rows(dialect), {"query_ids": shown}).unique()
     return [QueryRow(*row) for row in rows]
 
 
