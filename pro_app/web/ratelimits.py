@@ -16,9 +16,10 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import Any, TypeVar
 
-from flask import Flask, current_app, request
+from flask import Flask, Response, current_app, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
@@ -94,10 +95,41 @@ def init_app(app: Flask) -> None:
     if limiter._check_request_limit in hooks:  # not there when RATELIMIT_ENABLED is off
         hooks.remove(limiter._check_request_limit)
     app.extensions[EXTENSION] = limiter
+    limited_endpoints = set()
     for endpoint, view in list(app.view_functions.items()):
         limited: Any = view
         for spec in getattr(view, _MARK, []):
             # Shared: one count per scope across the views that carry it (GET and POST /s/...).
             limited = limiter.shared_limit(**{"key_func": get_remote_address, **spec})(limited)
+            limited_endpoints.add(endpoint)
         # The limiter's wrapper checks the view's limits when the view is called.
         app.view_functions[endpoint] = limited
+    _hooks_where_limited(app, limiter, frozenset(limited_endpoints))
+
+
+def _hooks_where_limited(app: Flask, limiter: Limiter, endpoints: frozenset[str]) -> None:
+    """The limiter's hooks after each request (its X-RateLimit and Retry-After headers) and at
+    its end (clearing what it noted) only have work where a limit was checked: they run for the
+    marked views only. Elsewhere, for each of a patient's answers, they cost 4-7% of the request
+    (the limiter builds its per-request state to find nothing in it)."""
+    after = app.after_request_funcs.get(None, [])
+    teardown = app.teardown_request_funcs.get(None, [])
+    # How Limiter.init_app registers them (Flask-Limiter 4): a partial of the header hook, and a
+    # bound method for the teardown. Not found means another version: fail at start, not later.
+    headers = [f for f in after if isinstance(f, partial) and f.args == (limiter,)]
+    release = [f for f in teardown if getattr(f, "__self__", None) is limiter]
+    if len(headers) != 1 or len(release) != 1:
+        raise RuntimeError("the rate limiter's request hooks are not where they were expected")
+
+    def limiter_headers(response: Response) -> Response:
+        if request.endpoint in endpoints:
+            found: Response = headers[0](response)
+            return found
+        return response
+
+    def limiter_release(error: BaseException | None = None) -> None:
+        if request.endpoint in endpoints:
+            release[0](error)
+
+    after[after.index(headers[0])] = limiter_headers
+    teardown[teardown.index(release[0])] = limiter_release
