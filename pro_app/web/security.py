@@ -10,6 +10,7 @@ from typing import Any
 from flask import Flask, Response, g, has_request_context, request
 from flask.sessions import SecureCookieSessionInterface
 from flask_compress import Compress
+from itsdangerous import URLSafeTimedSerializer
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from pro_app.config import Settings
@@ -126,7 +127,17 @@ def _headers(response: Response) -> Response:
 
 class SessionCookies(SecureCookieSessionInterface):
     """The session cookie is Secure in production and on every HTTPS request (behind a TLS proxy
-    with PRO_PROXY_FIX, the request knows it is HTTPS)."""
+    with PRO_PROXY_FIX, the request knows it is HTTPS). Its serializer is built once for the
+    app's keys: Flask builds one to read the cookie and another to write it, for every request."""
+
+    def __init__(self) -> None:
+        self._serializers: dict[tuple[Any, ...], URLSafeTimedSerializer | None] = {}
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        keys = (app.secret_key, *(app.config["SECRET_KEY_FALLBACKS"] or ()))
+        if keys not in self._serializers:
+            self._serializers[keys] = super().get_signing_serializer(app)
+        return self._serializers[keys]
 
     def get_cookie_secure(self, app: Flask) -> bool:
         return bool(super().get_cookie_secure(app) or (has_request_context() and request.is_secure))
