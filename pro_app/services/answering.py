@@ -19,17 +19,18 @@ from pro_app import clock
 from pro_app.errors import AlreadySubmitted, InstrumentNotInVisit
 from pro_app.extensions import db
 from pro_app.models import DraftAnswer, EnteredBy, Response, StaffUser, Visit
+from pro_app.models.rows import VisitLike
 from pro_app.questionnaire.definitions import Instrument
 from pro_app.questionnaire.kinds.base import CheckContext, Draft, SavedAnswer
 from pro_app.questionnaire.schedule import Schedule
 from pro_app.services import audit
 
 
-def instruments_of(visit: Visit, schedule: Schedule) -> tuple[str, ...]:
+def instruments_of(visit: VisitLike, schedule: Schedule) -> tuple[str, ...]:
     return schedule.visit(visit.code).instruments
 
 
-def require_instrument(visit: Visit, schedule: Schedule, instrument_id: str) -> None:
+def require_instrument(visit: VisitLike, schedule: Schedule, instrument_id: str) -> None:
     if instrument_id not in instruments_of(visit, schedule):
         raise InstrumentNotInVisit()
 
@@ -186,7 +187,7 @@ def read_slot(visit_id: int, instrument_id: str, item_id: str | None = None) -> 
     return slot_from(row, instrument_id, item_id)
 
 
-def refuse_if_sealed(visit: Visit, instrument: Instrument, slot: Slot | None = None) -> int:
+def refuse_if_sealed(visit: VisitLike, instrument: Instrument, slot: Slot | None = None) -> int:
     """AlreadySubmitted when the instrument of this visit is sealed (late save, other device);
     otherwise the version number a new record of the slot takes (see `Slot.next_version`).
     The trail is held first (`audit.hold_trail`), so what is read here stays true until commit:
@@ -260,7 +261,7 @@ def current_records(visit_id: int) -> dict[str, Response]:
     return {key: response for key, response in newest.items() if not response.voided}
 
 
-def check_context(visit: Visit) -> CheckContext:
+def check_context(visit: VisitLike) -> CheckContext:
     return CheckContext(
         today=clock.today_in(visit.participant.site.timezone),
         window_start=visit.window_start,
@@ -296,7 +297,7 @@ def _upsert(dialect_name: str) -> Insert:
 
 
 def save_answer(
-    visit: Visit,
+    visit: VisitLike,
     instrument: Instrument,
     item_id: str,
     value: Any,

@@ -35,6 +35,7 @@ from pro_app.errors import (
 )
 from pro_app.extensions import db
 from pro_app.models import Participant, ParticipantStatus, StaffUser, Visit, VisitLink
+from pro_app.models.rows import LinkLike, VisitLike
 from pro_app.questionnaire.schedule import Schedule
 from pro_app.services import answering, audit
 from pro_app.services.reasons import require_reason
@@ -165,14 +166,14 @@ def resolve(token: str) -> VisitLink:
     return link
 
 
-def check_usable(link: VisitLink, grace_days: int) -> None:
+def check_usable(link: LinkLike, grace_days: int) -> None:
     """Raise the reason the link cannot be used now, if any (revoked, withdrawn, outside window)."""
     if link.revoked_at is not None:
         raise LinkRevoked()
     check_visit_open(link.visit, grace_days)
 
 
-def check_visit_open(visit: Visit, grace_days: int) -> None:
+def check_visit_open(visit: VisitLike, grace_days: int) -> None:
     """Raise why answers cannot be given for this visit today (withdrawn, outside the window)."""
     if visit.participant.status is ParticipantStatus.WITHDRAWN:
         raise ParticipantWithdrawn()
@@ -183,7 +184,7 @@ def check_visit_open(visit: Visit, grace_days: int) -> None:
         raise LinkExpired(visit.window_end)
 
 
-def closes_on(visit: Visit, grace_days: int) -> date:
+def closes_on(visit: VisitLike, grace_days: int) -> date:
     """The last site-calendar day on which the visit can still be answered."""
     return visit.window_end + timedelta(days=grace_days)
 
@@ -262,7 +263,7 @@ def _require_collectable(visit: Visit, schedule: Schedule, grace_days: int) -> N
         raise VisitComplete()
 
 
-def site_today(visit: Visit) -> date:
+def site_today(visit: VisitLike) -> date:
     return clock.today_in(visit.participant.site.timezone)
 
 

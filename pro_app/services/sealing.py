@@ -14,6 +14,7 @@ from pro_app import clock, records
 from pro_app.errors import AlreadySubmitted
 from pro_app.extensions import db
 from pro_app.models import DraftAnswer, EnteredBy, Response, StaffUser, Visit
+from pro_app.models.rows import VisitLike
 from pro_app.questionnaire.catalog import Catalog
 from pro_app.questionnaire.definitions import Instrument
 from pro_app.questionnaire.kinds.base import Baseline, ParticipantFacts, SealContext, SealedContent
@@ -23,7 +24,7 @@ from pro_app.services.reasons import require_reason
 
 
 def submit(
-    visit: Visit,
+    visit: VisitLike,
     instrument: Instrument,
     catalog: Catalog,
     *,
@@ -88,7 +89,7 @@ _DISCARD_DRAFTS = delete(_DRAFTS).where(
 
 
 def store(
-    visit: Visit,
+    visit: VisitLike,
     instrument: Instrument,
     content: SealedContent,
     *,
@@ -193,7 +194,7 @@ _RECOUNT_ALL = update(Visit).values(current_records=current_records())
 _RECOUNT_ONE = _RECOUNT_ALL.where(Visit.id == bindparam("visit_id"))
 
 
-def recount(visit: Visit | None = None) -> None:
+def recount(visit: VisitLike | None = None) -> None:
     """Rewrite `visit.current_records` from its records (every visit's when None: after a bulk
     load). Worked out afresh, never incremented, so it cannot drift from the records. The trail
     is held first: on PostgreSQL the count then sees every earlier writer's records (a writer
@@ -205,11 +206,12 @@ def recount(visit: Visit | None = None) -> None:
         db.session.execute(_RECOUNT_ALL, execution_options=options)
         return
     db.session.execute(_RECOUNT_ONE, {"visit_id": visit.id}, execution_options=options)
-    db.session.expire(visit, ["current_records"])
+    if isinstance(visit, Visit):  # a session object: read the new count when next asked
+        db.session.expire(visit, ["current_records"])
 
 
 def seal_context(
-    visit: Visit, instrument: Instrument, catalog: Catalog, language: str
+    visit: VisitLike, instrument: Instrument, catalog: Catalog, language: str
 ) -> SealContext:
     participant = visit.participant
     return SealContext(
@@ -227,7 +229,7 @@ def seal_context(
     )
 
 
-def baseline(visit: Visit, instrument: Instrument, catalog: Catalog) -> Baseline:
+def baseline(visit: VisitLike, instrument: Instrument, catalog: Catalog) -> Baseline:
     """The first visit of the schedule (Day 0) is the baseline; its current record counts."""
     code = catalog.schedule.visits[0].code
     if visit.code == code:

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 from pro_app.canonical import sha256_of
 from pro_app.errors import TimerConflict
-from pro_app.models import StaffUser, Visit
+from pro_app.models import StaffUser
+from pro_app.models.rows import VisitLike
 from pro_app.questionnaire.computations.six_minute_walk import TimerResult
 from pro_app.questionnaire.kinds import worksheet as worksheet_kind
 from pro_app.questionnaire.kinds.base import Finding, RawValue
@@ -28,14 +29,14 @@ class ScreenOutcome:
     warnings: list[Finding]
 
 
-def state(visit: Visit, worksheet: Worksheet) -> WorksheetState:
+def state(visit: VisitLike, worksheet: Worksheet) -> WorksheetState:
     return worksheet_kind.state(
         worksheet, answering.draft(visit.id, worksheet.id), answering.check_context(visit)
     )
 
 
 def save_screen(
-    visit: Visit,
+    visit: VisitLike,
     worksheet: Worksheet,
     screen_id: str,
     raw: Mapping[str, RawValue],
@@ -74,7 +75,7 @@ def save_screen(
     return ScreenOutcome(errors=applied.errors, warnings=applied.warnings)
 
 
-def timer_version(visit: Visit, worksheet: Worksheet) -> str:
+def timer_version(visit: VisitLike, worksheet: Worksheet) -> str:
     """A short fingerprint of the timer's screen as saved now (its values and which timing filled
     it). The timer keeps the one it started from, so a late upload cannot silently overwrite values
     that someone typed on another device in the meantime."""
@@ -86,7 +87,7 @@ def timer_version(visit: Visit, worksheet: Worksheet) -> str:
 
 
 def save_timer(
-    visit: Visit,
+    visit: VisitLike,
     worksheet: Worksheet,
     result: TimerResult,
     *,

@@ -51,10 +51,10 @@ def _bilingual(code: str, params: dict[str, object]) -> list[tuple[str, str, str
 def _contact_site() -> Site | None:
     """Whom the patient can call: the site of the link or visit in hand, else the trial's only
     site (an unknown link names none; PRIME-HFrEF has one site)."""
-    known = g.get("patient_site")
-    if isinstance(known, Site):
-        return known
+    known = g.get("patient_site_id")
     try:
+        if isinstance(known, int):
+            return db.session.get(Site, known)
         sites = list(db.session.scalars(select(Site).order_by(Site.id).limit(2)))
     except SQLAlchemyError:
         db.session.rollback()

@@ -20,13 +20,21 @@ from flask import current_app, g, request, session
 from flask_babel import get_locale
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import Row, Select, bindparam, select
-from sqlalchemy.orm import contains_eager
 
 from pro_app.config import Settings
 from pro_app.errors import AnswerLost, PatientSessionMissing, StaffEntryEnded
 from pro_app.extensions import csrf, db
 from pro_app.languages import LANGUAGES
-from pro_app.models import Participant, Response, Role, StaffUser, Visit, VisitLink
+from pro_app.models import Participant, Response, Role, Site, StaffUser, Visit, VisitLink
+from pro_app.models.rows import (
+    LinkLike,
+    LinkRow,
+    ParticipantLike,
+    ParticipantRow,
+    SiteRow,
+    VisitLike,
+    VisitRow,
+)
 from pro_app.questionnaire.catalog import catalog
 from pro_app.questionnaire.definitions import Instrument
 from pro_app.services import answering, audit, links, sealing
@@ -38,9 +46,12 @@ _STAFF_ENTRY = "staff_entry"
 
 @dataclass(frozen=True)
 class PatientContext:
-    visit: Visit
-    participant: Participant
-    link: VisitLink | None = None
+    """What a patient screen needs of the visit in hand: read as plain rows on every request (the
+    link's landing and Start pages have the ORM objects at hand and pass those)."""
+
+    visit: VisitLike
+    participant: ParticipantLike
+    link: LinkLike | None = None
     staff: StaffUser | None = None
     entry_reason: str | None = None
     # The instrument (and item) the request asked about, read with the visit.
@@ -75,7 +86,7 @@ def settings() -> Settings:
     return value
 
 
-def bind(link: VisitLink, language: str | None = None) -> None:
+def bind(link: LinkLike, language: str | None = None) -> None:
     """This browser now answers `link`'s visit, in the language the patient was reading."""
     chosen = language if language in LANGUAGES else session.get("lang")
     session.clear()
@@ -84,10 +95,50 @@ def bind(link: VisitLink, language: str | None = None) -> None:
         session["lang"] = chosen
 
 
-def _visit_query(root: Select[Any], slot: bool, item: bool) -> Select[Any]:
+# What a patient's request reads of its visit, participant and site (and link): plain rows
+# (models/rows.py), in the order of the rows' fields.
+_VISIT = (
+    Visit.id,
+    Visit.participant_id,
+    Visit.code,
+    Visit.window_start,
+    Visit.window_end,
+    Visit.current_records,
+)
+_PARTICIPANT = (
+    Participant.id,
+    Participant.study_id,
+    Participant.site_id,
+    Participant.sex,
+    Participant.birth_year,
+    Participant.height_cm,
+    Participant.preferred_language,
+    Participant.status,
+)
+_SITE = (Site.id, Site.code, Site.timezone)
+_LINK = (VisitLink.id, VisitLink.revoked_at)
+_Columns = tuple[Any, ...]  # a query's columns: as many as it selects
+
+
+def _visit_query(root: Select[*_Columns], slot: bool, item: bool) -> Select[Any]:
     """The visit with its participant and site, and the asked-for slot: one query."""
-    query = root.join(Visit.participant).join(Participant.site)
+    query = root.join(Participant, Visit.participant_id == Participant.id).join(
+        Site, Participant.site_id == Site.id
+    )
     return answering.with_slot(query, item) if slot else query
+
+
+def _visit_row(row: Row[*_Columns], start: int) -> VisitRow:
+    """The visit, participant and site columns of `row`, from position `start` on."""
+    participant_at = start + len(_VISIT)
+    site_at = participant_at + len(_PARTICIPANT)
+    site = SiteRow(*_columns(row, site_at, len(_SITE)))
+    participant = ParticipantRow(site, *_columns(row, participant_at, len(_PARTICIPANT)))
+    return VisitRow(participant, *_columns(row, start, len(_VISIT)))
+
+
+def _columns(row: Row[*_Columns], start: int, count: int) -> tuple[Any, ...]:
+    return tuple(row[start : start + count])
 
 
 def _slot(row: Row[Any], instrument_id: str | None, item_id: str | None) -> answering.Slot | None:
@@ -101,21 +152,22 @@ def _params(instrument_id: str | None, item_id: str | None, **key: int) -> dict[
 
 
 # Built once per shape (with a slot? with an item?); the values are bound when they run.
+_SHAPES = ((False, False), (True, False), (True, True))
 _BY_LINK = {
-    (slot, item): _visit_query(select(VisitLink).join(VisitLink.visit), slot, item)
-    .options(
-        contains_eager(VisitLink.visit)
-        .contains_eager(Visit.participant)
-        .contains_eager(Participant.site)
-    )
-    .where(VisitLink.id == bindparam("link_id"))
-    for slot, item in ((False, False), (True, False), (True, True))
+    (slot, item): _visit_query(
+        select(*_LINK, *_VISIT, *_PARTICIPANT, *_SITE).join_from(
+            VisitLink, Visit, VisitLink.visit_id == Visit.id
+        ),
+        slot,
+        item,
+    ).where(VisitLink.id == bindparam("link_id"))
+    for slot, item in _SHAPES
 }
 _BY_VISIT = {
-    (slot, item): _visit_query(select(Visit), slot, item)
-    .options(contains_eager(Visit.participant).contains_eager(Participant.site))
-    .where(Visit.id == bindparam("visit_id"))
-    for slot, item in ((False, False), (True, False), (True, True))
+    (slot, item): _visit_query(select(*_VISIT, *_PARTICIPANT, *_SITE), slot, item).where(
+        Visit.id == bindparam("visit_id")
+    )
+    for slot, item in _SHAPES
 }
 
 
@@ -125,11 +177,14 @@ def _shape(instrument_id: str | None, item_id: str | None) -> tuple[bool, bool]:
 
 def _link(
     link_id: int, instrument_id: str | None, item_id: str | None
-) -> tuple[VisitLink, answering.Slot | None] | None:
+) -> tuple[LinkRow, answering.Slot | None] | None:
     row = db.session.execute(
         _BY_LINK[_shape(instrument_id, item_id)], _params(instrument_id, item_id, link_id=link_id)
     ).first()
-    return None if row is None else (row[0], _slot(row, instrument_id, item_id))
+    if row is None:
+        return None
+    link = LinkRow(_visit_row(row, len(_LINK)), *_columns(row, 0, len(_LINK)))
+    return link, _slot(row, instrument_id, item_id)
 
 
 def current(instrument_id: str | None = None, item_id: str | None = None) -> PatientContext:
@@ -164,17 +219,17 @@ def current(instrument_id: str | None = None, item_id: str | None = None) -> Pat
     return ctx
 
 
-def link_context(link: VisitLink, slot: answering.Slot | None = None) -> PatientContext:
+def link_context(link: LinkLike, slot: answering.Slot | None = None) -> PatientContext:
     """The context of a link read with its visit, participant and site. From here on this
     request's pages, error pages included, speak the participant's language and show the site's
     phone."""
     participant = link.visit.participant
     g.preferred_language = participant.preferred_language
-    g.patient_site = participant.site
+    g.patient_site_id = participant.site_id
     return PatientContext(link=link, visit=link.visit, participant=participant, slot=slot)
 
 
-def started(link: VisitLink) -> PatientContext:
+def started(link: LinkLike) -> PatientContext:
     """The context of the link this request has just bound (and checked): what `current` would
     read back from the database again."""
     ctx = link_context(link)
@@ -288,7 +343,7 @@ def _staff_entry(
             _params(instrument_id, item_id, visit_id=visit_id),
         ).first()
         if row is not None:
-            visit, slot = row[0], _slot(row, instrument_id, item_id)
+            visit, slot = _visit_row(row, 0), _slot(row, instrument_id, item_id)
     if (
         staff is None
         or staff.id != entry.get("staff_id")
