@@ -13,9 +13,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
-from pro_app.models.participants import ParticipantStatus, Sex
+from sqlalchemy import Row
+
+from pro_app.models.links import VisitLink
+from pro_app.models.participants import Participant, ParticipantStatus, Sex, Visit
+from pro_app.models.sites import Site
 
 
 class SiteLike(Protocol):
@@ -59,6 +63,8 @@ class VisitLike(Protocol):
     def window_start(self) -> date: ...
     @property
     def window_end(self) -> date: ...
+    @property
+    def target_date(self) -> date: ...
     @property
     def current_records(self) -> int: ...
     @property
@@ -106,6 +112,7 @@ class VisitRow:
     code: str
     window_start: date
     window_end: date
+    target_date: date
     current_records: int
 
 
@@ -114,3 +121,50 @@ class LinkRow:
     visit: VisitRow
     id: int
     revoked_at: datetime | None
+
+
+# The columns of each row, in the order of its fields (after the row it belongs to).
+VISIT_COLUMNS = (
+    Visit.id,
+    Visit.participant_id,
+    Visit.code,
+    Visit.window_start,
+    Visit.window_end,
+    Visit.target_date,
+    Visit.current_records,
+)
+PARTICIPANT_COLUMNS = (
+    Participant.id,
+    Participant.study_id,
+    Participant.site_id,
+    Participant.sex,
+    Participant.birth_year,
+    Participant.height_cm,
+    Participant.preferred_language,
+    Participant.status,
+)
+SITE_COLUMNS = (Site.id, Site.code, Site.timezone)
+LINK_COLUMNS = (VisitLink.id, VisitLink.revoked_at)
+# A visit with its participant and site, as a query selects them.
+VISIT_PARTICIPANT_SITE = (*VISIT_COLUMNS, *PARTICIPANT_COLUMNS, *SITE_COLUMNS)
+
+_Columns = tuple[Any, ...]  # a query's columns: as many as it selects
+
+
+def visit_row(row: Row[*_Columns], start: int = 0) -> VisitRow:
+    """The visit, participant and site of a row that selected `VISIT_PARTICIPANT_SITE` from
+    position `start` on."""
+    participant_at = start + len(VISIT_COLUMNS)
+    site_at = participant_at + len(PARTICIPANT_COLUMNS)
+    site = SiteRow(*_columns(row, site_at, len(SITE_COLUMNS)))
+    participant = ParticipantRow(site, *_columns(row, participant_at, len(PARTICIPANT_COLUMNS)))
+    return VisitRow(participant, *_columns(row, start, len(VISIT_COLUMNS)))
+
+
+def link_row(row: Row[*_Columns]) -> LinkRow:
+    """The link of a row that selected `LINK_COLUMNS`, then `VISIT_PARTICIPANT_SITE`."""
+    return LinkRow(visit_row(row, len(LINK_COLUMNS)), *_columns(row, 0, len(LINK_COLUMNS)))
+
+
+def _columns(row: Row[*_Columns], start: int, count: int) -> _Columns:
+    return tuple(row[start : start + count])

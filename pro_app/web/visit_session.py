@@ -27,13 +27,14 @@ from pro_app.extensions import csrf, db
 from pro_app.languages import LANGUAGES
 from pro_app.models import Participant, Response, Role, Site, StaffUser, Visit, VisitLink
 from pro_app.models.rows import (
+    LINK_COLUMNS,
+    VISIT_PARTICIPANT_SITE,
     LinkLike,
     LinkRow,
     ParticipantLike,
-    ParticipantRow,
-    SiteRow,
     VisitLike,
-    VisitRow,
+    link_row,
+    visit_row,
 )
 from pro_app.questionnaire.catalog import catalog
 from pro_app.questionnaire.definitions import Instrument
@@ -95,28 +96,6 @@ def bind(link: LinkLike, language: str | None = None) -> None:
         session["lang"] = chosen
 
 
-# What a patient's request reads of its visit, participant and site (and link): plain rows
-# (models/rows.py), in the order of the rows' fields.
-_VISIT = (
-    Visit.id,
-    Visit.participant_id,
-    Visit.code,
-    Visit.window_start,
-    Visit.window_end,
-    Visit.current_records,
-)
-_PARTICIPANT = (
-    Participant.id,
-    Participant.study_id,
-    Participant.site_id,
-    Participant.sex,
-    Participant.birth_year,
-    Participant.height_cm,
-    Participant.preferred_language,
-    Participant.status,
-)
-_SITE = (Site.id, Site.code, Site.timezone)
-_LINK = (VisitLink.id, VisitLink.revoked_at)
 _Columns = tuple[Any, ...]  # a query's columns: as many as it selects
 
 
@@ -126,19 +105,6 @@ def _visit_query(root: Select[*_Columns], slot: bool, item: bool) -> Select[Any]
         Site, Participant.site_id == Site.id
     )
     return answering.with_slot(query, item) if slot else query
-
-
-def _visit_row(row: Row[*_Columns], start: int) -> VisitRow:
-    """The visit, participant and site columns of `row`, from position `start` on."""
-    participant_at = start + len(_VISIT)
-    site_at = participant_at + len(_PARTICIPANT)
-    site = SiteRow(*_columns(row, site_at, len(_SITE)))
-    participant = ParticipantRow(site, *_columns(row, participant_at, len(_PARTICIPANT)))
-    return VisitRow(participant, *_columns(row, start, len(_VISIT)))
-
-
-def _columns(row: Row[*_Columns], start: int, count: int) -> tuple[Any, ...]:
-    return tuple(row[start : start + count])
 
 
 def _slot(row: Row[Any], instrument_id: str | None, item_id: str | None) -> answering.Slot | None:
@@ -155,7 +121,7 @@ def _params(instrument_id: str | None, item_id: str | None, **key: int) -> dict[
 _SHAPES = ((False, False), (True, False), (True, True))
 _BY_LINK = {
     (slot, item): _visit_query(
-        select(*_LINK, *_VISIT, *_PARTICIPANT, *_SITE).join_from(
+        select(*LINK_COLUMNS, *VISIT_PARTICIPANT_SITE).join_from(
             VisitLink, Visit, VisitLink.visit_id == Visit.id
         ),
         slot,
@@ -164,7 +130,7 @@ _BY_LINK = {
     for slot, item in _SHAPES
 }
 _BY_VISIT = {
-    (slot, item): _visit_query(select(*_VISIT, *_PARTICIPANT, *_SITE), slot, item).where(
+    (slot, item): _visit_query(select(*VISIT_PARTICIPANT_SITE), slot, item).where(
         Visit.id == bindparam("visit_id")
     )
     for slot, item in _SHAPES
@@ -190,8 +156,7 @@ def _link(
     )
     if row is None:
         return None
-    link = LinkRow(_visit_row(row, len(_LINK)), *_columns(row, 0, len(_LINK)))
-    return link, _slot(row, instrument_id, item_id)
+    return link_row(row), _slot(row, instrument_id, item_id)
 
 
 def current(instrument_id: str | None = None, item_id: str | None = None) -> PatientContext:
@@ -350,7 +315,7 @@ def _staff_entry(
             _params(instrument_id, item_id, visit_id=visit_id),
         )
         if row is not None:
-            visit, slot = _visit_row(row, 0), _slot(row, instrument_id, item_id)
+            visit, slot = visit_row(row), _slot(row, instrument_id, item_id)
     if (
         staff is None
         or staff.id != entry.get("staff_id")
