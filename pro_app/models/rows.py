@@ -5,8 +5,9 @@ Every patient request reads its link, visit, participant and site in one query
 (web/visit_session.py) and changes none of them: the answers and records it writes are rows of
 their own. Made into four ORM objects with their session state, that read cost twice what the
 query itself costs (285 against 133 us); as these frozen rows an item step (GET, POST, redirect)
-runs 7.5% fewer instructions. A service that takes a visit (answering, sealing, links,
-worksheet_entry) accepts either: it asks for a `VisitLike`, which both `Visit` and `VisitRow` are.
+runs 7.5% fewer instructions. The due board reads its 150 visits the same way. A service that
+takes a visit (answering, sealing, links, worksheet_entry, progress) accepts either: it asks for a
+`VisitLike`, which both `Visit` and `VisitRow` are.
 """
 
 from __future__ import annotations
