@@ -17,7 +17,7 @@ from pro_app.models import AuditEvent, ParticipantStatus, VisitLink
 from pro_app.questionnaire.catalog import catalog
 from pro_app.services import links, sealing
 from tests.actions import Patient
-from tests.factories import TODAY, issue_token, make_participant, visit_of
+from tests.factories import TODAY, issue_token, make_participant, make_site, visit_of
 from tests.walklog import fill_log, sixmwt
 
 
@@ -223,3 +223,26 @@ def test_a_token_issued_before_the_typable_alphabet_still_works(client: FlaskCli
     db.session.commit()
     assert client.get(f"/s/{old}").status_code == 200
     assert client.get(f"/s/{old.lower()}").status_code == 404
+
+
+def test_an_error_on_a_started_visit_offers_its_own_sites_phone(client: FlaskClient) -> None:
+    """The site of the visit in hand, read with it, not the first site there is."""
+    make_site()  # the first site: its phone must not be the one shown
+    other = make_site("SH2")
+    other.phone = "+86 21 5555 0101"
+    other.contact_en, other.contact_zh = "Nurse Wang: 021-5555 0101", "王护士：021-5555 0101"
+    participant = make_participant("PRIME-812", site=other)
+    patient = Patient(client, issue_token(participant))
+    assert patient.start().status_code == 303
+    link = db.session.scalar(
+        select(VisitLink).where(VisitLink.visit_id == visit_of(participant).id)
+    )
+    assert link is not None
+    links.revoke(link, actor="test", reason="lost phone")
+    db.session.commit()
+    page = client.get(patient.item_url(1))
+    text = page.get_data(as_text=True)
+    assert page.status_code >= 400
+    assert 'href="tel:+862155550101"' in text
+    assert "王护士：021-5555 0101" in text and "Nurse Wang: 021-5555 0101" in text
+    assert "+862100000000" not in text
