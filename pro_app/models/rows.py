@@ -76,6 +76,8 @@ class LinkLike(Protocol):
     @property
     def id(self) -> int: ...
     @property
+    def token_sha256(self) -> str: ...
+    @property
     def revoked_at(self) -> datetime | None: ...
     @property
     def visit(self) -> VisitLike: ...
@@ -121,6 +123,7 @@ class VisitRow:
 class LinkRow:
     visit: VisitRow
     id: int
+    token_sha256: str
     revoked_at: datetime | None
 
 
@@ -145,7 +148,7 @@ PARTICIPANT_COLUMNS = (
     Participant.status,
 )
 SITE_COLUMNS = (Site.id, Site.code, Site.timezone)
-LINK_COLUMNS = (VisitLink.id, VisitLink.revoked_at)
+LINK_COLUMNS = (VisitLink.id, VisitLink.token_sha256, VisitLink.revoked_at)
 # A visit with its participant and site, as a query selects them.
 VISIT_PARTICIPANT_SITE = (*VISIT_COLUMNS, *PARTICIPANT_COLUMNS, *SITE_COLUMNS)
 

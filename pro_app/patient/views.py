@@ -149,8 +149,8 @@ def next_step(ctx: PatientContext, rows: list[InstrumentRow] | None = None) -> s
 @bp.get("/s/<token>")
 @link_limit
 def landing(token: str) -> Page:
-    """What a link preview or a first tap sees. Changes nothing."""
-    link = links.resolve(token)
+    """What a link preview or a first tap sees. Changes nothing (the link read as a plain row)."""
+    link = links.read(token)
     ctx = visit_session.link_context(link)
     links.check_usable(link, visit_session.settings().link_grace_days)
     status = visit_status(ctx)

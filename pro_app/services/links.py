@@ -34,8 +34,15 @@ from pro_app.errors import (
     VisitHasNoPatientPart,
 )
 from pro_app.extensions import db
-from pro_app.models import Participant, ParticipantStatus, StaffUser, Visit, VisitLink
-from pro_app.models.rows import LinkLike, VisitLike
+from pro_app.models import Participant, ParticipantStatus, Site, StaffUser, Visit, VisitLink
+from pro_app.models.rows import (
+    LINK_COLUMNS,
+    VISIT_PARTICIPANT_SITE,
+    LinkLike,
+    LinkRow,
+    VisitLike,
+    link_row,
+)
 from pro_app.questionnaire.schedule import Schedule
 from pro_app.services import answering, audit
 from pro_app.services.reasons import require_reason
@@ -137,7 +144,10 @@ def active_link(visit: Visit) -> VisitLink | None:
     )
 
 
-# The link with its visit, participant and site in one query; built once, bound per request.
+# The link with its visit, participant and site in one query; built once, bound per request:
+# as session objects (for Start, which updates the link) or as plain rows (for the landing page,
+# which changes nothing).
+_OF_TOKEN = VisitLink.token_sha256.in_([bindparam("typed"), bindparam("as_issued")])
 _BY_TOKEN = (
     select(VisitLink)
     .join(VisitLink.visit)
@@ -148,22 +158,41 @@ _BY_TOKEN = (
         .contains_eager(Visit.participant)
         .contains_eager(Participant.site)
     )
-    .where(VisitLink.token_sha256.in_([bindparam("typed"), bindparam("as_issued")]))
+    .where(_OF_TOKEN)
+)
+_ROW_BY_TOKEN = (
+    select(*LINK_COLUMNS, *VISIT_PARTICIPANT_SITE)
+    .join_from(VisitLink, Visit, VisitLink.visit_id == Visit.id)
+    .join(Participant, Visit.participant_id == Participant.id)
+    .join(Site, Participant.site_id == Site.id)
+    .where(_OF_TOKEN)
 )
 
 
-def resolve(token: str) -> VisitLink:
-    """The link a token belongs to, whatever its state. Unknown tokens raise LinkUnknown."""
+def _token_params(token: str) -> dict[str, str]:
+    """A typed token is normalised first; a token issued before typable links is hashed as it
+    is. Unknown tokens (empty, too long) raise LinkUnknown."""
     if not token or len(token) > 100:
         raise LinkUnknown()
-    # A typed token is normalised first; a token issued before typable links is hashed as it is.
-    link = db.session.scalar(
-        _BY_TOKEN,
-        {"typed": token_hash(token), "as_issued": hashlib.sha256(token.encode()).hexdigest()},
-    )
+    return {"typed": token_hash(token), "as_issued": hashlib.sha256(token.encode()).hexdigest()}
+
+
+def resolve(token: str) -> VisitLink:
+    """The link a token belongs to, whatever its state, as a session object (to change it).
+    Unknown tokens raise LinkUnknown."""
+    link = db.session.scalar(_BY_TOKEN, _token_params(token))
     if link is None:
         raise LinkUnknown()
     return link
+
+
+def read(token: str) -> LinkRow:
+    """The same link as a plain row, for a request that changes nothing (run on the session's
+    connection: the session's ORM layer has nothing to add to plain columns)."""
+    row = db.session.connection().execute(_ROW_BY_TOKEN, _token_params(token)).first()
+    if row is None:
+        raise LinkUnknown()
+    return link_row(row)
 
 
 def check_usable(link: LinkLike, grace_days: int) -> None:

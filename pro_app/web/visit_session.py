@@ -250,13 +250,13 @@ def protect_answer_post() -> None:
     bind(found[0], request.form.get("shown_language"))
 
 
-def start_token(link: VisitLink) -> str:
+def start_token(link: LinkLike) -> str:
     """The landing page's CSRF token: bound to the link itself, so it works without a cookie."""
     key = current_app.config["SECRET_KEY"].encode()
     return hmac.new(key, f"start:{link.token_sha256}".encode(), hashlib.sha256).hexdigest()
 
 
-def start_token_valid(link: VisitLink, submitted: str | None) -> bool:
+def start_token_valid(link: LinkLike, submitted: str | None) -> bool:
     return hmac.compare_digest(start_token(link).encode(), (submitted or "").encode())
 
 

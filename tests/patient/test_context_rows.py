@@ -35,3 +35,22 @@ def test_answer_screens_hold_no_session_objects_of_the_visit(app_ctx: Flask) -> 
     for types in held:
         assert not types & {Visit, Participant, Site, VisitLink}, types
     assert isinstance(visits[-1], VisitRow)
+
+
+def test_the_landing_page_holds_no_session_objects_of_the_visit(app_ctx: Flask) -> None:
+    """The link's landing changes nothing: its link, visit, participant and site are rows too
+    (Start, which updates the link, reads it as a session object)."""
+    patient = Patient(app_ctx.test_client(), issue_token(make_participant("PRIME-981")))
+    held: list[set[type]] = []
+
+    def rendered(_app: Flask, **_extra: Any) -> None:
+        held.append({type(obj) for obj in db.session.identity_map.values()})
+
+    template_rendered.connect(rendered, app_ctx)
+    try:
+        assert patient.open_link().status_code == 200
+    finally:
+        template_rendered.disconnect(rendered, app_ctx)
+    assert len(held) == 1
+    assert not held[0] & {Visit, Participant, Site, VisitLink}, held[0]
+    assert patient.start().status_code == 303  # the start token of the row's page still works
