@@ -47,8 +47,8 @@ _STAFF_ENTRY = "staff_entry"
 
 @dataclass(frozen=True)
 class PatientContext:
-    """What a patient screen needs of the visit in hand: read as plain rows on every request (the
-    link's landing and Start pages have the ORM objects at hand and pass those)."""
+    """What a patient screen needs of the visit in hand: read as plain rows on every request
+    (Start, which updates the link, has the ORM objects at hand and passes those)."""
 
     visit: VisitLike
     participant: ParticipantLike

@@ -93,6 +93,9 @@ def seeded(live_app: Flask) -> dict[str, int]:
         patient.start()
         for item in (1, 2, 3, 4):
             patient.answer(item, 2)
+        # The patient's requests ran in this app context, so on this session: the last one closed
+        # it, and the site committed above is no longer held by it. Read it again.
+        site = make_site("SEH")
         gone = make_participant("PRIME-208", site=site, day0=TODAY - timedelta(days=20))
         coordinator = db.session.query(StaffUser).filter_by(username="desk-en").one()
         enrolment.withdraw(gone, reason="moved to another city", staff=coordinator)
