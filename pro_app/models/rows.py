@@ -1,86 +1,25 @@
-"""A visit with its participant and site as plain, read-only rows, and the shapes the services ask
-of a visit (which the ORM classes have too).
+"""A visit with its participant and site as plain, read-only rows, and the queries that read them.
 
 Every patient request reads its link, visit, participant and site in one query
 (web/visit_session.py) and changes none of them: the answers and records it writes are rows of
 their own. Made into four ORM objects with their session state, that read cost twice what the
 query itself costs (285 against 133 us); as these frozen rows an item step (GET, POST, redirect)
 runs 7.5% fewer instructions. The due board reads its 150 visits the same way. A service that
-takes a visit (answering, sealing, links, worksheet_entry, progress) accepts either: it asks for a
-`VisitLike`, which both `Visit` and `VisitRow` are.
+takes a visit (answering, sealing, links, worksheet_entry, progress) accepts either: a
+`VisitLike` is a `Visit` or a `VisitRow`, which have the same fields for what they share.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Protocol
+from typing import Any
 
-from sqlalchemy import Row
+from sqlalchemy import Row, Select, select
 
 from pro_app.models.links import VisitLink
 from pro_app.models.participants import Participant, ParticipantStatus, Sex, Visit
 from pro_app.models.sites import Site
-
-
-class SiteLike(Protocol):
-    @property
-    def id(self) -> int: ...
-    @property
-    def code(self) -> str: ...
-    @property
-    def timezone(self) -> str: ...
-
-
-class ParticipantLike(Protocol):
-    @property
-    def id(self) -> int: ...
-    @property
-    def study_id(self) -> str: ...
-    @property
-    def site_id(self) -> int: ...
-    @property
-    def sex(self) -> Sex: ...
-    @property
-    def birth_year(self) -> int: ...
-    @property
-    def height_cm(self) -> int: ...
-    @property
-    def preferred_language(self) -> str: ...
-    @property
-    def status(self) -> ParticipantStatus: ...
-    @property
-    def site(self) -> SiteLike: ...
-
-
-class VisitLike(Protocol):
-    @property
-    def id(self) -> int: ...
-    @property
-    def participant_id(self) -> int: ...
-    @property
-    def code(self) -> str: ...
-    @property
-    def window_start(self) -> date: ...
-    @property
-    def window_end(self) -> date: ...
-    @property
-    def target_date(self) -> date: ...
-    @property
-    def current_records(self) -> int: ...
-    @property
-    def participant(self) -> ParticipantLike: ...
-
-
-class LinkLike(Protocol):
-    @property
-    def id(self) -> int: ...
-    @property
-    def token_sha256(self) -> str: ...
-    @property
-    def revoked_at(self) -> datetime | None: ...
-    @property
-    def visit(self) -> VisitLike: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,8 +29,8 @@ class SiteRow:
     timezone: str
 
 
-# Each row's first field is the row it belongs to; then its columns, in the order the query
-# (web/visit_session.py) reads them.
+# Each row's first field is the row it belongs to; then its columns, in the order of its column
+# list below (VISIT_COLUMNS...).
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +66,12 @@ class LinkRow:
     revoked_at: datetime | None
 
 
+# A visit, participant or link as a service may be handed it: a session object (the desk's,
+# Start's) or a row (a patient screen's, the board's).
+ParticipantLike = Participant | ParticipantRow
+VisitLike = Visit | VisitRow
+LinkLike = VisitLink | LinkRow
+
 # The columns of each row, in the order of its fields (after the row it belongs to).
 VISIT_COLUMNS = (
     Visit.id,
@@ -153,6 +98,20 @@ LINK_COLUMNS = (VisitLink.id, VisitLink.token_sha256, VisitLink.revoked_at)
 VISIT_PARTICIPANT_SITE = (*VISIT_COLUMNS, *PARTICIPANT_COLUMNS, *SITE_COLUMNS)
 
 _Columns = tuple[Any, ...]  # a query's columns: as many as it selects
+
+# The rows' queries without their conditions: visits (`visit_row`), and links with their visits
+# (`link_row`). Built once; each caller adds its `where` (and the patient screens their slot).
+VISIT_ROWS: Select[*_Columns] = (
+    select(*VISIT_PARTICIPANT_SITE)
+    .join(Participant, Visit.participant_id == Participant.id)
+    .join(Site, Participant.site_id == Site.id)
+)
+LINK_ROWS: Select[*_Columns] = (
+    select(*LINK_COLUMNS, *VISIT_PARTICIPANT_SITE)
+    .join_from(VisitLink, Visit, VisitLink.visit_id == Visit.id)
+    .join(Participant, Visit.participant_id == Participant.id)
+    .join(Site, Participant.site_id == Site.id)
+)
 
 
 def visit_row(row: Row[*_Columns], start: int = 0) -> VisitRow:

@@ -34,15 +34,8 @@ from pro_app.errors import (
     VisitHasNoPatientPart,
 )
 from pro_app.extensions import db
-from pro_app.models import Participant, ParticipantStatus, Site, StaffUser, Visit, VisitLink
-from pro_app.models.rows import (
-    LINK_COLUMNS,
-    VISIT_PARTICIPANT_SITE,
-    LinkLike,
-    LinkRow,
-    VisitLike,
-    link_row,
-)
+from pro_app.models import Participant, ParticipantStatus, StaffUser, Visit, VisitLink
+from pro_app.models.rows import LINK_ROWS, LinkLike, LinkRow, VisitLike, link_row
 from pro_app.questionnaire.schedule import Schedule
 from pro_app.services import answering, audit
 from pro_app.services.reasons import require_reason
@@ -160,13 +153,7 @@ _BY_TOKEN = (
     )
     .where(_OF_TOKEN)
 )
-_ROW_BY_TOKEN = (
-    select(*LINK_COLUMNS, *VISIT_PARTICIPANT_SITE)
-    .join_from(VisitLink, Visit, VisitLink.visit_id == Visit.id)
-    .join(Participant, Visit.participant_id == Participant.id)
-    .join(Site, Participant.site_id == Site.id)
-    .where(_OF_TOKEN)
-)
+_ROW_BY_TOKEN = LINK_ROWS.where(_OF_TOKEN)
 
 
 def _token_params(token: str) -> dict[str, str]:

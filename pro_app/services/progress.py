@@ -25,7 +25,7 @@ from pro_app.models import (
     Visit,
     VisitLink,
 )
-from pro_app.models.rows import VISIT_PARTICIPANT_SITE, VisitLike, visit_row
+from pro_app.models.rows import VISIT_ROWS, VisitLike, visit_row
 from pro_app.questionnaire.schedule import Schedule
 from pro_app.services.links import closes_on
 
@@ -395,12 +395,7 @@ def _shown_visits(dialect: str) -> Select[*tuple[Any, ...]]:
     (models/rows.py): 150 visits as ORM objects with their participants and sites cost more than
     the rest of the board's queries together. Run on the session's connection: the session's ORM
     layer would add nothing but its cost."""
-    return (
-        select(*VISIT_PARTICIPANT_SITE)
-        .join(Participant, Visit.participant_id == Participant.id)
-        .join(Site, Participant.site_id == Site.id)
-        .where(one_of(Visit.id, "visit_ids", dialect))
-    )
+    return VISIT_ROWS.where(one_of(Visit.id, "visit_ids", dialect))
 
 
 def due_board(site_ids: set[int], schedule: Schedule, grace_days: int) -> Board:

@@ -19,16 +19,16 @@ from typing import Any
 from flask import current_app, g, request, session
 from flask_babel import get_locale
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import Row, Select, bindparam, select
+from sqlalchemy import Row, Select, bindparam
 
 from pro_app.config import Settings
 from pro_app.errors import AnswerLost, PatientSessionMissing, StaffEntryEnded
 from pro_app.extensions import csrf, db
 from pro_app.languages import LANGUAGES
-from pro_app.models import Participant, Response, Role, Site, StaffUser, Visit, VisitLink
+from pro_app.models import Response, Role, StaffUser, Visit, VisitLink
 from pro_app.models.rows import (
-    LINK_COLUMNS,
-    VISIT_PARTICIPANT_SITE,
+    LINK_ROWS,
+    VISIT_ROWS,
     LinkLike,
     LinkRow,
     ParticipantLike,
@@ -99,12 +99,9 @@ def bind(link: LinkLike, language: str | None = None) -> None:
 _Columns = tuple[Any, ...]  # a query's columns: as many as it selects
 
 
-def _visit_query(root: Select[*_Columns], slot: bool, item: bool) -> Select[Any]:
-    """The visit with its participant and site, and the asked-for slot: one query."""
-    query = root.join(Participant, Visit.participant_id == Participant.id).join(
-        Site, Participant.site_id == Site.id
-    )
-    return answering.with_slot(query, item) if slot else query
+def _with_slot(rows: Select[*_Columns], slot: bool, item: bool) -> Select[Any]:
+    """The visit's rows and the asked-for slot: one query."""
+    return answering.with_slot(rows, item) if slot else rows
 
 
 def _slot(row: Row[Any], instrument_id: str | None, item_id: str | None) -> answering.Slot | None:
@@ -120,19 +117,11 @@ def _params(instrument_id: str | None, item_id: str | None, **key: int) -> dict[
 # Built once per shape (with a slot? with an item?); the values are bound when they run.
 _SHAPES = ((False, False), (True, False), (True, True))
 _BY_LINK = {
-    (slot, item): _visit_query(
-        select(*LINK_COLUMNS, *VISIT_PARTICIPANT_SITE).join_from(
-            VisitLink, Visit, VisitLink.visit_id == Visit.id
-        ),
-        slot,
-        item,
-    ).where(VisitLink.id == bindparam("link_id"))
+    (slot, item): _with_slot(LINK_ROWS, slot, item).where(VisitLink.id == bindparam("link_id"))
     for slot, item in _SHAPES
 }
 _BY_VISIT = {
-    (slot, item): _visit_query(select(*VISIT_PARTICIPANT_SITE), slot, item).where(
-        Visit.id == bindparam("visit_id")
-    )
+    (slot, item): _with_slot(VISIT_ROWS, slot, item).where(Visit.id == bindparam("visit_id"))
     for slot, item in _SHAPES
 }
 
