@@ -170,7 +170,7 @@ def landing(token: str) -> Page:
 @csrf.exempt  # the link-bound start token below replaces the cookie-bound CSRF token
 @link_limit
 def start(token: str) -> Page:
-    link = links.resolve(token)
+    link = links.read(token)
     if request.headers.get("Sec-Fetch-Site") == "cross-site":
         abort(403)
     if not visit_session.start_token_valid(link, request.form.get("start_token")):

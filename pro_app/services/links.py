@@ -17,8 +17,7 @@ import hashlib
 import secrets
 from datetime import date, timedelta
 
-from sqlalchemy import bindparam, select
-from sqlalchemy.orm import contains_eager
+from sqlalchemy import bindparam, func, select, update
 
 from pro_app import clock
 from pro_app.errors import (
@@ -137,23 +136,19 @@ def active_link(visit: Visit) -> VisitLink | None:
     )
 
 
-# The link with its visit, participant and site in one query; built once, bound per request:
-# as session objects (for Start, which updates the link) or as plain rows (for the landing page,
-# which changes nothing).
+# The link with its visit, participant and site in one query, as a plain row: built once, bound
+# per request. Neither the landing page nor Start needs a session object (Start's one change to the
+# link is a single UPDATE).
 _OF_TOKEN = VisitLink.token_sha256.in_([bindparam("typed"), bindparam("as_issued")])
-_BY_TOKEN = (
-    select(VisitLink)
-    .join(VisitLink.visit)
-    .join(Visit.participant)
-    .join(Participant.site)
-    .options(
-        contains_eager(VisitLink.visit)
-        .contains_eager(Visit.participant)
-        .contains_eager(Participant.site)
-    )
-    .where(_OF_TOKEN)
-)
 _ROW_BY_TOKEN = LINK_ROWS.where(_OF_TOKEN)
+_STARTED = (
+    update(VisitLink)
+    .where(VisitLink.id == bindparam("link_id"))
+    .values(
+        first_started_at=func.coalesce(VisitLink.first_started_at, bindparam("now")),
+        last_started_at=bindparam("now"),
+    )
+)
 
 
 def _token_params(token: str) -> dict[str, str]:
@@ -164,18 +159,10 @@ def _token_params(token: str) -> dict[str, str]:
     return {"typed": token_hash(token), "as_issued": hashlib.sha256(token.encode()).hexdigest()}
 
 
-def resolve(token: str) -> VisitLink:
-    """The link a token belongs to, whatever its state, as a session object (to change it).
-    Unknown tokens raise LinkUnknown."""
-    link = db.session.scalar(_BY_TOKEN, _token_params(token))
-    if link is None:
-        raise LinkUnknown()
-    return link
-
-
 def read(token: str) -> LinkRow:
-    """The same link as a plain row, for a request that changes nothing (run on the session's
-    connection: the session's ORM layer has nothing to add to plain columns)."""
+    """The link a token belongs to, whatever its state, as a plain row (run on the session's
+    connection: the session's ORM layer has nothing to add to plain columns). Unknown tokens
+    raise LinkUnknown."""
     row = db.session.connection().execute(_ROW_BY_TOKEN, _token_params(token)).first()
     if row is None:
         raise LinkUnknown()
@@ -283,20 +270,17 @@ def site_today(visit: VisitLike) -> date:
     return clock.today_in(visit.participant.site.timezone)
 
 
-def start(link: VisitLink, grace_days: int) -> None:
-    """The patient pressed Start: a state change, so only ever called from a POST."""
+def start(link: LinkRow, grace_days: int) -> None:
+    """The patient pressed Start: a state change, so only ever called from a POST. The first
+    start is kept; the last is now."""
     check_usable(link, grace_days)
-    now = clock.utcnow()
-    if link.first_started_at is None:
-        link.first_started_at = now
-    link.last_started_at = now
-    db.session.flush()
+    db.session.connection().execute(_STARTED, {"link_id": link.id, "now": clock.utcnow()})
     participant = link.visit.participant
     audit.record(
         "link.started",
         f"participant:{participant.study_id}",
         site_id=participant.site_id,
         participant_id=participant.id,
-        visit_id=link.visit_id,
+        visit_id=link.visit.id,
         link_id=link.id,
     )

@@ -126,6 +126,24 @@ def test_start_needs_the_link_bound_token(client: FlaskClient) -> None:
     assert db.session.scalars(select(VisitLink)).one().first_started_at is None
 
 
+def test_start_keeps_the_first_start_and_moves_the_last(client: FlaskClient) -> None:
+    token = issue_token(make_participant())
+    patient = Patient(client, token)
+    assert patient.start().status_code == 303
+    first = clock.utcnow()
+    clock.advance(timedelta(hours=2))
+    assert Patient(client, token).start().status_code == 303
+    link = db.session.scalars(select(VisitLink)).one()
+    db.session.refresh(link)
+    assert link.first_started_at == first
+    assert link.last_started_at == first + timedelta(hours=2)
+    started = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "link.started")
+    ).all()
+    assert [event.occurred_at for event in started] == [first, first + timedelta(hours=2)]
+    assert {event.details["link_id"] for event in started} == {link.id}
+
+
 def test_start_refuses_a_cross_site_post(client: FlaskClient) -> None:
     token = issue_token(make_participant())
     landing = client.get(f"/s/{token}").get_data(as_text=True)
