@@ -62,7 +62,8 @@ from pro_app.cli.serve import DEFAULT_THREADS, default_workers, worker_class
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "results"
 PG_ADMIN = os.environ.get("PRO_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-SYSTEMS_ORDER = ("hello", "sqlite", "postgresql")
+# The stack floor's systems are named "stack-<engine>" (bench/stack_app.py).
+STACK = "stack"
 SCENARIOS = ("landing", "item", "whole")
 CONCURRENCY = (1, 20)
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -681,14 +682,14 @@ def _settings_env(url: str, instance: Path) -> dict[str, str]:
 
 
 @contextmanager
-def database(engine: str, workdir: Path) -> Iterator[tuple[str, str | None]]:
+def database(engine: str, workdir: Path, prefix: str = "bench") -> Iterator[tuple[str, str | None]]:
     """A fresh, empty database: (its URL, the PostgreSQL database name or None); dropped after."""
     if engine == "sqlite":
-        yield f"sqlite:///{workdir / 'bench-sqlite.sqlite3'}", None
+        yield f"sqlite:///{workdir / f'{prefix}-sqlite.sqlite3'}", None
         return
     import psycopg
 
-    name = f"pro_bench_{uuid.uuid4().hex[:10]}"
+    name = f"pro_{prefix}_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     try:
@@ -797,6 +798,7 @@ def run(options: Options) -> dict[str, Any]:
                     prepared["statements"],
                 )
             )
+            systems.append(_stack_system(engine, workdir, stack, shape, clients_max, context))
         for system in systems:
             system.server.start()
         for round_number in range(1, options.rounds + 1):
@@ -813,6 +815,39 @@ def run(options: Options) -> dict[str, Any]:
             manager.__exit__(None, None, None)
         shutil.rmtree(workdir, ignore_errors=True)
     return summarise(options, systems, cells)
+
+
+def _stack_system(
+    engine: str, workdir: Path, stack: list[Any], shape: dict[str, int], clients: int, context: Any
+) -> System:
+    """The stack floor on `engine` (bench/stack_app.py): its own fresh database and tables."""
+    from bench import stack_app
+
+    manager = database(engine, workdir, prefix="stack")
+    url, pg_name = manager.__enter__()
+    stack.append(manager)
+    env = {"STACK_DATABASE_URL": url}
+    with _environment(env):
+        stack_app.create_tables()
+    name = f"stack-{engine}"
+    server = Server(name, "bench.stack_app:create_app()", env, workdir, pg_name, **shape)
+    tokens = [f"{name}-{i}" for i in range(clients)]
+    whole = [f"{name}-w{i}" for i in range(200_000)]
+    return System(name, server, tokens, tokens, whole, context.Value("l", 0))
+
+
+@contextmanager
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 def _measured_cell(
@@ -946,6 +981,17 @@ def summarise(
         row["cpu_to_floor"] = (
             round(row["server_cpu_ms_per_request"] / floor["server_cpu_ms_per_request"], 1)
             if floor and floor["server_cpu_ms_per_request"]
+            else None
+        )
+        stack = _row(table, f"{STACK}-{row['system']}", row["scenario"], row["clients"])
+        row["ratio_to_stack"] = (
+            round(row["requests_per_s"] / stack["requests_per_s"], 3)
+            if stack and stack["requests_per_s"]
+            else None
+        )
+        row["cpu_to_stack"] = (
+            round(row["server_cpu_ms_per_request"] / stack["server_cpu_ms_per_request"], 2)
+            if stack and stack["server_cpu_ms_per_request"]
             else None
         )
     statements = {s.name: s.statements for s in systems if s.statements is not None}
@@ -1137,10 +1183,39 @@ def markdown(result: dict[str, Any]) -> str:
         ]
         for engine, counts in result["statements"].items():
             lines.append(f"| {engine} | " + " | ".join(str(counts[k]) for k in kinds) + " |")
+    lines += _stack_lines(result["table"])
     lines += ["", "## Targets (issue 14)", ""]
     lines += report.target_lines(result["targets"])
     lines.append("")
     return "\n".join(lines)
+
+
+def _stack_lines(table: list[dict[str, Any]]) -> list[str]:
+    """PRIME-PRO against the stack floor of its engine: what share of the gap is the stack's."""
+    rows = [r for r in table if r.get("ratio_to_stack") is not None]
+    if not rows:
+        return []
+    lines = [
+        "",
+        "## Against the stack floor",
+        "",
+        "stack-<engine> is bench/stack_app.py: the same patient flow on the libraries PRIME-PRO "
+        "must use (Flask and its session cookie, Flask-WTF's CSRF, Flask-Babel, Jinja, "
+        "SQLAlchemy's ORM session, WhiteNoise), one statement a request and a commit a POST, "
+        "nothing of PRIME-PRO's own. Throughput x stack above 1 means PRIME-PRO is faster than "
+        "that minimal app.",
+        "",
+        "| scenario | clients | system | x floor | stack x floor | x stack | CPU x stack |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        stack = _row(table, f"{STACK}-{row['system']}", row["scenario"], row["clients"])
+        lines.append(
+            f"| {row['scenario']} | {row['clients']} | {row['system']} | "
+            f"{row['ratio_to_floor']} | {stack['ratio_to_floor'] if stack else ''} | "
+            f"{row['ratio_to_stack']} | {row['cpu_to_stack']} |"
+        )
+    return lines
 
 
 def write(

@@ -16,7 +16,7 @@ def test_the_load_bench_drives_every_system_and_reports_every_figure(tmp_path: P
     options.links = 40
     result = load.run(options)
 
-    systems = ["hello", "sqlite", "postgresql"]
+    systems = ["hello", "sqlite", "stack-sqlite", "postgresql", "stack-postgresql"]
     table = result["table"]
     assert [(r["scenario"], r["clients"], r["system"]) for r in table] == [
         (scenario, clients, system)
@@ -42,7 +42,13 @@ def test_the_load_bench_drives_every_system_and_reports_every_figure(tmp_path: P
             assert row["whole_response_ms"]["n"] == row["responses"]
             assert row["server_cpu_ms_per_response"] > 0
     # The PostgreSQL backends' CPU counts as the server's.
-    assert any(r["db_cpu_ms_per_request"] > 0 for r in table if r["system"] == "postgresql")
+    for system in ("postgresql", "stack-postgresql"):
+        assert any(r["db_cpu_ms_per_request"] > 0 for r in table if r["system"] == system)
+    # PRIME-PRO is set against the stack floor of its own engine, and only PRIME-PRO is.
+    for row in table:
+        against_stack = row["system"] in ("sqlite", "postgresql")
+        assert (row["ratio_to_stack"] is not None) == against_stack, row["system"]
+        assert (row["cpu_to_stack"] is not None) == against_stack, row["system"]
 
     assert set(result["statements"]) == {"sqlite", "postgresql"}
     for counts in result["statements"].values():
@@ -64,3 +70,4 @@ def test_the_load_bench_drives_every_system_and_reports_every_figure(tmp_path: P
     report = md_path.read_text()
     assert report.count("PASS ") + report.count("FAIL ") == len(result["targets"])
     assert "| item | 2 | postgresql |" in report and "SQL statements per request" in report
+    assert "## Against the stack floor" in report and "| whole | 2 | stack-sqlite |" in report
