@@ -238,14 +238,16 @@ _RECORDS = (
 
 
 def drafts_of_visit(visit_id: int, instrument_id: str | None = None) -> dict[str, Draft]:
-    """Every instrument's saved answers of a visit (or only `instrument_id`'s), in one query."""
+    """Every instrument's saved answers of a visit (or only `instrument_id`'s), in one query.
+    Plain columns, so it runs on the session's connection, past the ORM's execution layer (drafts
+    are only ever written by statements, never as pending session objects, so there is nothing
+    to flush first)."""
     params: dict[str, Any] = {"visit_id": visit_id}
     if instrument_id is not None:
         params["instrument_id"] = instrument_id
     drafts: dict[str, dict[str, SavedAnswer]] = {}
-    for instrument, item_id, value, language, saved_at, username in db.session.execute(
-        _DRAFTS_OF[instrument_id is not None], params
-    ):
+    rows = db.session.connection().execute(_DRAFTS_OF[instrument_id is not None], params)
+    for instrument, item_id, value, language, saved_at, username in rows:
         drafts.setdefault(instrument, {})[item_id] = SavedAnswer(
             value, language, saved_at, username
         )
