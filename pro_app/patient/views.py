@@ -95,7 +95,6 @@ class InstrumentRow:
     instrument: Instrument
     sealed: Response | None
     progress: Progress
-    progress_text: str
     # Done at the clinic with the study nurse (an assessor's worksheet seen from a patient's
     # link): shown, never started from here.
     at_clinic: bool = False
@@ -103,6 +102,11 @@ class InstrumentRow:
     @property
     def started(self) -> bool:
         return self.progress.started
+
+    @property
+    def progress_text(self) -> str:
+        """ "3 of 21 answered", in the page's language: only the visit page shows it."""
+        return flow_for(self.instrument).progress_text(self.progress)
 
     @property
     def open_for_patient(self) -> bool:
@@ -123,7 +127,6 @@ def visit_status(ctx: PatientContext) -> list[InstrumentRow]:
                 instrument=instrument,
                 sealed=records.get(instrument_id),
                 progress=current,
-                progress_text=flow_for(instrument).progress_text(current),
                 at_clinic=not ctx.by_staff and not instrument.patient_administered,
             )
         )
