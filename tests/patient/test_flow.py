@@ -163,3 +163,17 @@ def test_start_records_when_the_link_was_first_used(client: FlaskClient) -> None
     _started(client)
     link = db.session.scalars(select(VisitLink)).one()
     assert link.first_started_at is not None
+
+
+def test_the_visit_page_says_how_much_is_answered_in_the_patients_language(
+    client: FlaskClient,
+) -> None:
+    cases = (("PRIME-001", "zh_Hans", "已答3题，共21题"), ("PRIME-002", "en", "3 of 21 answered"))
+    for study_id, language, expected in cases:
+        participant = make_participant(study_id, language=language)
+        patient = Patient(client, issue_token(participant))
+        assert patient.start().status_code == 303
+        for number in (1, 2, 3):
+            assert patient.answer(number, 2).status_code == 303
+        page = client.get("/visit").get_data(as_text=True)
+        assert expected in page, language
