@@ -42,6 +42,10 @@ def _translations(context: Context) -> Any:
 def _newstyle(context: Context, text: str, variables: dict[str, Any]) -> str:
     # Our own catalogue, trusted as the template is (Jinja's rule); the variables are escaped.
     shown: str = Markup(text) if context.eval_ctx.autoescape else text  # noqa: S704
+    if not variables and "%" not in text:
+        # What `%` would give back unchanged, without Markup's escaping wrapper around `{}`
+        # (most of a page's strings have no placeholders).
+        return shown
     return shown % variables
 
 

@@ -33,6 +33,17 @@ CASES = [
     ),
     ("{{ _('Closes today') }}", "Closes today", "今天截止"),
     ("{{ pgettext('label before a time', 'Submitted') }}", "Submitted", "提交时间"),
+    # Without placeholders the words are trusted as they are; a literal %% is still formatted.
+    (
+        "{{ _('Not a catalogue <b>word</b>') }}",
+        "Not a catalogue <b>word</b>",
+        "Not a catalogue <b>word</b>",
+    ),
+    (
+        "{{ _('Not a catalogue 100%% word') }}",
+        "Not a catalogue 100% word",
+        "Not a catalogue 100% word",
+    ),
 ]
 
 
