@@ -65,7 +65,7 @@ def record(
     participant_id: int | None = None,
     visit_id: int | None = None,
     **details: Any,
-) -> AuditEvent:
+) -> None:
     """Append one event. Never pass a visit-link token or a password in `details`."""
     return _append(action, actor, site_id, participant_id, visit_id, details, None)
 
@@ -79,7 +79,7 @@ def record_with(
     participant_id: int | None = None,
     visit_id: int | None = None,
     **details: Any,
-) -> AuditEvent:
+) -> None:
     """Run `change` and append the event that records it (one statement on PostgreSQL)."""
     return _append(action, actor, site_id, participant_id, visit_id, details, change)
 
@@ -92,40 +92,39 @@ def _append(
     visit_id: int | None,
     details: dict[str, Any],
     change: Change | None,
-) -> AuditEvent:
+) -> None:
     session = db.session
+    # What the session holds is written first, so the event comes after the changes it records
+    # (and the rows it names exist). Then the statements go to the transaction's connection:
+    # they are plain inserts, and events are never read back or changed through the session.
+    session.flush()
+    connection = session.connection()
     # The head row names the predecessor. On PostgreSQL `FOR UPDATE` serialises appenders (one
     # waits for the other's commit, then reads the head that one's insert moved); on SQLite the
-    # writing transaction already holds the database's write lock. (Reading it also flushes what
-    # the session holds, so the event is written after the changes it records.)
-    together = change is not None and session.get_bind().dialect.name == "postgresql"
+    # writing transaction already holds the database's write lock.
+    together = change is not None and connection.dialect.name == "postgresql"
     if change is not None and not together:
-        session.execute(change.statement, change.params)
+        connection.execute(change.statement, change.params)
     last = session.info.get(_HELD) or _read_head()
     key = config.current().audit_key
-    event = AuditEvent(
-        occurred_at=clock.utcnow(),
-        action=action,
-        actor=actor,
-        site_id=site_id,
-        participant_id=participant_id,
-        visit_id=visit_id,
-        details=details,
-        prev_hash=last or GENESIS,
-        key_id=key_id(key),
-    )
-    event.hash = _mac(key, _hashed_fields(event))
-    # A plain INSERT (the trigger moves the head): events are never read back or changed through
-    # the session, so the unit of work's bookkeeping would only cost time. The returned event
-    # carries everything but its id.
-    values = {name: getattr(event, name) for name in _COLUMNS}
+    values: dict[str, Any] = {
+        "occurred_at": clock.utcnow(),
+        "action": action,
+        "actor": actor,
+        "site_id": site_id,
+        "participant_id": participant_id,
+        "visit_id": visit_id,
+        "details": details,
+        "prev_hash": last or GENESIS,
+        "key_id": key_id(key),
+    }
+    values["hash"] = _mac(key, _hashed_values(values))
     if together:
         assert change is not None
-        session.execute(_with_change(change.statement), {**values, **change.params})
+        connection.execute(_with_change(change.statement), {**values, **change.params})
     else:
-        session.execute(_INSERT, values)
-    session.info[_HELD] = event.hash  # the trigger moved the head here; nobody else can
-    return event
+        connection.execute(_INSERT, values)
+    session.info[_HELD] = values["hash"]  # the trigger moved the head here; nobody else can
 
 
 def hold_trail() -> None:
@@ -213,20 +212,25 @@ def _with_change(statement: Insert | Delete) -> Insert:
     return _WITH_CHANGE[key]
 
 
-def _hashed_fields(event: AuditEvent) -> dict[str, Any]:
+def _hashed_values(values: dict[str, Any]) -> dict[str, Any]:
+    """What an event's MAC covers, from its column values (as it is written or read back)."""
     fields = {
-        "occurred_at": event.occurred_at.isoformat(),
-        "action": event.action,
-        "actor": event.actor,
-        "site_id": event.site_id,
-        "participant_id": event.participant_id,
-        "visit_id": event.visit_id,
-        "details": event.details,
-        "prev_hash": event.prev_hash,
+        "occurred_at": values["occurred_at"].isoformat(),
+        "action": values["action"],
+        "actor": values["actor"],
+        "site_id": values["site_id"],
+        "participant_id": values["participant_id"],
+        "visit_id": values["visit_id"],
+        "details": values["details"],
+        "prev_hash": values["prev_hash"],
     }
-    if event.key_id is not None:
-        fields["key_id"] = event.key_id
+    if values["key_id"] is not None:
+        fields["key_id"] = values["key_id"]
     return fields
+
+
+def _hashed_fields(event: AuditEvent) -> dict[str, Any]:
+    return _hashed_values({name: getattr(event, name) for name in _COLUMNS})
 
 
 # --- checkpoints ---------------------------------------------------------------------------------
