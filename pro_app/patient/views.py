@@ -105,7 +105,7 @@ class InstrumentRow:
 
     @property
     def progress_text(self) -> str:
-        """ "3 of 21 answered", in the page's language: only the visit page shows it."""
+        """The line "3 of 21 answered", in the page's language: only the visit page shows it."""
         return flow_for(self.instrument).progress_text(self.progress)
 
     @property

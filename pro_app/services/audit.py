@@ -67,7 +67,7 @@ def record(
     **details: Any,
 ) -> None:
     """Append one event. Never pass a visit-link token or a password in `details`."""
-    return _append(action, actor, site_id, participant_id, visit_id, details, None)
+    _append(action, actor, site_id, participant_id, visit_id, details, None)
 
 
 def record_with(
@@ -81,7 +81,7 @@ def record_with(
     **details: Any,
 ) -> None:
     """Run `change` and append the event that records it (one statement on PostgreSQL)."""
-    return _append(action, actor, site_id, participant_id, visit_id, details, change)
+    _append(action, actor, site_id, participant_id, visit_id, details, change)
 
 
 def _append(
