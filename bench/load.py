@@ -2,8 +2,10 @@
 
 Serves PRIME-PRO with the `make run` settings (gunicorn, two workers per core x 1 thread, config
 python:pro_app.gunicorn_conf) on SQLite and on PostgreSQL (a fresh database each, migrated and
-seeded with a site, participants whose baseline window is open and a link each), and
-bench/hello_app.py under the very same gunicorn command as the floor. The PDF worker is NOT run
+seeded with a site, participants whose baseline window is open and a link each),
+bench/hello_app.py under the very same gunicorn command as the floor, and per engine
+bench/stack_app.py, the stack floor (the same flow on the libraries PRIME-PRO must use, used
+plainly, nothing of its own): how much of the gap to the floor is the stack's. The PDF worker is NOT run
 (PRO_RUN_PDF_WORKER unset): records queue PDF jobs that nobody renders, because PDFs are measured by
 bench/pdf.py and never belong on the web path.
 
@@ -26,8 +28,8 @@ listener).
 
     python -m bench load [--quick] [--engines sqlite,postgresql] [--seconds S] [--rounds R]
 
-Writes bench/results/load-<date>.md and .json, with ratios against the floor and a pass/fail line
-per target of issue 14.
+Writes bench/results/load-<date>.md and .json, with ratios against the floor and the stack floor
+and a pass/fail line per target of issue 14 (judged against the hello floor).
 """
 
 from __future__ import annotations
@@ -818,18 +820,24 @@ def run(options: Options) -> dict[str, Any]:
 
 
 def _stack_system(
-    engine: str, workdir: Path, stack: list[Any], shape: dict[str, int], clients: int, context: Any
+    engine: str,
+    workdir: Path,
+    managers: list[Any],
+    shape: dict[str, int],
+    clients: int,
+    context: Any,
 ) -> System:
-    """The stack floor on `engine` (bench/stack_app.py): its own fresh database and tables."""
+    """The stack floor on `engine` (bench/stack_app.py): its own fresh database and tables (its
+    database's context manager joins `managers`, closed when the run ends)."""
     from bench import stack_app
 
-    manager = database(engine, workdir, prefix="stack")
+    manager = database(engine, workdir, prefix=STACK)
     url, pg_name = manager.__enter__()
-    stack.append(manager)
+    managers.append(manager)
     env = {"STACK_DATABASE_URL": url}
     with _environment(env):
         stack_app.create_tables()
-    name = f"stack-{engine}"
+    name = f"{STACK}-{engine}"
     server = Server(name, "bench.stack_app:create_app()", env, workdir, pg_name, **shape)
     tokens = [f"{name}-{i}" for i in range(clients)]
     whole = [f"{name}-w{i}" for i in range(200_000)]
