@@ -971,37 +971,12 @@ def summarise(
                     }
                 )
     for row in table:
-        floor = next(
-            (
-                r
-                for r in table
-                if r["system"] == "hello"
-                and r["scenario"] == row["scenario"]
-                and r["clients"] == row["clients"]
-            ),
-            None,
-        )
-        row["ratio_to_floor"] = (
-            round(row["requests_per_s"] / floor["requests_per_s"], 3)
-            if floor and floor["requests_per_s"]
-            else None
-        )
-        row["cpu_to_floor"] = (
-            round(row["server_cpu_ms_per_request"] / floor["server_cpu_ms_per_request"], 1)
-            if floor and floor["server_cpu_ms_per_request"]
-            else None
-        )
+        floor = _row(table, "hello", row["scenario"], row["clients"])
         stack = _row(table, f"{STACK}-{row['system']}", row["scenario"], row["clients"])
-        row["ratio_to_stack"] = (
-            round(row["requests_per_s"] / stack["requests_per_s"], 3)
-            if stack and stack["requests_per_s"]
-            else None
-        )
-        row["cpu_to_stack"] = (
-            round(row["server_cpu_ms_per_request"] / stack["server_cpu_ms_per_request"], 2)
-            if stack and stack["server_cpu_ms_per_request"]
-            else None
-        )
+        row["ratio_to_floor"] = _ratio(row, floor, "requests_per_s", 3)
+        row["cpu_to_floor"] = _ratio(row, floor, "server_cpu_ms_per_request", 1)
+        row["ratio_to_stack"] = _ratio(row, stack, "requests_per_s", 3)
+        row["cpu_to_stack"] = _ratio(row, stack, "server_cpu_ms_per_request", 2)
     statements = {s.name: s.statements for s in systems if s.statements is not None}
     return {
         **report.stamp(),
@@ -1025,6 +1000,15 @@ def summarise(
             {k: v for k, v in c.items() if k not in ("samples", "response_ms")} for c in cells
         ],
     }
+
+
+def _ratio(
+    row: dict[str, Any], baseline: dict[str, Any] | None, figure: str, digits: int
+) -> float | None:
+    """`row`'s figure over the baseline's (None without a baseline or with a zero one)."""
+    if not baseline or not baseline[figure]:
+        return None
+    return round(row[figure] / baseline[figure], digits)
 
 
 def _whole_latency(cells: list[dict[str, Any]]) -> dict[str, float]:

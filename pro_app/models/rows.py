@@ -66,11 +66,10 @@ class LinkRow:
     revoked_at: datetime | None
 
 
-# A visit, participant or link as a service may be handed it: a session object (the desk's,
-# Start's) or a row (a patient screen's, the board's).
+# A visit or participant as a service may be handed it: a session object (the desk's) or a row
+# (a patient screen's, the board's). A link reaches the services only as a row.
 ParticipantLike = Participant | ParticipantRow
 VisitLike = Visit | VisitRow
-LinkLike = VisitLink | LinkRow
 
 # The columns of each row, in the order of its fields (after the row it belongs to).
 VISIT_COLUMNS = (
@@ -97,16 +96,16 @@ LINK_COLUMNS = (VisitLink.id, VisitLink.token_sha256, VisitLink.revoked_at)
 # A visit with its participant and site, as a query selects them.
 VISIT_PARTICIPANT_SITE = (*VISIT_COLUMNS, *PARTICIPANT_COLUMNS, *SITE_COLUMNS)
 
-_Columns = tuple[Any, ...]  # a query's columns: as many as it selects
+Columns = tuple[Any, ...]  # a query's columns: as many as it selects
 
 # The rows' queries without their conditions: visits (`visit_row`), and links with their visits
 # (`link_row`). Built once; each caller adds its `where` (and the patient screens their slot).
-VISIT_ROWS: Select[*_Columns] = (
+VISIT_ROWS: Select[*Columns] = (
     select(*VISIT_PARTICIPANT_SITE)
     .join(Participant, Visit.participant_id == Participant.id)
     .join(Site, Participant.site_id == Site.id)
 )
-LINK_ROWS: Select[*_Columns] = (
+LINK_ROWS: Select[*Columns] = (
     select(*LINK_COLUMNS, *VISIT_PARTICIPANT_SITE)
     .join_from(VisitLink, Visit, VisitLink.visit_id == Visit.id)
     .join(Participant, Visit.participant_id == Participant.id)
@@ -114,7 +113,7 @@ LINK_ROWS: Select[*_Columns] = (
 )
 
 
-def visit_row(row: Row[*_Columns], start: int = 0) -> VisitRow:
+def visit_row(row: Row[*Columns], start: int = 0) -> VisitRow:
     """The visit, participant and site of a row that selected `VISIT_PARTICIPANT_SITE` from
     position `start` on."""
     participant_at = start + len(VISIT_COLUMNS)
@@ -124,10 +123,10 @@ def visit_row(row: Row[*_Columns], start: int = 0) -> VisitRow:
     return VisitRow(participant, *_columns(row, start, len(VISIT_COLUMNS)))
 
 
-def link_row(row: Row[*_Columns]) -> LinkRow:
+def link_row(row: Row[*Columns]) -> LinkRow:
     """The link of a row that selected `LINK_COLUMNS`, then `VISIT_PARTICIPANT_SITE`."""
     return LinkRow(visit_row(row, len(LINK_COLUMNS)), *_columns(row, 0, len(LINK_COLUMNS)))
 
 
-def _columns(row: Row[*_Columns], start: int, count: int) -> _Columns:
+def _columns(row: Row[*Columns], start: int, count: int) -> Columns:
     return tuple(row[start : start + count])

@@ -34,7 +34,7 @@ from pro_app.errors import (
 )
 from pro_app.extensions import db
 from pro_app.models import Participant, ParticipantStatus, StaffUser, Visit, VisitLink
-from pro_app.models.rows import LINK_ROWS, LinkLike, LinkRow, VisitLike, link_row
+from pro_app.models.rows import LINK_ROWS, LinkRow, VisitLike, link_row
 from pro_app.questionnaire.schedule import Schedule
 from pro_app.services import answering, audit
 from pro_app.services.reasons import require_reason
@@ -169,7 +169,7 @@ def read(token: str) -> LinkRow:
     return link_row(row)
 
 
-def check_usable(link: LinkLike, grace_days: int) -> None:
+def check_usable(link: LinkRow, grace_days: int) -> None:
     """Raise the reason the link cannot be used now, if any (revoked, withdrawn, outside window)."""
     if link.revoked_at is not None:
         raise LinkRevoked()

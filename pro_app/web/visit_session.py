@@ -29,7 +29,7 @@ from pro_app.models import Response, Role, StaffUser, Visit, VisitLink
 from pro_app.models.rows import (
     LINK_ROWS,
     VISIT_ROWS,
-    LinkLike,
+    Columns,
     LinkRow,
     ParticipantLike,
     VisitLike,
@@ -47,12 +47,12 @@ _STAFF_ENTRY = "staff_entry"
 
 @dataclass(frozen=True)
 class PatientContext:
-    """What a patient screen needs of the visit in hand: read as plain rows on every request
-    (Start, which updates the link, has the ORM objects at hand and passes those)."""
+    """What a patient screen needs of the visit in hand, read as plain rows on every request (a
+    staff entry has no link)."""
 
     visit: VisitLike
     participant: ParticipantLike
-    link: LinkLike | None = None
+    link: LinkRow | None = None
     staff: StaffUser | None = None
     entry_reason: str | None = None
     # The instrument (and item) the request asked about, read with the visit.
@@ -87,7 +87,7 @@ def settings() -> Settings:
     return value
 
 
-def bind(link: LinkLike, language: str | None = None) -> None:
+def bind(link: LinkRow, language: str | None = None) -> None:
     """This browser now answers `link`'s visit, in the language the patient was reading."""
     chosen = language if language in LANGUAGES else session.get("lang")
     session.clear()
@@ -96,10 +96,7 @@ def bind(link: LinkLike, language: str | None = None) -> None:
         session["lang"] = chosen
 
 
-_Columns = tuple[Any, ...]  # a query's columns: as many as it selects
-
-
-def _with_slot(rows: Select[*_Columns], slot: bool, item: bool) -> Select[Any]:
+def _with_slot(rows: Select[*Columns], slot: bool, item: bool) -> Select[Any]:
     """The visit's rows and the asked-for slot: one query."""
     return answering.with_slot(rows, item) if slot else rows
 
@@ -130,7 +127,7 @@ def _shape(instrument_id: str | None, item_id: str | None) -> tuple[bool, bool]:
     return instrument_id is not None, instrument_id is not None and item_id is not None
 
 
-def _first(query: Select[*_Columns], params: dict[str, Any]) -> Row[*_Columns] | None:
+def _first(query: Select[*Columns], params: dict[str, Any]) -> Row[*Columns] | None:
     """The query's first row, run on the session's connection (in its transaction): it returns
     plain columns, so the session's ORM layer has nothing to add but its cost (130 against
     200 us a run)."""
@@ -180,7 +177,7 @@ def current(instrument_id: str | None = None, item_id: str | None = None) -> Pat
     return ctx
 
 
-def link_context(link: LinkLike, slot: answering.Slot | None = None) -> PatientContext:
+def link_context(link: LinkRow, slot: answering.Slot | None = None) -> PatientContext:
     """The context of a link read with its visit, participant and site. From here on this
     request's pages, error pages included, speak the participant's language and show the site's
     phone."""
@@ -190,7 +187,7 @@ def link_context(link: LinkLike, slot: answering.Slot | None = None) -> PatientC
     return PatientContext(link=link, visit=link.visit, participant=participant, slot=slot)
 
 
-def started(link: LinkLike) -> PatientContext:
+def started(link: LinkRow) -> PatientContext:
     """The context of the link this request has just bound (and checked): what `current` would
     read back from the database again."""
     ctx = link_context(link)
@@ -239,13 +236,13 @@ def protect_answer_post() -> None:
     bind(found[0], request.form.get("shown_language"))
 
 
-def start_token(link: LinkLike) -> str:
+def start_token(link: LinkRow) -> str:
     """The landing page's CSRF token: bound to the link itself, so it works without a cookie."""
     key = current_app.config["SECRET_KEY"].encode()
     return hmac.new(key, f"start:{link.token_sha256}".encode(), hashlib.sha256).hexdigest()
 
 
-def start_token_valid(link: LinkLike, submitted: str | None) -> bool:
+def start_token_valid(link: LinkRow, submitted: str | None) -> bool:
     return hmac.compare_digest(start_token(link).encode(), (submitted or "").encode())
 
 

@@ -39,7 +39,7 @@ def test_answer_screens_hold_no_session_objects_of_the_visit(app_ctx: Flask) -> 
 
 def test_the_landing_page_holds_no_session_objects_of_the_visit(app_ctx: Flask) -> None:
     """The link's landing changes nothing: its link, visit, participant and site are rows too
-    (Start, which updates the link, reads it as a session object)."""
+    (as Start's, which stamps the link with one UPDATE)."""
     patient = Patient(app_ctx.test_client(), issue_token(make_participant("PRIME-981")))
     held: list[set[type]] = []
 
