@@ -6,7 +6,8 @@ PY := $(VENV)/bin/python
 FLASK := $(VENV)/bin/flask --app wsgi
 STAMP := $(VENV)/.installed
 # Debian packages: a CJK font for PDFs, Chromium for browser tests, poppler for PDF checks.
-# redis-server: the rate-limit storage shared by several workers (tests/security/test_ratelimits.py);
+# redis-server: the rate limits' count shared by several workers (`make run` starts it;
+# tests/security/test_ratelimits.py);
 # postgresql-client: pg_dump and pg_restore for `flask backup` / `flask restore`.
 DEB_PACKAGES := fonts-noto-cjk chromium poppler-utils redis-server postgresql-client
 HOST ?= 127.0.0.1
@@ -35,14 +36,15 @@ test-soak: system-deps redis $(STAMP) translations static pdf-font
 	PRO_FUZZ_PROFILE=soak $(PY) -m pytest -m "soak or not soak" tests/security/test_soak.py \
 	  tests/security/test_fuzz.py $(PYTEST_ARGS)
 
-# A local redis-server for the rate-limit tests, started when none answers.
+# A local redis-server, started when none answers: the rate limits' shared count for `make run`'s
+# workers (pro_app/cli/serve.py) and for the rate-limit tests.
 redis:
 	@if command -v redis-cli >/dev/null && ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 \
 	  && command -v redis-server >/dev/null; then \
 	  redis-server --bind 127.0.0.1 --port 6379 --save "" --appendonly no --daemonize yes >/dev/null; \
 	fi
 
-bench: system-deps $(STAMP) translations static pdf-font
+bench: system-deps redis $(STAMP) translations static pdf-font
 	$(PY) -m bench $(BENCH_ARGS)
 
 lint: $(STAMP)
@@ -98,7 +100,7 @@ pdf-setup: pdf-font
 	$(FLASK) pdf setup
 
 # gunicorn and separate PDF worker process(es): one command starts both, Ctrl-C stops both.
-serve: $(STAMP)
+serve: redis $(STAMP)
 	$(PY) -m pro_app.cli.serve --bind $(HOST):$(PORT) --pdf-workers $(PDF_WORKERS) \
 	  $(if $(WORKERS),--workers $(WORKERS)) $(if $(THREADS),--threads $(THREADS))
 

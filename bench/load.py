@@ -1,13 +1,13 @@
 """Load benchmark: patient requests under gunicorn, against a Flask "hello" floor.
 
 Serves PRIME-PRO with the `make run` settings (gunicorn, two workers per core x 1 thread, config
-python:pro_app.gunicorn_conf) on SQLite and on PostgreSQL (a fresh database each, migrated and
-seeded with a site, participants whose baseline window is open and a link each),
-bench/hello_app.py under the very same gunicorn command as the floor, and per engine
-bench/stack_app.py, the stack floor (the same flow on the libraries PRIME-PRO must use, used
-plainly, nothing of its own): how much of the gap to the floor is the stack's. The PDF worker is NOT run
-(PRO_RUN_PDF_WORKER unset): records queue PDF jobs that nobody renders, because PDFs are measured by
-bench/pdf.py and never belong on the web path.
+python:pro_app.gunicorn_conf, rate limits counted in the machine's Redis) on SQLite and on
+PostgreSQL (a fresh database each, migrated and seeded with a site, participants whose baseline
+window is open and a link each), bench/hello_app.py under the very same gunicorn command as the
+floor, and per engine bench/stack_app.py, the stack floor (the same flow on the libraries
+PRIME-PRO must use, used plainly, nothing of its own): how much of the gap to the floor is the
+stack's. The PDF worker is NOT run (PRO_RUN_PDF_WORKER unset): records queue PDF jobs that nobody
+renders, because PDFs are measured by bench/pdf.py and never belong on the web path.
 
 A multi-process client (one process per patient, a keep-alive http.client connection each, cookies
 kept, every form's hidden fields, CSRF token and action parsed from the page like a browser) drives
@@ -20,9 +20,10 @@ three scenarios at 1 and 20 concurrent patients, the systems interleaved in roun
 
 Each cell records HTTP requests per second, p50/p95/p99 per request type, errors, the server's CPU
 (utime+stime of the gunicorn master and workers, plus the PostgreSQL backends serving the bench
-database, from /proc) per request and per whole response, and the CPU that other processes used
-meanwhile (/proc/stat minus the server and the client): a cell where others used more than
-Options.noise_cores (0.25) is repeated (Options.retries: once) and flagged if it stays noisy.
+database and, for PRIME-PRO, the Redis server, from /proc) per request and per whole response, and
+the CPU that other processes used meanwhile (/proc/stat minus the server and the client): a cell
+where others used more than Options.noise_cores (0.25) is repeated (Options.retries: once) and
+flagged if it stays noisy.
 SQL statements per request are counted in-process (Flask test client, a before_cursor_execute
 listener).
 
@@ -64,6 +65,9 @@ from pro_app.cli.serve import DEFAULT_THREADS, default_workers, worker_class
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "results"
 PG_ADMIN = os.environ.get("PRO_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+# The rate limits' shared count, as `make run` keeps it (pro_app/cli/serve.py: LOCAL_REDIS), in a
+# database of its own; the Redis server's CPU counts as PRIME-PRO's, beside its database's.
+REDIS_URL = os.environ.get("PRO_BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 # The stack floor's systems are named "stack-<engine>" (bench/stack_app.py).
 STACK = "stack"
 SCENARIOS = ("landing", "item", "whole")
@@ -433,6 +437,7 @@ class Server:
     env: dict[str, str]
     workdir: Path
     database: str | None = None  # the PostgreSQL database whose backends count as the server's
+    store: str | None = None  # the Redis (URL) whose server process counts as the server's too
     port: int = 0
     process: subprocess.Popen[bytes] | None = None
     pids: list[int] = field(default_factory=list)
@@ -488,15 +493,17 @@ class Server:
         return [self.process.pid, *_children(self.process.pid)]
 
     def database_pids(self) -> list[int]:
+        """The processes that do this server's storing: its PostgreSQL backends and Redis."""
+        pids = [] if self.store is None else [redis_pid(self.store)]
         if self.database is None:
-            return []
+            return pids
         import psycopg
 
         with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
             rows = conn.execute(
                 "SELECT pid FROM pg_stat_activity WHERE datname = %s", (self.database,)
             ).fetchall()
-        return [int(row[0]) for row in rows]
+        return pids + [int(row[0]) for row in rows]
 
     def snapshot(self) -> CpuSnapshot:
         server = {pid: cpu for pid in self.server_pids() if (cpu := _proc_cpu(pid)) is not None}
@@ -511,6 +518,17 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+
+
+def redis_pid(url: str) -> int:
+    """The process of the Redis server at `url`; fails loudly if none answers (`make redis`)."""
+    import redis
+
+    try:
+        info = redis.Redis.from_url(url).info("server")
+    except redis.RedisError as error:
+        raise BenchError(f"no Redis at {url} (make redis starts one): {error}") from error
+    return int(info["process_id"])
 
 
 def _delta(before: dict[int, float], after: dict[int, float]) -> float:
@@ -786,9 +804,8 @@ def run(options: Options) -> dict[str, Any]:
             started = time.perf_counter()
             prepared = prepare(engine, url, instance, options.links, clients_max)
             print(f"  {engine}: seeded in {time.perf_counter() - started:.1f} s", flush=True)
-            server = Server(
-                engine, "wsgi:app", _settings_env(url, instance), workdir, pg_name, **shape
-            )
+            env = {**_settings_env(url, instance), "PRO_RATELIMIT_STORAGE_URI": REDIS_URL}
+            server = Server(engine, "wsgi:app", env, workdir, pg_name, REDIS_URL, **shape)
             systems.append(
                 System(
                     engine,
@@ -985,6 +1002,7 @@ def summarise(
             f"{options.threads} thread(s), "
             "--config python:pro_app.gunicorn_conf",
             "pdf_worker": "not run (PRO_RUN_PDF_WORKER unset); PDFs: bench/pdf.py",
+            "ratelimit_storage": REDIS_URL,
             "engines": options.engines,
             "seconds_per_cell": options.seconds,
             "warmup_s": options.warmup,
@@ -1113,14 +1131,15 @@ def markdown(result: dict[str, Any]) -> str:
         "",
         f"Machine: {machine['cpus']} CPUs, Python {machine['python']}, load average at the end "
         f"{', '.join(f'{x:.1f}' for x in machine['load_average_at_end'])}. Gunicorn "
-        f"{settings['gunicorn']} for every system; PDF worker {settings['pdf_worker']}. "
+        f"{settings['gunicorn']} for every system; PDF worker {settings['pdf_worker']}; "
+        f"PRIME-PRO's rate limits counted in {settings.get('ratelimit_storage', 'memory://')}. "
         f"{settings['rounds']} round(s) of {settings['seconds_per_cell']} s per cell after "
         f"{settings['warmup_s']} s of warm-up, systems interleaved; a cell where other processes "
         f"used more than {settings['noise_cores']} cores is repeated up to {settings['retries']} "
         "time(s) and counted noisy if it stays so.",
         "",
         "| scenario | clients | system | req/s | x floor | units/s | p50 ms | p95 ms | p99 ms | "
-        "errors | retried | server CPU ms/req | of it DB | CPU x floor | CPU ms/response | "
+        "errors | retried | server CPU ms/req | of it DB, Redis | CPU x floor | CPU ms/response | "
         "others, cores |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]

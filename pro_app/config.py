@@ -195,6 +195,9 @@ class Settings:
             "BABEL_TRANSLATION_DIRECTORIES": str(REPO_ROOT / "translations"),
             "MAX_CONTENT_LENGTH": 8 * 1024 * 1024,
             "RATELIMIT_STORAGE_URI": self.ratelimit_storage_uri,
+            # Redis down: each process counts in memory until it answers again (Flask-Limiter
+            # checks it with growing pauses), so no patient meets an error page for it.
+            "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
             "RATELIMIT_LINKS": self.ratelimit_links,
             "RATELIMIT_SIGNIN": self.ratelimit_signin,
             "RATELIMIT_ACCOUNT": self.ratelimit_account,

@@ -23,6 +23,11 @@ from dataclasses import dataclass
 # How long each child may take to stop gracefully before it is killed.
 STOP_TIMEOUT = 30.0
 
+# The rate limits' shared count when more than one worker serves and none is configured: the
+# machine's Redis, which `make run` starts (Makefile: redis). In memory each worker would count
+# on its own, and the real limit would be the setting times the workers (docs/security.md).
+LOCAL_REDIS = "redis://127.0.0.1:6379/0"
+
 # One request at a time per worker process. A request is CPU-bound Python under one interpreter
 # lock: threads in one process only take turns (each request then waits for its neighbours' work
 # and the lock's hand-overs), while separate processes use every core. Measured on this app's
@@ -83,6 +88,15 @@ def _environment(workers: int, threads: int) -> dict[str, str]:
     # The database pool of each web process holds one connection per thread.
     env.setdefault("PRO_DB_POOL_SIZE", str(threads))
     env.setdefault("PYTHONUNBUFFERED", "1")
+    if workers > 1:
+        env.setdefault("PRO_RATELIMIT_STORAGE_URI", LOCAL_REDIS)
+        if env["PRO_RATELIMIT_STORAGE_URI"].startswith("memory://"):
+            print(
+                f"serve: warning: rate limits are counted in memory by each of {workers} workers,"
+                f" so each limit lets {workers} times its setting through; set"
+                " PRO_RATELIMIT_STORAGE_URI to a shared Redis",
+                file=sys.stderr,
+            )
     return env
 
 

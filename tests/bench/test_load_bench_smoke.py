@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from bench import load
 
 
@@ -71,3 +73,15 @@ def test_the_load_bench_drives_every_system_and_reports_every_figure(tmp_path: P
     assert report.count("PASS ") + report.count("FAIL ") == len(result["targets"])
     assert "| item | 2 | postgresql |" in report and "SQL statements per request" in report
     assert "## Against the stack floor" in report and "| whole | 2 | stack-sqlite |" in report
+
+
+def test_prime_pro_counts_its_rate_limits_in_redis_as_make_run_does(tmp_path: Path) -> None:
+    """`make run`'s workers share their rate-limit counts in Redis; so do the bench's, and the
+    Redis server's CPU counts as PRIME-PRO's. No Redis: the bench stops and says so."""
+    server = load.Server("sqlite", "wsgi:app", {}, tmp_path, store=load.REDIS_URL)
+    pid = load.redis_pid(load.REDIS_URL)
+    assert Path(f"/proc/{pid}/comm").read_text().strip().startswith("redis-server")
+    assert server.database_pids() == [pid]
+    assert load.Server("hello", "bench.hello_app:app", {}, tmp_path).database_pids() == []
+    with pytest.raises(load.BenchError, match=r"no Redis at redis://127\.0\.0\.1:1/0"):
+        load.redis_pid("redis://127.0.0.1:1/0")

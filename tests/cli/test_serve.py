@@ -32,6 +32,26 @@ def test_the_web_processes_never_render_pdfs(monkeypatch: pytest.MonkeyPatch) ->
     assert started["pdf-1"][-2:] == ["pdf", "worker"] == started["pdf-2"][-2:]
 
 
+def test_several_workers_share_one_rate_limit_count(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """In memory each worker would count alone: four workers would let four times each limit
+    through. `make run` starts the machine's Redis, and its workers count there."""
+    monkeypatch.delenv("PRO_RATELIMIT_STORAGE_URI", raising=False)
+    assert serve._environment(workers=4, threads=1)["PRO_RATELIMIT_STORAGE_URI"] == (
+        "redis://127.0.0.1:6379/0"
+    )
+    assert "PRO_RATELIMIT_STORAGE_URI" not in serve._environment(workers=1, threads=4)
+    monkeypatch.setenv("PRO_RATELIMIT_STORAGE_URI", "redis://redis-host:6379/2")
+    assert serve._environment(workers=4, threads=1)["PRO_RATELIMIT_STORAGE_URI"] == (
+        "redis://redis-host:6379/2"
+    )
+    assert capsys.readouterr().err == ""
+    monkeypatch.setenv("PRO_RATELIMIT_STORAGE_URI", "memory://")
+    serve._environment(workers=4, threads=1)
+    assert "each limit lets 4 times its setting through" in capsys.readouterr().err
+
+
 def test_when_one_process_ends_the_other_is_stopped() -> None:
     web = _child("web", SLEEPER)
     pdf = _child("pdf-1", [sys.executable, "-c", "raise SystemExit(3)"])

@@ -180,6 +180,30 @@ def test_redis_storage_counts_across_workers(
             db.engine.dispose()
 
 
+def test_without_redis_each_process_counts_on_its_own(
+    app: Flask, database_url: str, tmp_path: Path
+) -> None:
+    """Redis down (nothing listens on its port): patients are still served, never an error page,
+    and the limit still holds, counted in this process's memory until Redis answers again."""
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings = make_settings(
+        database_url,
+        tmp_path,
+        PRO_RATELIMIT_STORAGE_URI=f"redis://127.0.0.1:{port}/0",
+        PRO_RATELIMIT_LINKS="3 per minute",
+    )
+    worker = create_app({"TESTING": True}, settings=settings)
+    client = worker.test_client()
+    assert [client.get(f"/s/guess-{n}").status_code for n in range(3)] == [404] * 3
+    assert_too_many(client.get("/s/guess-last"))
+    assert "memory" in type(limiter_of(worker).limiter.storage).__name__.lower()
+    with worker.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
 def test_a_default_limit_refuses_to_start(app: Flask, database_url: str, tmp_path: Path) -> None:
     """Each view checks its own limits; the limiter's check before every request (for default
     and application limits) is left out. A default limit would then never be checked: the app
