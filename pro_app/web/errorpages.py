@@ -23,6 +23,7 @@ from pro_app.web.messages.patient import PATIENT
 from pro_app.web.messages.staff import STAFF
 
 Page = tuple[str, int]
+Reply = Page | tuple[str, int, dict[str, str]]  # a page, with headers of its own
 
 
 def _patient_code(error: Exception) -> tuple[str, dict[str, object]]:
@@ -117,13 +118,14 @@ def staff_pages(bp: Blueprint) -> None:
         bp.register_error_handler(exception, handler)
 
 
-def _too_many(error: Exception) -> Page:
-    """429 in both languages, with the wait in minutes; Retry-After is set by the limiter."""
-    return render_error(error, 429)
+def _too_many(error: Exception) -> Reply:
+    """429 in both languages, with the wait in minutes, and in seconds as Retry-After."""
+    page, status = render_error(error, 429)
+    return page, status, {"Retry-After": str(ratelimits.seconds_to_wait())}
 
 
 def init_app(app: Flask) -> None:
-    handlers: list[tuple[type[Exception], Callable[[Exception], Page]]] = [
+    handlers: list[tuple[type[Exception], Callable[[Exception], Reply]]] = [
         # Registered under its status code, so it wins over the staff areas' own pages too:
         # refused input gets the bilingual page wherever it was sent.
         (InputRefused, lambda error: render_error(error, 400)),

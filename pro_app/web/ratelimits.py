@@ -73,18 +73,28 @@ def limiter_of(app: Flask) -> Limiter:
     return found
 
 
-def minutes_to_wait() -> int:
-    """Whole minutes until the limit this request hit lets it through again (at least 1)."""
+def seconds_to_wait() -> int:
+    """Seconds until the limit this request hit lets it through again (at least 1): the 429's
+    Retry-After."""
     current = limiter_of(current_app).current_limit
     if current is None:
-        return 1
-    return max(1, math.ceil((current.window[0] - time.time()) / 60))
+        return 60
+    return max(1, math.ceil(current.reset_at - time.time()))
+
+
+def minutes_to_wait(seconds: int | None = None) -> int:
+    """Whole minutes until the limit this request hit lets it through again (at least 1)."""
+    return max(1, math.ceil((seconds_to_wait() if seconds is None else seconds) / 60))
 
 
 def init_app(app: Flask) -> None:
     """A Limiter of this app's own (storage and switches from its config), and the limits of
     every marked view. Runs after the blueprints are registered."""
-    limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=True)
+    # No X-RateLimit-* headers on the pages a limit lets through: a patient's browser has no use
+    # for them, a guesser learns from them how many tries are left, and with the counts in Redis
+    # they cost two more round trips on every link opened (18% of the landing). A refused request
+    # gets Retry-After from the 429 page (web/errorpages.py).
+    limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=False)
     limiter.init_app(app)
     # Every limit is a view's own, checked by its wrapper when the view runs. The limiter's
     # check before every request looks only for default and application limits, of which there
@@ -108,7 +118,7 @@ def init_app(app: Flask) -> None:
 
 
 def _hooks_where_limited(app: Flask, limiter: Limiter, endpoints: frozenset[str]) -> None:
-    """The limiter's hooks after each request (its X-RateLimit and Retry-After headers) and at
+    """The limiter's hooks after each request (its conditional deductions; its headers are off) and at
     its end (clearing what it noted) only have work where a limit was checked: they run for the
     marked views only. Elsewhere, for each of a patient's answers, they cost 4-7% of the request
     (the limiter builds its per-request state to find nothing in it)."""
