@@ -40,8 +40,9 @@ _ENQUEUE = insert(Job).values(
 
 
 def enqueue_render(response: Response) -> None:
-    """Ask the PDF worker for this record's signed copy; the patient never waits for it."""
-    db.session.execute(_ENQUEUE, {"response_id": response.id, "now": clock.utcnow()})
+    """Ask the PDF worker for this record's signed copy; the patient never waits for it. A plain
+    insert on the transaction's connection: the session holds no job to flush or tell."""
+    db.session.connection().execute(_ENQUEUE, {"response_id": response.id, "now": clock.utcnow()})
 
 
 def backoff(attempts: int) -> timedelta:
