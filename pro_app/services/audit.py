@@ -17,13 +17,13 @@ import base64
 import hashlib
 import hmac
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import Delete, Insert, Table, bindparam, func, insert, select
+from sqlalchemy import Delete, Insert, Table, Update, bindparam, func, insert, select
 from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy.orm import Session
 
@@ -49,11 +49,12 @@ def _mac(key: bytes, fields: dict[str, Any]) -> str:
 
 @dataclass(frozen=True)
 class Change:
-    """A write that an event records, given to `record` to run with it: on PostgreSQL both go in
-    one statement (the write as a data-modifying WITH clause), elsewhere the write runs first.
-    `statement` is built once and binds its values by names starting with "change_"."""
+    """A write that an event records, given to `record_with` to run with it: on PostgreSQL both
+    go in one statement (the write as a data-modifying WITH clause), elsewhere the write runs
+    first. `statement` is built once and binds its values by names starting with "change_"; the
+    changes of one event share a name only for the same value."""
 
-    statement: Insert | Delete
+    statement: Insert | Update | Delete
     params: dict[str, Any]
 
 
@@ -67,21 +68,24 @@ def record(
     **details: Any,
 ) -> None:
     """Append one event. Never pass a visit-link token or a password in `details`."""
-    _append(action, actor, site_id, participant_id, visit_id, details, None)
+    _append(action, actor, site_id, participant_id, visit_id, details, ())
 
 
 def record_with(
-    change: Change,
+    changes: Change | Sequence[Change],
     action: str,
     actor: str,
+    /,
     *,
     site_id: int | None = None,
     participant_id: int | None = None,
     visit_id: int | None = None,
     **details: Any,
 ) -> None:
-    """Run `change` and append the event that records it (one statement on PostgreSQL)."""
-    _append(action, actor, site_id, participant_id, visit_id, details, change)
+    """Run `changes` in their order and append the event that records them (one statement on
+    PostgreSQL)."""
+    together = (changes,) if isinstance(changes, Change) else tuple(changes)
+    _append(action, actor, site_id, participant_id, visit_id, details, together)
 
 
 def _append(
@@ -91,7 +95,7 @@ def _append(
     participant_id: int | None,
     visit_id: int | None,
     details: dict[str, Any],
-    change: Change | None,
+    changes: tuple[Change, ...],
 ) -> None:
     session = db.session
     # What the session holds is written first, so the event comes after the changes it records
@@ -102,9 +106,10 @@ def _append(
     # The head row names the predecessor. On PostgreSQL `FOR UPDATE` serialises appenders (one
     # waits for the other's commit, then reads the head that one's insert moved); on SQLite the
     # writing transaction already holds the database's write lock.
-    together = change is not None and connection.dialect.name == "postgresql"
-    if change is not None and not together:
-        connection.execute(change.statement, change.params)
+    together = bool(changes) and connection.dialect.name == "postgresql"
+    if not together:
+        for change in changes:
+            connection.execute(change.statement, change.params)
     last = session.info.get(_HELD) or _read_head()
     key = config.current().audit_key
     values: dict[str, Any] = {
@@ -120,8 +125,11 @@ def _append(
     }
     values["hash"] = _mac(key, _hashed_values(values))
     if together:
-        assert change is not None
-        connection.execute(_with_change(change.statement), {**values, **change.params})
+        params = {f"event_{name}": value for name, value in values.items()}
+        for change in changes:
+            params.update(change.params)
+        statements = tuple(change.statement for change in changes)
+        connection.execute(_with_changes(statements), params)
     else:
         connection.execute(_INSERT, values)
     session.info[_HELD] = values["hash"]  # the trigger moved the head here; nobody else can
@@ -203,17 +211,24 @@ _COLUMNS = (
     "key_id",
 )
 _INSERT = insert(cast(Table, AuditEvent.__table__))
-_WITH_CHANGE: dict[int, Insert] = {}
+_WITH_CHANGES: dict[tuple[int, ...], Insert] = {}
 
 
-def _with_change(statement: Insert | Delete) -> Insert:
-    """`WITH change AS (<statement>) INSERT INTO audit_event ...`, built once per statement."""
-    key = id(statement)
-    if key not in _WITH_CHANGE:
+def _with_changes(statements: tuple[Insert | Update | Delete, ...]) -> Insert:
+    """`WITH change AS (<statement>), change_2 AS (...) INSERT INTO audit_event ...`, built once
+    per sequence of statements (which are themselves built once). The event's values are bound
+    as "event_<column>": a parameter named like a column of a table that a change updates
+    (`participant_id` of `visit`) would be added to that UPDATE's SET clause."""
+    key = tuple(id(statement) for statement in statements)
+    if key not in _WITH_CHANGES:
         table = cast(Table, AuditEvent.__table__)
-        values = {name: bindparam(name, type_=table.c[name].type) for name in _COLUMNS}
-        _WITH_CHANGE[key] = _INSERT.values(values).add_cte(statement.cte("change"))
-    return _WITH_CHANGE[key]
+        values = {name: bindparam(f"event_{name}", type_=table.c[name].type) for name in _COLUMNS}
+        ctes = [
+            statement.cte("change" if n == 1 else f"change_{n}")
+            for n, statement in enumerate(statements, 1)
+        ]
+        _WITH_CHANGES[key] = _INSERT.values(values).add_cte(*ctes)
+    return _WITH_CHANGES[key]
 
 
 def _hashed_values(values: dict[str, Any]) -> dict[str, Any]:

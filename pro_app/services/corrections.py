@@ -105,13 +105,11 @@ def correct(
         correction_reason=reason,
         correction_reason_code=code,
     )
-    participant = visit.participant
-    audit.record(
+    sealing.record_sealed(
+        visit,
+        corrected,
         "response.corrected",
         staff.actor,
-        site_id=participant.site_id,
-        participant_id=participant.id,
-        visit_id=visit.id,
         response_id=corrected.id,
         supersedes_id=record.id,
         version=corrected.version,
@@ -166,13 +164,11 @@ def void(
         correction_reason_code=code,
         voided=True,
     )
-    participant = visit.participant
-    audit.record(
+    sealing.record_sealed(
+        visit,
+        voided,
         "response.voided",
         staff.actor,
-        site_id=participant.site_id,
-        participant_id=participant.id,
-        visit_id=visit.id,
         response_id=voided.id,
         supersedes_id=record.id,
         version=voided.version,

@@ -29,20 +29,28 @@ WORKER_ACTOR = "system:pdf-worker"
 
 
 # One statement, built once: nothing reads the job back in this transaction (the worker claims it).
+# Its values are bound by audit.Change's names, so it can run inside the sealing's audit event.
 _ENQUEUE = insert(Job).values(
     kind=RENDER_PDF,
-    response_id=bindparam("response_id"),
+    response_id=bindparam("change_response_id"),
     status=JobStatus.PENDING,
     attempts=0,
-    run_after=bindparam("now"),
-    created_at=bindparam("now"),
+    run_after=bindparam("change_now"),
+    created_at=bindparam("change_now"),
 )
+
+
+def render_change(response: Response) -> audit.Change:
+    """The insert of the job for this record's signed PDF, as a change an audit event can carry
+    (sealing.record_sealed: one statement with the event on PostgreSQL)."""
+    return audit.Change(_ENQUEUE, {"change_response_id": response.id, "change_now": clock.utcnow()})
 
 
 def enqueue_render(response: Response) -> None:
     """Ask the PDF worker for this record's signed copy; the patient never waits for it. A plain
     insert on the transaction's connection: the session holds no job to flush or tell."""
-    db.session.connection().execute(_ENQUEUE, {"response_id": response.id, "now": clock.utcnow()})
+    change = render_change(response)
+    db.session.connection().execute(change.statement, change.params)
 
 
 def backoff(attempts: int) -> timedelta:

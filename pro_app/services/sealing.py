@@ -60,16 +60,14 @@ def submit(
         entry_reason=entry_reason,
         started_at=min((saved.saved_at for saved in draft.values()), default=None),
     )
-    participant = visit.participant
     # The drafts go with the event that records the seal (one statement on PostgreSQL).
     discard = {"change_visit_id": visit.id, "change_instrument_id": instrument.id}
-    audit.record_with(
-        audit.Change(_DISCARD_DRAFTS, discard),
+    record_sealed(
+        visit,
+        response,
         "response.submitted",
         actor,
-        site_id=participant.site_id,
-        participant_id=participant.id,
-        visit_id=visit.id,
+        change=audit.Change(_DISCARD_DRAFTS, discard),
         response_id=response.id,
         instrument=instrument.id,
         record_sha256=response.record_sha256,
@@ -105,10 +103,11 @@ def store(
     correction_reason_code: str | None = None,
     voided: bool = False,
 ) -> Response:
-    """Store one sealed version: its canonical form's SHA-256, a receipt number, its PDF job.
-    A unique constraint on (visit, instrument, version) lets only one of two racing devices win:
-    the insert does nothing on that conflict (no savepoint, no error to recover from) and the
-    loser is told AlreadySubmitted."""
+    """Store one sealed version: its canonical form's SHA-256 and a receipt number. A unique
+    constraint on (visit, instrument, version) lets only one of two racing devices win: the insert
+    does nothing on that conflict (no savepoint, no error to recover from) and the loser is told
+    AlreadySubmitted. The caller then records it with `record_sealed`, which also recounts the
+    visit and asks for its PDF."""
     participant = visit.participant
     fields: dict[str, Any] = {
         "visit_id": visit.id,
@@ -152,9 +151,40 @@ def store(
         winner = answering.latest_version(visit.id, instrument.id)
         assert winner is not None
         raise AlreadySubmitted(winner.id)
-    recount(visit)
-    jobs.enqueue_render(response)
     return response
+
+
+def record_sealed(
+    visit: VisitLike,
+    response: Response,
+    action: str,
+    actor: str,
+    /,
+    *,
+    change: audit.Change | None = None,
+    **details: Any,
+) -> None:
+    """The audit event of a stored version, with what storing it changes besides the record: the
+    visit's count of current records (`Visit.current_records`, worked out afresh) and the job for
+    its signed PDF, after the caller's own `change`. On PostgreSQL they are one statement with
+    the event. The trail is held (and on PostgreSQL its head locked) before the visit's row is
+    written, the order every writer keeps."""
+    participant = visit.participant
+    changes = [
+        audit.Change(_RECOUNT_VISIT, {"change_visit_id": visit.id}),
+        jobs.render_change(response),
+    ]
+    audit.record_with(
+        [change, *changes] if change is not None else changes,
+        action,
+        actor,
+        site_id=participant.site_id,
+        participant_id=participant.id,
+        visit_id=visit.id,
+        **details,
+    )
+    if isinstance(visit, Visit):  # a session object: read the new count when next asked
+        db.session.expire(visit, ["current_records"])
 
 
 # The record's insert, built once per dialect: nothing on a (visit, instrument, version) that is
@@ -191,27 +221,19 @@ def current_records() -> ColumnElement[int]:
 
 # Built once (building the correlated count cost more than running it).
 _RECOUNT_ALL = update(Visit).values(current_records=current_records())
-_RECOUNT_ONE = _RECOUNT_ALL.where(Visit.id == bindparam("visit_id"))
+# One visit's, as a change of its record's audit event (`record_sealed`).
+_RECOUNT_VISIT = _RECOUNT_ALL.where(Visit.id == bindparam("change_visit_id"))
 
 
-def recount(visit: VisitLike | None = None) -> None:
-    """Rewrite `visit.current_records` from its records (every visit's when None: after a bulk
-    load). Worked out afresh, never incremented, so it cannot drift from the records. The trail
-    is held first: on PostgreSQL the count then sees every earlier writer's records (a writer
-    storing another instrument of this visit has committed), and two writers never hold the
-    visit's row and the trail's head in opposite orders."""
+def recount() -> None:
+    """Rewrite every visit's `current_records` from its records, after a bulk load (a stored
+    version recounts its own visit: `record_sealed`). Worked out afresh, never incremented, so it
+    cannot drift from the records. The trail is held first: on PostgreSQL the count then sees
+    every earlier writer's records, and two writers never hold a visit's row and the trail's head
+    in opposite orders."""
     audit.hold_trail()
-    # The count reads the records: whatever the session holds is written first. Then the update
-    # goes to the transaction's connection, past the ORM's execution layer (a quarter of its
-    # cost): it changes one column that the session is told about below.
-    db.session.flush()
-    connection = db.session.connection()
-    if visit is None:
-        connection.execute(_RECOUNT_ALL)
-        return
-    connection.execute(_RECOUNT_ONE, {"visit_id": visit.id})
-    if isinstance(visit, Visit):  # a session object: read the new count when next asked
-        db.session.expire(visit, ["current_records"])
+    db.session.flush()  # the count reads the records: whatever the session holds is written first
+    db.session.connection().execute(_RECOUNT_ALL)
 
 
 def seal_context(
