@@ -141,12 +141,13 @@ def active_link(visit: Visit) -> VisitLink | None:
 # link is a single UPDATE).
 _OF_TOKEN = VisitLink.token_sha256.in_([bindparam("typed"), bindparam("as_issued")])
 _ROW_BY_TOKEN = LINK_ROWS.where(_OF_TOKEN)
+# Bound by audit.Change's names: it runs with Start's audit event.
 _STARTED = (
     update(VisitLink)
-    .where(VisitLink.id == bindparam("link_id"))
+    .where(VisitLink.id == bindparam("change_link_id"))
     .values(
-        first_started_at=func.coalesce(VisitLink.first_started_at, bindparam("now")),
-        last_started_at=bindparam("now"),
+        first_started_at=func.coalesce(VisitLink.first_started_at, bindparam("change_now")),
+        last_started_at=bindparam("change_now"),
     )
 )
 
@@ -274,9 +275,13 @@ def start(link: LinkRow, grace_days: int) -> None:
     """The patient pressed Start: a state change, so only ever called from a POST. The first
     start is kept; the last is now."""
     check_usable(link, grace_days)
-    db.session.connection().execute(_STARTED, {"link_id": link.id, "now": clock.utcnow()})
     participant = link.visit.participant
-    audit.record(
+    # The stamp goes with the event that records it (one statement on PostgreSQL), after the
+    # trail is held: the desk's link verbs hold the trail, then change the link, and Start now
+    # takes the two in the same order, so neither can wait for the other in a circle.
+    stamp = {"change_link_id": link.id, "change_now": clock.utcnow()}
+    audit.record_with(
+        audit.Change(_STARTED, stamp),
         "link.started",
         f"participant:{participant.study_id}",
         site_id=participant.site_id,
