@@ -168,8 +168,9 @@ def trail_held() -> bool:
 
 def _read_head() -> str:
     """The head, read on the transaction's connection: a plain column that the session's ORM
-    layer would only add its cost to (on PostgreSQL, 8% of an answer's POST), and a row that
-    only the audit trigger changes, so nothing the session holds needs flushing first."""
+    layer would only add its cost to (on PostgreSQL its execution layer was 8% of an item step's
+    samples), and a row that only the audit trigger changes, so nothing the session holds needs
+    flushing first."""
     session = db.session
     connection = session.connection()
     postgresql = connection.dialect.name == "postgresql"
