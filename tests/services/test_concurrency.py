@@ -48,7 +48,14 @@ from pro_app.services import (
     sealing,
 )
 from tests.conftest import empty_database, make_settings
-from tests.factories import answer_mlhfq, make_participant, make_staff, seal_mlhfq, visit_of
+from tests.factories import (
+    answer_mlhfq,
+    issue_token,
+    make_participant,
+    make_staff,
+    seal_mlhfq,
+    visit_of,
+)
 from tests.walklog import fill_log, sixmwt
 
 pytestmark = pytest.mark.committed
@@ -273,6 +280,38 @@ def test_two_coordinators_issuing_a_visits_first_link_at_once_make_one_link(
                 )
             ).all()
             assert len(active) == 1
+
+
+def _start_or_revoke(turns: Iterator[str], lock: threading.Lock, token: str, visit_id: int) -> str:
+    """The patient taps Start while a coordinator revokes the link."""
+    with lock:
+        turn = next(turns)
+    if turn == "start":
+        links.start(links.read(token), grace_days=3)
+    else:
+        visit = db.session.get(Visit, visit_id)
+        assert visit is not None
+        links.revoke_active(visit, actor="staff:coord", reason="lost phone")
+    db.session.commit()
+    return turn
+
+
+def test_a_start_and_a_revoke_of_one_link_at_once_never_deadlock(pg_app: Flask) -> None:
+    """Both hold the trail before they write the link's row (Start's stamp goes with its audit
+    event): neither waits for the other in a circle, so both commit, whichever comes first."""
+    for round_number in range(10):
+        with pg_app.app_context():
+            participant = make_participant(f"PRIME-6{round_number:02d}")
+            token = issue_token(participant)
+            visit_id = visit_of(participant).id
+        writer = functools.partial(
+            _start_or_revoke, iter(["start", "revoke"]), threading.Lock(), token, visit_id
+        )
+        assert sorted(race(pg_app, writer)) == ["revoke", "start"]
+        with pg_app.app_context():
+            link = db.session.scalars(select(VisitLink).where(VisitLink.visit_id == visit_id)).one()
+            assert link.revoked_at is not None and link.first_started_at is not None
+            assert audit.verify_chain().ok
 
 
 def _sealed_mlhfq(study_id: str) -> int:
