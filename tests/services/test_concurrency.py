@@ -301,7 +301,7 @@ def test_a_start_and_a_revoke_of_one_link_at_once_never_deadlock(pg_app: Flask) 
     event): neither waits for the other in a circle, so both commit, whichever comes first."""
     for round_number in range(10):
         with pg_app.app_context():
-            participant = make_participant(f"PRIME-6{round_number:02d}")
+            participant = make_participant(f"PRIME-1{round_number:02d}")
             token = issue_token(participant)
             visit_id = visit_of(participant).id
         writer = functools.partial(
