@@ -28,7 +28,9 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from bench.load import Server
+import redis
+
+from bench.load import REDIS_URL, Server, redis_pid
 from pro_app.cli.serve import DEFAULT_THREADS, default_workers, worker_class
 
 REPO = Path(__file__).resolve().parent.parent
@@ -203,9 +205,14 @@ def run(seconds: float, patients: int, signins: int, limits: bool, pause: float)
     with tempfile.TemporaryDirectory() as work:
         folder = Path(work)
         tokens = _seed(folder, patients, signins)
-        # The very gunicorn command of the load bench (`make run` settings).
+        # The very gunicorn command of the load bench (`make run` settings), its workers counting
+        # the rate limits in one Redis as `make run`'s do; the bench's own database, emptied first
+        # so that an earlier run's counts (per hour, per username) do not refuse this one's.
         pro_settings = {k: v for k, v in _env(folder, limits).items() if k.startswith("PRO_")}
-        server = Server("signin", "wsgi:app", pro_settings, folder)
+        pro_settings["PRO_RATELIMIT_STORAGE_URI"] = REDIS_URL
+        redis_pid(REDIS_URL)  # a Redis answers, or the bench stops and says so
+        redis.Redis.from_url(REDIS_URL).flushdb()
+        server = Server("signin", "wsgi:app", pro_settings, folder, store=REDIS_URL)
         server.start()
         base = f"http://127.0.0.1:{server.port}"
         try:
@@ -223,6 +230,7 @@ def run(seconds: float, patients: int, signins: int, limits: bool, pause: float)
         "concurrent_sign_ins": signins,
         "pause_between_sign_ins_s": pause,
         "rate_limits": "the app's defaults" if limits else "raised (every sign-in checked)",
+        "ratelimit_storage": REDIS_URL,
         "seconds_per_phase": seconds,
         "alone": alone,
         "with_sign_ins": loaded,
@@ -254,7 +262,8 @@ def cli(argv: list[str]) -> None:
         "# Sign-in load against patients' saves\n\n"
         f"SQLite, gunicorn {figures['gunicorn']}, {figures['patients']} patients saving in a "
         f"loop, {figures['seconds_per_phase']} s per phase, {figures['cpus']} CPUs; rate limits: "
-        f"{figures['rate_limits']}; each of the {figures['concurrent_sign_ins']} signers waits "
+        f"{figures['rate_limits']}, counted in {figures.get('ratelimit_storage', 'memory://')}; "
+        f"each of the {figures['concurrent_sign_ins']} signers waits "
         f"{figures['pause_between_sign_ins_s']} s between attempts.\n\n"
         "| phase | saves | p50 ms | p95 ms | sign-ins |\n|---|---|---|---|---|\n"
         f"| patients alone | {alone['saves']} | {alone['save_ms_p50']} | {alone['save_ms_p95']} | 0 |\n"
