@@ -77,9 +77,9 @@ class Visit(Base):
     window_start: Mapped[date]
     window_end: Mapped[date]
     # How many of its instruments have a current record (the newest sealed version, not voided).
-    # Derived from its records and rewritten from them whenever one is stored (sealing.record_sealed), in
-    # the same transaction: the due board reads it instead of working it out for a thousand
-    # visits on each view.
+    # Derived from its records and rewritten from them whenever one is stored
+    # (sealing.record_sealed), in the same transaction: the due board reads it instead of working
+    # it out for a thousand visits on each view.
     current_records: Mapped[int] = mapped_column(default=0, server_default="0")
 
     participant: Mapped[Participant] = relationship(back_populates="visits")

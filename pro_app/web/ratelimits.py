@@ -82,9 +82,9 @@ def seconds_to_wait() -> int:
     return max(1, math.ceil(current.reset_at - time.time()))
 
 
-def minutes_to_wait(seconds: int | None = None) -> int:
+def minutes_to_wait() -> int:
     """Whole minutes until the limit this request hit lets it through again (at least 1)."""
-    return max(1, math.ceil((seconds_to_wait() if seconds is None else seconds) / 60))
+    return max(1, math.ceil(seconds_to_wait() / 60))
 
 
 def init_app(app: Flask) -> None:
@@ -118,9 +118,9 @@ def init_app(app: Flask) -> None:
 
 
 def _hooks_where_limited(app: Flask, limiter: Limiter, endpoints: frozenset[str]) -> None:
-    """The limiter's hooks after each request (its conditional deductions; its headers are off) and at
-    its end (clearing what it noted) only have work where a limit was checked: they run for the
-    marked views only. Elsewhere, for each of a patient's answers, they cost 4-7% of the request
+    """The limiter's hooks after each request (its conditional deductions; its headers are
+    off) and at its end (clearing what it noted) only have work where a limit was checked: they
+    run for the marked views only. Elsewhere, for each of a patient's answers, they cost 4-7% of the request
     (the limiter builds its per-request state to find nothing in it)."""
     if not limiter.enabled:
         return  # RATELIMIT_ENABLED off: the limiter registered no hooks

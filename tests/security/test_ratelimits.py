@@ -34,7 +34,9 @@ def assert_too_many(response: TestResponse) -> None:
     assert "Too many attempts" in page and "尝试次数太多" in page
     assert re.search(r"Please wait [12] minutes", page) and re.search(r"请等待[12]分钟", page)
     # Retry-After in seconds, the same wait as the page's minutes.
-    minutes = int(re.search(r"Please wait (\d+) minutes", page).group(1))  # type: ignore[union-attr]
+    waits = re.search(r"Please wait (\d+) minutes", page)
+    assert waits is not None
+    minutes = int(waits.group(1))
     assert (minutes - 1) * 60 < int(response.headers["Retry-After"]) <= minutes * 60
 
 
