@@ -84,13 +84,17 @@ def _helpers() -> dict[str, object]:
 @bp.get("/")
 def board() -> Page:
     staff = _me()
+    sites = roster.sites_of(staff.site_ids)
     return render_template(
         "coordinator/board.html",
-        board=progress.due_board(staff.site_ids, catalog().schedule, _grace()),
+        board=progress.due_board(sites, catalog().schedule, _grace()),
         queries=review.pending(staff.site_ids),
         horizon=progress.HORIZON_DAYS,
         lookback=progress.MISSED_LOOKBACK_DAYS,
-        sites=roster.sites_of(staff.site_ids),
+        sites=sites,
+        visit_names={
+            planned.code: planned.name(_locale()) for planned in catalog().schedule.visits
+        },
     )
 
 

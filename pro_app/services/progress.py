@@ -8,9 +8,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import cache, partial
-from typing import Any, NamedTuple
+from typing import Any
 
-from sqlalchemy import Select, bindparam, case, select
+from sqlalchemy import Date, Integer, Select, and_, bindparam, case, func, select
 
 from pro_app import clock
 from pro_app.database import one_of
@@ -25,7 +25,13 @@ from pro_app.models import (
     Visit,
     VisitLink,
 )
-from pro_app.models.rows import VISIT_ROWS, VisitLike, visit_row
+from pro_app.models.rows import (
+    VISIT_PARTICIPANT_SITE,
+    Columns,
+    VisitLike,
+    VisitRow,
+    visit_row,
+)
 from pro_app.questionnaire.schedule import Schedule
 from pro_app.services.links import closes_on
 
@@ -299,6 +305,14 @@ MISSED_LOOKBACK_DAYS = 14
 BOARD_ROWS = 50
 
 
+class Section(enum.IntEnum):
+    """The board's sections, in the order the page shows them."""
+
+    OPEN_NOW = 0
+    OPENING_SOON = 1
+    RECENTLY_MISSED = 2
+
+
 @dataclass(frozen=True)
 class Board:
     open_now: list[VisitProgress]
@@ -310,138 +324,225 @@ class Board:
     recently_missed_total: int = 0
 
 
-class _Candidate(NamedTuple):
-    """A visit sorted into a section (a tuple: a board sorts a thousand of them)."""
-
-    visit_id: int
-    study_id: str
-    window_start: date
-    closes: date
-    today: date
-
-
 def _unindexed(column: Any, dialect: str) -> Any:
     """`column` with its indexes hidden from SQLite's planner (`+ 0`: the same value); as it is
     elsewhere (on PostgreSQL it would only mislead the planner's estimates)."""
     return column + 0 if dialect == "sqlite" else column
 
 
+# The dates that sort a site's visits into sections, from that site's own "today" (`_site_dates`):
+# a window is open now if it started by today and closes (its end plus the grace days) today or
+# later; it opens soon if it starts within HORIZON_DAYS; it was missed lately if it closed within
+# the last MISSED_LOOKBACK_DAYS.
+_SITE_DATES = ("today", "open_from", "soon_until", "missed_from")
+
+
+def _site_dates(today: date, grace_days: int) -> dict[str, date]:
+    open_from = today - timedelta(days=grace_days)
+    return {
+        "today": today,
+        "open_from": open_from,
+        "soon_until": today + timedelta(days=HORIZON_DAYS),
+        "missed_from": open_from - timedelta(days=MISSED_LOOKBACK_DAYS),
+    }
+
+
 @cache
-def _candidates(
-    dialect: str, needed: tuple[tuple[str, int], ...]
-) -> Select[int, date, date, str, str]:
-    """The candidate query for a database `dialect` and the instruments each visit code needs,
-    built once (building it cost more than running it from SQLAlchemy's cache);
-    `_candidate_params` fills it in. A visit all of whose instruments have a current record is
+def _candidates(dialect: str, needed: tuple[tuple[str, int], ...], sites: int) -> Select[*Columns]:
+    """Every unfinished visit that might be on the board, with its section (NULL: on none), for
+    a database `dialect`, the instruments each visit code needs and a number of `sites`; built
+    once, `_board_params` fills it in. A visit all of whose instruments have a current record is
     submitted: never on the board.
 
     Both planners should start from the visits whose window closed lately or is still to come,
-    reading the board's covering index alone (`ix_visit_board`), and look each one's participant
-    up: not start from every participant of the site and look up its visits (five to twenty
-    times slower at 10,000 participants). PostgreSQL's does. SQLite's, with or without ANALYZE's
-    statistics, is steered there by hiding the site index and the visits' participant indexes
-    from it."""
-    return (
-        select(
+    by the board's index (`ix_visit_board`), and look each one's participant up: not start from
+    every participant of the site and look up its visits (five to twenty times slower at 10,000
+    participants). PostgreSQL's does. SQLite's, with or without ANALYZE's statistics, is steered
+    there by hiding the site index and the visits' participant indexes from it.
+
+    On SQLite a candidate is the visit's id and dates, read from the covering index alone, and
+    its study id; the board query reads the shown ones whole. PostgreSQL reads each candidate's
+    visit row anyway (a bitmap scan of the index, then the table), so there a candidate is the
+    whole visit with its participant and site (`VISIT_PARTICIPANT_SITE`): looked up again by
+    id, its planner would scan every visit."""
+
+    def at_site(name: str) -> Any:
+        """The date `name` of the visit's own site (each site has its own today)."""
+        if sites == 1:
+            return bindparam(f"{name}_0", type_=Date)
+        return case(
+            *(
+                (
+                    Participant.site_id == bindparam(f"site_{i}"),
+                    bindparam(f"{name}_{i}", type_=Date),
+                )
+                for i in range(sites)
+            )
+        )
+
+    today, open_from, soon_until, missed_from = (at_site(name) for name in _SITE_DATES)
+    section = case(
+        (and_(Visit.window_start <= today, Visit.window_end >= open_from), Section.OPEN_NOW.value),
+        (
+            and_(Visit.window_start > today, Visit.window_start <= soon_until),
+            Section.OPENING_SOON.value,
+        ),
+        (
+            and_(Visit.window_end < open_from, Visit.window_end >= missed_from),
+            Section.RECENTLY_MISSED.value,
+        ),
+    )
+    if dialect == "sqlite":
+        found = select(
             Visit.id,
             Visit.window_start,
             Visit.window_end,
             Participant.study_id,
-            Site.timezone,
+            section.label("section"),
+        ).join(Participant, _unindexed(Visit.participant_id, dialect) == Participant.id)
+    else:
+        found = (
+            select(*VISIT_PARTICIPANT_SITE, section.label("section"))
+            .join(Participant, Visit.participant_id == Participant.id)
+            .join(Site, Participant.site_id == Site.id)
         )
-        .join(Participant, _unindexed(Visit.participant_id, dialect) == Participant.id)
-        .join(Site, Participant.site_id == Site.id)
-        .where(
-            _unindexed(Participant.site_id, dialect).in_(bindparam("site_ids", expanding=True)),
-            Participant.status == ParticipantStatus.ACTIVE,
-            Visit.code.in_(bindparam("codes", expanding=True)),
-            Visit.current_records < case(dict(needed), value=Visit.code, else_=0),
-            Visit.window_start <= bindparam("latest_start"),
-            Visit.window_end >= bindparam("earliest_end"),
-        )
+    return found.where(
+        _unindexed(Participant.site_id, dialect).in_(bindparam("site_ids", expanding=True)),
+        Participant.status == ParticipantStatus.ACTIVE,
+        Visit.code.in_(bindparam("codes", expanding=True)),
+        Visit.current_records < case(dict(needed), value=Visit.code, else_=0),
+        Visit.window_start <= bindparam("latest_start"),
+        Visit.window_end >= bindparam("earliest_end"),
     )
 
 
-def _candidate_params(
-    site_ids: set[int], needed: dict[str, int], grace_days: int
-) -> dict[str, Any]:
+@cache
+def _board_query(dialect: str, needed: tuple[tuple[str, int], ...], sites: int) -> Select[*Columns]:
+    """The board's rows: each section's visits ranked by urgency (open now: the soonest to close
+    first; opening soon: the soonest to open; missed: the latest to close), those ranked from
+    `first` to `last` read whole (`VISIT_PARTICIPANT_SITE`) with their section and how many
+    visits it holds. One statement: the ranking and counting happen in the database, which
+    hands back the 150 rows a page shows, not the thousand candidates of a large trial."""
+    candidates = _candidates(dialect, needed, sites).subquery("candidate")
+    carried = [column for column in candidates.c if column.name != "section"]
+    section = candidates.c.section
+    in_missed = section == Section.RECENTLY_MISSED.value
+    window_start, window_end, study_id = (
+        candidates.c.window_start,
+        candidates.c.window_end,
+        candidates.c.study_id,
+    )
+    ranked = (
+        select(
+            *carried,
+            section,
+            func.row_number()
+            .over(
+                partition_by=section,
+                order_by=(
+                    # Open now by closing day, opening soon by opening day, both ascending;
+                    # missed by closing day descending; then by study id, the same way.
+                    case(
+                        (section == Section.OPEN_NOW.value, window_end),
+                        (section == Section.OPENING_SOON.value, window_start),
+                    ).asc(),
+                    case((in_missed, window_end)).desc(),
+                    case((in_missed, study_id)).desc(),
+                    study_id.asc(),
+                ),
+            )
+            .label("rank"),
+            func.count().over(partition_by=section).label("total"),
+        )
+        .where(section.is_not(None))
+        .subquery("ranked")
+    )
+    if dialect == "sqlite":
+        rows = (
+            select(*VISIT_PARTICIPANT_SITE)
+            .join_from(ranked, Visit, Visit.id == ranked.c.id)
+            .join(Participant, Visit.participant_id == Participant.id)
+            .join(Site, Participant.site_id == Site.id)
+        )
+    else:
+        rows = select(*list(ranked.c)[: len(VISIT_PARTICIPANT_SITE)])
+    return (
+        rows.add_columns(ranked.c.section, ranked.c.total)
+        .where(
+            ranked.c.rank.between(
+                bindparam("first", type_=Integer), bindparam("last", type_=Integer)
+            )
+        )
+        .order_by(ranked.c.section, ranked.c.rank)
+    )
+
+
+def _board_params(sites: Sequence[Site], needed: dict[str, int], grace_days: int) -> dict[str, Any]:
     utc_today = clock.utcnow().date()
-    # A day's slack either side: each site's own "today" is worked out per visit.
-    return {
-        "site_ids": sorted(site_ids),
+    params: dict[str, Any] = {
+        # Each section's most urgent rows.
+        "first": 1,
+        "last": BOARD_ROWS,
+        "site_ids": [site.id for site in sites],
         "codes": [code for code, count in needed.items() if count],
+        # What the covering index is read for, with a day's slack either side of every site's
+        # own today.
         "latest_start": utc_today + timedelta(days=HORIZON_DAYS + 1),
         "earliest_end": utc_today - timedelta(days=MISSED_LOOKBACK_DAYS + grace_days + 1),
     }
+    for i, site in enumerate(sites):
+        params[f"site_{i}"] = site.id
+        for name, day in _site_dates(clock.today_in(site.timezone), grace_days).items():
+            params[f"{name}_{i}"] = day
+    return params
 
 
-def candidates(
-    site_ids: set[int], needed: dict[str, int], grace_days: int, dialect: str
-) -> Select[int, date, date, str, str]:
-    """Every unfinished visit that might be on the board, with its dates (`needed`: how many
-    instruments each visit code has), for the database `dialect` ("sqlite", "postgresql")."""
-    return _candidates(dialect, tuple(needed.items())).params(
-        _candidate_params(site_ids, needed, grace_days)
-    )
+def board_query(
+    sites: Sequence[Site], needed: dict[str, int], grace_days: int, dialect: str
+) -> Select[*Columns]:
+    """The board's statement with its values, as `due_board` runs it on a database `dialect`
+    ("sqlite", "postgresql"); `needed`: how many instruments each visit code has."""
+    query = _board_query(dialect, tuple(needed.items()), len(sites))
+    return query.params(_board_params(sites, needed, grace_days))
 
 
 def _dialect() -> str:
     return db.session.get_bind().dialect.name
 
 
-@cache
-def _shown_visits(dialect: str) -> Select[*tuple[Any, ...]]:
-    """The board's visits (bound as `visit_ids`) with their participants and sites, as plain rows
-    (models/rows.py): 150 visits as ORM objects with their participants and sites cost more than
-    the rest of the board's queries together. Run on the session's connection: the session's ORM
-    layer would add nothing but its cost."""
-    return VISIT_ROWS.where(one_of(Visit.id, "visit_ids", dialect))
+def due_board(sites: Sequence[Site], schedule: Schedule, grace_days: int) -> Board:
+    """Across the user's `sites`: windows open today (soonest to close first), windows opening in
+    the next 7 days, and windows missed in the last 14 days, each with its BOARD_ROWS most
+    urgent. Active participants only.
 
-
-def due_board(site_ids: set[int], schedule: Schedule, grace_days: int) -> Board:
-    """Across the user's sites: windows open today (soonest to close first), windows opening in
-    the next 7 days, and windows missed in the last 14 days. Active participants only.
-
-    Two steps, so the page costs the same for 100 participants or 10,000: one light query sorts
-    every candidate visit into its section by its dates and whether all its instruments are
-    sealed; the full progress (links, drafts, records) is then read for the rows shown only."""
-    if not site_ids:
+    The page costs about the same for 100 participants or 10,000: one statement sorts every
+    candidate visit into its section by its dates and whether all its instruments are sealed,
+    ranks them and reads the rows shown; their full progress (links, drafts, records) is then
+    read for those rows only."""
+    if not sites:
         return Board([], [], [])
     needed = {planned.code: len(planned.instruments) for planned in schedule.visits}
     dialect = _dialect()
-    rows = db.session.execute(
-        _candidates(dialect, tuple(needed.items())),
-        _candidate_params(site_ids, needed, grace_days),
+    params = _board_params(sites, needed, grace_days)
+    shown: dict[Section, list[VisitRow]] = {section: [] for section in Section}
+    totals = dict.fromkeys(Section, 0)
+    # On the session's connection: the session's ORM layer would add nothing but its cost.
+    query = _board_query(dialect, tuple(needed.items()), len(sites))
+    for row in db.session.connection().execute(query, params):
+        section = Section(row.section)
+        shown[section].append(visit_row(row))
+        totals[section] = row.total
+    progress = progress_of(
+        [visit for section in Section for visit in shown[section]], schedule, grace_days
     )
-    todays: dict[str, date] = {}
-    open_now: list[_Candidate] = []
-    opening_soon: list[_Candidate] = []
-    missed: list[_Candidate] = []
-    for visit_id, start, end, study_id, timezone in rows:
-        today = todays.get(timezone) or todays.setdefault(timezone, clock.today_in(timezone))
-        closes = end + timedelta(days=grace_days)
-        candidate = _Candidate(visit_id, study_id, start, closes, today)
-        if start <= today <= closes:
-            open_now.append(candidate)
-        elif today < start <= today + timedelta(days=HORIZON_DAYS):
-            opening_soon.append(candidate)
-        elif today > closes >= today - timedelta(days=MISSED_LOOKBACK_DAYS):
-            missed.append(candidate)
-    open_now.sort(key=lambda c: (c.closes, c.study_id))
-    opening_soon.sort(key=lambda c: (c.window_start, c.study_id))
-    missed.sort(key=lambda c: (c.closes, c.study_id), reverse=True)
-    sections = [section[:BOARD_ROWS] for section in (open_now, opening_soon, missed)]
-    shown = [candidate.visit_id for section in sections for candidate in section]
-    rows = db.session.connection().execute(_shown_visits(dialect), {"visit_ids": shown})
-    progress = progress_of([visit_row(row) for row in rows], schedule, grace_days)
     shown_open, shown_soon, shown_missed = (
-        [progress[candidate.visit_id] for candidate in section] for section in sections
+        [progress[visit.id] for visit in shown[section]] for section in Section
     )
     return Board(
         open_now=shown_open,
         opening_soon=shown_soon,
         recently_missed=shown_missed,
-        open_now_total=len(open_now),
-        opening_soon_total=len(opening_soon),
-        recently_missed_total=len(missed),
+        open_now_total=totals[Section.OPEN_NOW],
+        opening_soon_total=totals[Section.OPENING_SOON],
+        recently_missed_total=totals[Section.RECENTLY_MISSED],
     )

@@ -11,13 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cache
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, Subquery, func, select
 from sqlalchemy.orm import joinedload
 
 from pro_app import clock
-from pro_app.database import one_of
 from pro_app.errors import InputRejected, QueryStateRefused, RecordNotFound
 from pro_app.extensions import db
 from pro_app.models import (
@@ -226,9 +224,13 @@ def queries_of(records: Iterable[Response]) -> dict[int, list[DataQuery]]:
 
 @dataclass(frozen=True)
 class QueryRow:
-    query: DataQuery
+    """A query as the coordinator's board lists it: its record, where it stands, its question."""
+
+    id: int
+    response_id: int
+    status: QueryStatus
+    question: str
     study_id: str
-    participant_id: int
     visit_code: str
     instrument_id: str
     version: int
@@ -253,41 +255,46 @@ def _not_closed(site_ids: Iterable[int]) -> Select[int]:
     )
 
 
-@cache
-def _pending_rows(
-    dialect: str,
-) -> Select[DataQuery, str, int, str, str, int]:
-    """The queries bound as `query_ids`, whole, with their record's visit and participant; built
-    once per database `dialect`."""
+def _pending_rows(shown: Subquery) -> Select[int, int, QueryStatus, str, str, str, str, int]:
+    """The queries of the subquery `shown` (their ids), each with its question (the text it was
+    raised with), its record's visit and participant, oldest first, as plain rows."""
+    question = (
+        select(QueryEvent.text)
+        .where(QueryEvent.query_id == DataQuery.id)
+        .order_by(QueryEvent.id)
+        .limit(1)
+        .scalar_subquery()
+    )
     return (
         select(
-            DataQuery,
+            DataQuery.id,
+            DataQuery.response_id,
+            DataQuery.status,
+            question,
             Participant.study_id,
-            Participant.id,
             Visit.code,
             Response.instrument_id,
             Response.version,
         )
+        .join_from(shown, DataQuery, DataQuery.id == shown.c.id)
         .join(Response, DataQuery.response_id == Response.id)
         .join(Visit, Response.visit_id == Visit.id)
         .join(Participant, Visit.participant_id == Participant.id)
-        .options(joinedload(DataQuery.events))
-        .where(one_of(DataQuery.id, "query_ids", dialect))
         .order_by(DataQuery.opened_at, DataQuery.id)
     )
 
 
 def pending(site_ids: Iterable[int], *, limit: int = 50) -> list[QueryRow]:
-    """Queries not yet closed at these sites, oldest first (the coordinator's board): the oldest
-    `limit` found by their ids, then read whole with their record's visit and participant."""
-    shown = list(
-        db.session.scalars(
-            _not_closed(list(site_ids)).order_by(DataQuery.opened_at, DataQuery.id).limit(limit)
-        )
+    """Queries not yet closed at these sites, oldest first (the coordinator's board), at most
+    `limit`: in one statement, the oldest found by their ids alone (joined to their participants
+    only to check the site), then read with their record's visit and participant."""
+    shown = (
+        _not_closed(list(site_ids))
+        .order_by(DataQuery.opened_at, DataQuery.id)
+        .limit(limit)
+        .subquery("shown")
     )
-    dialect = db.session.get_bind().dialect.name
-    rows = db.session.execute(_pending_rows(dialect), {"query_ids": shown}).unique()
-    return [QueryRow(*row) for row in rows]
+    return [QueryRow(*row) for row in db.session.execute(_pending_rows(shown))]
 
 
 def count_pending(site_ids: Iterable[int]) -> int:

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from flask_babel import get_locale, lazy_pgettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
 
 from pro_app import formatting
 from pro_app.languages import LANGUAGE_NAMES
@@ -43,6 +44,22 @@ STATES = {
     State.WITHDRAWN: _l("Not collected (withdrawn)"),
     State.NOTHING_DUE: _l("No questionnaire"),
 }
+
+_BADGES: dict[tuple[State, str], Markup] = {}
+
+
+def state_badge(state: State) -> Markup:
+    """A visit state as a coloured badge, built once per process and language: a due board shows
+    150 of them, and a template macro for each cost a tenth of its render."""
+    key = (state, str(get_locale()))
+    found = _BADGES.get(key)
+    if found is None:
+        words = in_language(STATES)[state]
+        found = _BADGES[key] = Markup('<span class="state state-{}">{}</span>').format(
+            state.value, words
+        )
+    return found
+
 
 # Their own context: "Open" alone is the visit state (访视窗已开放), not a query awaiting its reply.
 QUERY_STATES = {

@@ -12,7 +12,14 @@ from pro_app.extensions import db
 from pro_app.questionnaire.catalog import catalog
 from pro_app.services import corrections, enrolment, progress
 from tests.actions import Patient, StaffBrowser
-from tests.factories import TODAY, issue_token, make_participant, make_site, visit_of
+from tests.factories import (
+    TODAY,
+    issue_token,
+    make_participant,
+    make_site,
+    make_staff,
+    visit_of,
+)
 from tests.walklog import seal_log
 
 
@@ -115,6 +122,26 @@ def test_each_section_shows_its_most_urgent_rows_and_says_how_many_more(
     assert "共4条，这里只列出最紧急的2条。" in open_now and "查看全部受试者" in open_now
 
 
+def test_opening_soon_lists_the_soonest_and_missed_the_latest_first(
+    desk: StaffBrowser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(progress, "BOARD_ROWS", 2)
+    # The baseline window runs from Day 0 - 14 to Day 0 (no grace days in the tests).
+    for number, opens_in in ((51, 6), (52, 1), (53, 3)):
+        make_participant(f"PRIME-{number:03d}", day0=TODAY + timedelta(days=14 + opens_in))
+    for number, closed_ago in ((61, 9), (62, 2), (63, 5)):
+        make_participant(f"PRIME-{number:03d}", day0=TODAY - timedelta(days=closed_ago))
+    db.session.commit()
+    page = desk.get("/desk/").get_data(as_text=True)
+    soon = _section(page, "opening-soon")
+    assert soon.index("PRIME-052") < soon.index("PRIME-053") and "PRIME-051" not in soon
+    # PRIME-062's Day 7 window opens in 3 days too: it comes after PRIME-053 by study id.
+    assert "PRIME-062" not in soon and '<span class="count">4</span>' in soon
+    missed = _section(page, "missed")
+    assert missed.index("PRIME-062") < missed.index("PRIME-063") and "PRIME-061" not in missed
+    assert '<span class="count">3</span>' in missed
+
+
 def test_a_voided_record_puts_its_visit_back_on_the_board(
     client: FlaskClient, desk: StaffBrowser, coordinator: object
 ) -> None:
@@ -135,3 +162,24 @@ def test_a_voided_record_puts_its_visit_back_on_the_board(
     )
     db.session.commit()
     assert "PRIME-031" in _section(desk.get("/desk/").get_data(as_text=True), "open-now")
+
+
+def test_each_site_sorts_its_visits_by_its_own_today(client: FlaskClient) -> None:
+    """At 02:00 UTC it is already 25 November in Shanghai, still the 24th in Los Angeles: a
+    window opening on the 25th is open at the one site and opens tomorrow at the other."""
+    shanghai = make_site("SEH")
+    los_angeles = make_site("LAX")
+    los_angeles.timezone = "America/Los_Angeles"
+    make_staff("coord-two", sites=[shanghai, los_angeles])
+    # The baseline window runs from Day 0 - 14 to Day 0: it opens on TODAY.
+    make_participant("PRIME-041", site=shanghai, day0=TODAY + timedelta(days=14))
+    make_participant("PRIME-042", site=los_angeles, day0=TODAY + timedelta(days=14))
+    db.session.commit()
+    desk = StaffBrowser(client)
+    assert desk.sign_in("coord-two").status_code == 303
+    page = desk.get("/desk/").get_data(as_text=True)
+    open_now, soon = _section(page, "open-now"), _section(page, "opening-soon")
+    assert "PRIME-041" in open_now and "PRIME-041" not in soon
+    assert "PRIME-042" in soon and "PRIME-042" not in open_now
+    assert "1天后" in _row(soon, "PRIME-042")
+    assert '<span class="count">1</span>' in open_now and '<span class="count">1</span>' in soon

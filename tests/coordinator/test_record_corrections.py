@@ -10,7 +10,7 @@ import io
 from sqlalchemy import select
 
 from pro_app.extensions import db
-from pro_app.models import AuditEvent, Response, Role, StaffUser
+from pro_app.models import AuditEvent, DataQuery, Response, Role, StaffUser
 from pro_app.questionnaire.catalog import catalog
 from pro_app.services import answering, progress, review, sealing
 from tests.actions import StaffBrowser, csrf_of
@@ -147,12 +147,14 @@ def test_a_monitors_query_is_answered_and_listed_on_the_board(desk: StaffBrowser
     assert '<span class="state query-open">待回复</span>' in board
     page = desk.get(f"/desk/records/{record.id}")
     answered = desk.client.post(
-        f"/desk/queries/{review.pending({record.visit.participant.site_id})[0].query.id}/answer",
+        f"/desk/queries/{review.pending({record.visit.participant.site_id})[0].id}/answer",
         data={"csrf_token": csrf_of(page), "text": "Checked: the paper says 2."},
     )
     assert answered.status_code == 303
-    query = review.pending({record.visit.participant.site_id})[0].query
-    assert query.status.value == "answered"
+    row = review.pending({record.visit.participant.site_id})[0]
+    assert row.status.value == "answered" and row.question == "Paper says 4?"
+    query = db.session.get(DataQuery, row.id)
+    assert query is not None
     assert [e.text for e in query.events] == ["Paper says 4?", "Checked: the paper says 2."]
 
 

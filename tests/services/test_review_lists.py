@@ -40,7 +40,7 @@ def test_open_queries_are_listed_and_counted_per_site_oldest_first() -> None:
     db.session.commit()
 
     def shown(site_ids: set[int]) -> list[str]:
-        return [row.query.events[0].text for row in review.pending(site_ids)]
+        return [row.question for row in review.pending(site_ids)]
 
     both = {east.id, west.id}
     # Every site: no join to the participant.
