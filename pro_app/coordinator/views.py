@@ -114,11 +114,13 @@ def participants() -> Page:
     except ValueError:
         page_number = 1
     page = roster.search(staff.site_ids, text=text, status=status, page=page_number)
-    visits = [visit for participant in page.items for visit in participant.visits]
-    by_visit = progress.progress_of(visits, catalog().schedule, _grace())
+    visits = roster.visits_of(page.items)
+    by_visit = progress.progress_of(
+        [visit for listed in visits.values() for visit in listed], catalog().schedule, _grace()
+    )
     rows = []
     for participant in page.items:
-        schedule_rows = [by_visit[visit.id] for visit in participant.visits]
+        schedule_rows = [by_visit[visit.id] for visit in visits[participant.id]]
         rows.append(
             {
                 "participant": participant,

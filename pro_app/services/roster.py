@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cache
 
-from sqlalchemy import ColumnElement, func, select
-from sqlalchemy.orm import joinedload, selectinload
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy.orm import joinedload
 
+from pro_app.database import one_of
 from pro_app.errors import NotFoundHere
 from pro_app.extensions import db
 from pro_app.models import Participant, ParticipantStatus, Site, Visit
+from pro_app.models.rows import VISIT_ROWS, Columns, VisitRow, visit_row
 
 PER_PAGE = 25
 
@@ -93,16 +96,31 @@ def search(
     page = min(max(1, page), pages)
     items = list(
         db.session.scalars(
-            query.options(selectinload(Participant.visits), joinedload(Participant.site))
+            query.options(joinedload(Participant.site))
             .order_by(Participant.study_id)
             .offset((page - 1) * per_page)
             .limit(per_page)
-        ).unique()
+        )
     )
-    for participant in items:
-        # Loading the collection does not fill each visit's way back to its participant: without
-        # this, each `visit.participant` of the page's progress (150) is an identity-map lookup
-        # through the lazy loader (about 1 ms of the list's 18).
-        for visit in participant.visits:
-            set_committed_value(visit, "participant", participant)
     return ParticipantPage(items=items, total=total, page=page, pages=pages)
+
+
+@cache
+def _visits_of(dialect: str) -> Select[*Columns]:
+    return VISIT_ROWS.where(one_of(Visit.participant_id, "participant_ids", dialect)).order_by(
+        Visit.participant_id, Visit.day
+    )
+
+
+def visits_of(participants: Iterable[Participant]) -> dict[int, list[VisitRow]]:
+    """Each participant's visits in schedule order, as plain rows (models/rows.py), in one query:
+    a list page's progress needs 150 visits' dates, not 150 session objects."""
+    ids = [participant.id for participant in participants]
+    found: dict[int, list[VisitRow]] = {participant_id: [] for participant_id in ids}
+    if ids:
+        dialect = db.session.get_bind().dialect.name
+        query = _visits_of(dialect)
+        for row in db.session.connection().execute(query, {"participant_ids": ids}):
+            visit = visit_row(row)
+            found[visit.participant_id].append(visit)
+    return found
