@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Row, Select, select
+from sqlalchemy import Label, Row, Select, exists, select
 
 from pro_app.models.links import VisitLink
 from pro_app.models.participants import Participant, ParticipantStatus, Sex, Visit
+from pro_app.models.responses import DraftAnswer
 from pro_app.models.sites import Site
 
 
@@ -64,6 +65,9 @@ class LinkRow:
     id: int
     token_sha256: str
     revoked_at: datetime | None
+    # Whether the visit has any saved answer, where the link was read with that question
+    # (`DRAFTS_SAVED`); True where it was not, so its answers are read to find out.
+    drafts_saved: bool = True
 
 
 # A visit or participant as a service may be handed it: a session object (the desk's) or a row
@@ -113,6 +117,11 @@ LINK_ROWS: Select[*Columns] = (
 )
 
 
+# Whether the visit of a row has any saved answer (draft), asked in the same statement: a link
+# opened for the first time has none, and its landing and Start then skip reading them.
+DRAFTS_SAVED: Label[bool] = exists().where(DraftAnswer.visit_id == Visit.id).label("drafts_saved")
+
+
 def visit_row(row: Row[*Columns], start: int = 0) -> VisitRow:
     """The visit, participant and site of a row that selected `VISIT_PARTICIPANT_SITE` from
     position `start` on."""
@@ -123,9 +132,12 @@ def visit_row(row: Row[*Columns], start: int = 0) -> VisitRow:
     return VisitRow(participant, *_columns(row, start, len(VISIT_COLUMNS)))
 
 
-def link_row(row: Row[*Columns]) -> LinkRow:
-    """The link of a row that selected `LINK_COLUMNS`, then `VISIT_PARTICIPANT_SITE`."""
-    return LinkRow(visit_row(row, len(LINK_COLUMNS)), *_columns(row, 0, len(LINK_COLUMNS)))
+def link_row(row: Row[*Columns], drafts_saved: bool = True) -> LinkRow:
+    """The link of a row that selected `LINK_COLUMNS`, then `VISIT_PARTICIPANT_SITE`
+    (`drafts_saved`: what `DRAFTS_SAVED` said, if the row selected it too)."""
+    link_id, token_sha256, revoked_at = _columns(row, 0, len(LINK_COLUMNS))
+    visit = visit_row(row, len(LINK_COLUMNS))
+    return LinkRow(visit, link_id, token_sha256, revoked_at, drafts_saved)
 
 
 def _columns(row: Row[*Columns], start: int, count: int) -> Columns:

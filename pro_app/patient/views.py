@@ -113,10 +113,12 @@ class InstrumentRow:
         return self.sealed is None and not self.at_clinic
 
 
-def visit_status(ctx: PatientContext) -> list[InstrumentRow]:
+def visit_status(ctx: PatientContext, *, drafts_saved: bool = True) -> list[InstrumentRow]:
     """Each instrument of the visit with its record or progress: two queries for the visit, one
-    while nothing is sealed (the visit counts its current records, `Visit.current_records`)."""
-    drafts = answering.drafts_of_visit(ctx.visit.id)
+    while nothing is sealed (the visit counts its current records, `Visit.current_records`), none
+    while nothing is saved either (`drafts_saved` False: known from the link's own read, in a
+    request that saves no answer)."""
+    drafts = answering.drafts_of_visit(ctx.visit.id) if drafts_saved else {}
     records = answering.current_records(ctx.visit.id) if ctx.visit.current_records else {}
     rows = []
     for instrument_id in answering.instruments_of(ctx.visit, catalog().schedule):
@@ -156,7 +158,7 @@ def landing(token: str) -> Page:
     link = links.read(token)
     ctx = visit_session.link_context(link)
     links.check_usable(link, visit_session.settings().link_grace_days)
-    status = visit_status(ctx)
+    status = visit_status(ctx, drafts_saved=link.drafts_saved)
     return render_template(
         "patient/landing.html",
         token=token,
@@ -180,7 +182,8 @@ def start(token: str) -> Page:
         abort(400)
     links.start(link, visit_session.settings().link_grace_days)
     visit_session.bind(link, request.form.get("lang"))
-    return redirect(next_step(visit_session.started(link)), 303)
+    ctx = visit_session.started(link)
+    return redirect(next_step(ctx, visit_status(ctx, drafts_saved=link.drafts_saved)), 303)
 
 
 # --- the visit ------------------------------------------------------------------------------

@@ -34,7 +34,7 @@ from pro_app.errors import (
 )
 from pro_app.extensions import db
 from pro_app.models import Participant, ParticipantStatus, StaffUser, Visit, VisitLink
-from pro_app.models.rows import LINK_ROWS, LinkRow, VisitLike, link_row
+from pro_app.models.rows import DRAFTS_SAVED, LINK_ROWS, LinkRow, VisitLike, link_row
 from pro_app.questionnaire.schedule import Schedule
 from pro_app.services import answering, audit
 from pro_app.services.reasons import require_reason
@@ -140,7 +140,8 @@ def active_link(visit: Visit) -> VisitLink | None:
 # per request. Neither the landing page nor Start needs a session object (Start's one change to the
 # link is a single UPDATE).
 _OF_TOKEN = VisitLink.token_sha256.in_([bindparam("typed"), bindparam("as_issued")])
-_ROW_BY_TOKEN = LINK_ROWS.where(_OF_TOKEN)
+# With whether its visit has saved answers: the landing and Start need to know.
+_ROW_BY_TOKEN = LINK_ROWS.add_columns(DRAFTS_SAVED).where(_OF_TOKEN)
 # Bound by audit.Change's names: it runs with Start's audit event.
 _STARTED = (
     update(VisitLink)
@@ -161,13 +162,13 @@ def _token_params(token: str) -> dict[str, str]:
 
 
 def read(token: str) -> LinkRow:
-    """The link a token belongs to, whatever its state, as a plain row (run on the session's
-    connection: the session's ORM layer has nothing to add to plain columns). Unknown tokens
-    raise LinkUnknown."""
+    """The link a token belongs to, whatever its state, as a plain row with whether its visit
+    has saved answers (run on the session's connection: the session's ORM layer has nothing to
+    add to plain columns). Unknown tokens raise LinkUnknown."""
     row = db.session.connection().execute(_ROW_BY_TOKEN, _token_params(token)).first()
     if row is None:
         raise LinkUnknown()
-    return link_row(row)
+    return link_row(row, drafts_saved=row.drafts_saved)
 
 
 def check_usable(link: LinkRow, grace_days: int) -> None:

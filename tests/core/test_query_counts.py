@@ -174,10 +174,10 @@ def test_changing_an_answer_costs_the_same(app_ctx: Flask, client: FlaskClient) 
 
 
 def test_start_reads_the_link_once(app_ctx: Flask, client: FlaskClient) -> None:
-    """Start: the link (with its visit, participant and site), the link's update and its audit
-    event (the head, then the update and the insert: one statement on PostgreSQL), and the
-    visit's drafts for where to go next (its records only once one is sealed): the link is not
-    read back, nor the drafts twice."""
+    """Start: the link (with its visit, participant and site, and whether the visit has saved
+    answers), the link's update and its audit event (the head, then the update and the insert:
+    one statement on PostgreSQL). A first Start has no answers to read for where to go next (nor
+    records, until one is sealed): the link is not read back."""
     patient = Patient(client, issue_token(make_participant("PRIME-901")))
     landing = patient.open_link().get_data(as_text=True)
     start_token = re.search(r'name="start_token" value="([^"]+)"', landing)
@@ -188,28 +188,40 @@ def test_start_reads_the_link_once(app_ctx: Flask, client: FlaskClient) -> None:
     assert started.headers["Location"].endswith("/visit/mlhfq")
     listing = "\n".join(statements)
     postgresql = db.engine.dialect.name == "postgresql"
-    assert len(statements) <= (4 if postgresql else 5), f"{len(statements)} statements:\n{listing}"
+    assert len(statements) <= (3 if postgresql else 4), f"{len(statements)} statements:\n{listing}"
     assert sum("FROM visit_link" in s for s in statements) == 1, listing
     (stamp,) = [s for s in statements if "UPDATE visit_link" in s]
     assert ("INSERT INTO audit_event" in stamp) == postgresql, listing
     if postgresql:  # the trail is held before the link's row is written: the desk's order
         head = next(n for n, s in enumerate(statements) if "audit_chain_head" in s)
         assert head < statements.index(stamp), listing
-    assert sum("FROM draft_answer" in s for s in statements) == 1, listing
+    # Asked with the link, not read: there are none yet.
+    (asked,) = [s for s in statements if "draft_answer" in s]
+    assert "FROM visit_link" in asked, listing
 
 
 def test_the_landing_reads_no_records_while_none_is_sealed(
     app_ctx: Flask, client: FlaskClient
 ) -> None:
-    """The landing: the link with its visit, and the visit's drafts; its records only once the
-    visit counts one (`Visit.current_records`). After a seal the landing shows the receipt."""
+    """The landing: the link with its visit and whether the visit has saved answers; the
+    answers once it has some, its records once the visit counts one (`Visit.current_records`).
+    With answers saved, the landing offers to continue; after a seal it shows the record done."""
     participant = make_participant("PRIME-903")
     patient = Patient(client, issue_token(participant))
     with counted() as statements:
         landing = patient.open_link().get_data(as_text=True)
-    assert 'class="tag ok"' not in landing
+    assert 'class="tag ok"' not in landing and "开始" in landing and "继续" not in landing
     listing = "\n".join(statements)
-    assert len(statements) == 2 and not any("FROM response" in s for s in statements), listing
+    assert len(statements) == 1 and not any("FROM response" in s for s in statements), listing
+    assert patient.start().status_code == 303
+    assert patient.answer(1, 3).status_code == 303
+    with counted() as statements:
+        landing = patient.open_link().get_data(as_text=True)
+    listing = "\n".join(statements)
+    assert (
+        len(statements) == 2 and sum(s.startswith("SELECT draft_answer") for s in statements) == 1
+    )
+    assert "继续" in landing, "a saved answer: the button says Continue"
     seal_log(visit_of(participant))
     with counted() as statements:
         landing = patient.open_link().get_data(as_text=True)
