@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import cache, partial
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Date, Integer, Select, and_, bindparam, case, func, select
 
@@ -330,21 +330,27 @@ def _unindexed(column: Any, dialect: str) -> Any:
     return column + 0 if dialect == "sqlite" else column
 
 
-# The dates that sort a site's visits into sections, from that site's own "today" (`_site_dates`):
-# a window is open now if it started by today and closes (its end plus the grace days) today or
-# later; it opens soon if it starts within HORIZON_DAYS; it was missed lately if it closed within
-# the last MISSED_LOOKBACK_DAYS.
-_SITE_DATES = ("today", "open_from", "soon_until", "missed_from")
+class _SiteDates(NamedTuple):
+    """The dates that sort a site's visits into sections, from that site's own today. A window
+    is open now if it started by today and closes (its end plus the grace days) today or later:
+    its end is on or after `open_from`. It opens soon if it starts after today, by `soon_until`.
+    It was missed lately if it closed within the last MISSED_LOOKBACK_DAYS: its end is before
+    `open_from`, on or after `missed_from`."""
 
+    today: date
+    open_from: date
+    soon_until: date
+    missed_from: date
 
-def _site_dates(today: date, grace_days: int) -> dict[str, date]:
-    open_from = today - timedelta(days=grace_days)
-    return {
-        "today": today,
-        "open_from": open_from,
-        "soon_until": today + timedelta(days=HORIZON_DAYS),
-        "missed_from": open_from - timedelta(days=MISSED_LOOKBACK_DAYS),
-    }
+    @classmethod
+    def of(cls, today: date, grace_days: int) -> _SiteDates:
+        open_from = today - timedelta(days=grace_days)
+        return cls(
+            today=today,
+            open_from=open_from,
+            soon_until=today + timedelta(days=HORIZON_DAYS),
+            missed_from=open_from - timedelta(days=MISSED_LOOKBACK_DAYS),
+        )
 
 
 @cache
@@ -380,7 +386,7 @@ def _candidates(dialect: str, needed: tuple[tuple[str, int], ...], sites: int) -
             )
         )
 
-    today, open_from, soon_until, missed_from = (at_site(name) for name in _SITE_DATES)
+    today, open_from, soon_until, missed_from = (at_site(name) for name in _SiteDates._fields)
     section = case(
         (and_(Visit.window_start <= today, Visit.window_end >= open_from), Section.OPEN_NOW.value),
         (
@@ -492,7 +498,7 @@ def _board_params(sites: Sequence[Site], needed: dict[str, int], grace_days: int
     }
     for i, site in enumerate(sites):
         params[f"site_{i}"] = site.id
-        for name, day in _site_dates(clock.today_in(site.timezone), grace_days).items():
+        for name, day in _SiteDates.of(clock.today_in(site.timezone), grace_days)._asdict().items():
             params[f"{name}_{i}"] = day
     return params
 

@@ -120,8 +120,8 @@ def init_app(app: Flask) -> None:
 def _hooks_where_limited(app: Flask, limiter: Limiter, endpoints: frozenset[str]) -> None:
     """The limiter's hooks after each request (its conditional deductions; its headers are
     off) and at its end (clearing what it noted) only have work where a limit was checked: they
-    run for the marked views only. Elsewhere, for each of a patient's answers, they cost 4-7% of the request
-    (the limiter builds its per-request state to find nothing in it)."""
+    run for the marked views only. Elsewhere, for each of a patient's answers, they cost 4-7% of
+    the request (the limiter builds its per-request state to find nothing in it)."""
     if not limiter.enabled:
         return  # RATELIMIT_ENABLED off: the limiter registered no hooks
     after = app.after_request_funcs.get(None, [])
