@@ -18,7 +18,8 @@ from pro_app.models import Role, StaffUser
 from pro_app.services import enrolment
 from tests.actions import Patient
 from tests.conftest import NOW
-from tests.e2e.conftest import SCREENS, screenshot
+from tests.e2e.conftest import PHONE, SCREENS, screenshot
+from tests.e2e.test_patient_fit import text_size
 from tests.factories import (
     TODAY,
     make_participant,
@@ -275,6 +276,31 @@ def test_a_coordinators_day_on_a_tablet_in_chinese(
 
     page.get_by_role("button", name="退出登录").click()
     expect(page.get_by_role("status")).to_contain_text("您已退出登录")
+
+
+@pytest.mark.parametrize("text", [100, 150])
+def test_the_board_and_list_fit_a_phone_with_its_text_size(
+    browser: Browser, live_server: str, seeded: dict[str, int], text: int
+) -> None:
+    """A coordinator checking the board on a phone (360x740), at the phone's text size: the page
+    never scrolls sideways (a wide table scrolls in its own box), and the text follows the
+    phone's setting."""
+    context = browser.new_context(
+        viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True
+    )
+    page = context.new_page()
+    text_size(page, text)
+    sign_in(page, live_server, "desk-en")
+    expect(page.get_by_role("heading", name="Due board")).to_be_visible()
+    for path, name in (("/desk/", "due-board"), ("/desk/participants", "participants")):
+        page.goto(live_server + path)
+        page.wait_for_load_state("load")
+        # On a phone the layout widens to fit what overflows: measured against the screen.
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], path
+        body = page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)")
+        assert body >= 16 * text / 100 - 0.5, body
+        page.screenshot(path=str(SCREENS / f"desk-en-phone-{name}-text{text}.png"))
+    context.close()
 
 
 def test_the_desk_on_a_desktop_in_english(
