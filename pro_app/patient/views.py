@@ -10,7 +10,7 @@ from flask import abort, jsonify, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from pro_app.errors import AlreadySubmitted, AtClinic, RecordIncomplete
+from pro_app.errors import AlreadySubmitted, AtClinic, LinkUnknown, RecordIncomplete
 from pro_app.extensions import csrf
 from pro_app.languages import LANGUAGES
 from pro_app.models import Response
@@ -22,7 +22,7 @@ from pro_app.questionnaire.kinds.base import Draft, Progress
 from pro_app.questionnaire.kinds.registry import kind_of
 from pro_app.services import answering, links
 from pro_app.web import unit_of_work, visit_session
-from pro_app.web.ratelimits import link_limit
+from pro_app.web.ratelimits import count_unknown_link, link_limit
 from pro_app.web.visit_session import PatientContext
 
 
@@ -152,10 +152,14 @@ def next_step(ctx: PatientContext, rows: list[InstrumentRow] | None = None) -> s
 
 
 @bp.get("/s/<token>")
-@link_limit
 def landing(token: str) -> Page:
-    """What a link preview or a first tap sees. Changes nothing (the link read as a plain row)."""
-    link = links.read(token)
+    """What a link preview or a first tap sees. Changes nothing (the link read as a plain row).
+    A token that names no link is counted against the address (rate limit); a real link is not."""
+    try:
+        link = links.read(token)
+    except LinkUnknown:
+        count_unknown_link()
+        raise
     ctx = visit_session.link_context(link)
     links.check_usable(link, visit_session.settings().link_grace_days)
     status = visit_status(ctx, drafts_saved=link.drafts_saved)
