@@ -55,7 +55,7 @@ def count_unknown_link() -> None:
     Only look-ups that fail are counted: a guesser's every try is one, while a patient's real
     link always opens, even when someone behind the same address (a mobile carrier's shared
     address, a hospital's Wi-Fi) is guessing; and opening a real link costs no round trip to the
-    shared count (it was 16-20% of a landing's time)."""
+    shared count (14% of a landing's instructions, and the round trip's wait)."""
     limiter = limiter_of(current_app)
     with limiter.shared_limit(
         _setting("RATELIMIT_LINKS"), scope="link", key_func=get_remote_address

@@ -73,7 +73,7 @@ def test_the_limiter_works_only_where_a_limit_is_checked(
     client: FlaskClient, app_ctx: Flask
 ) -> None:
     """Start is counted; opening a real link and an answer page never wake the limiter (its
-    per-request state cost 4-7% of each answer, its round trip to Redis 16-20% of a landing)."""
+    per-request state cost 4-7% of each answer, its check 14% of a landing's instructions)."""
     patient = Patient(client, issue_token(make_participant("PRIME-970")))
     limiter_class = type(limiter_of(app_ctx))
     state = limiter_class.context
