@@ -18,6 +18,7 @@ from pro_app.errors import (
     AlreadySubmitted,
     InputRejected,
     LinkAlreadyIssued,
+    LinkRevoked,
     ParticipantWithdrawn,
     QueryStateRefused,
     RecordSuperseded,
@@ -283,11 +284,17 @@ def test_two_coordinators_issuing_a_visits_first_link_at_once_make_one_link(
 
 
 def _start_or_revoke(turns: Iterator[str], lock: threading.Lock, token: str, visit_id: int) -> str:
-    """The patient taps Start while a coordinator revokes the link."""
+    """The patient taps Start while a coordinator revokes the link. A Start that reads the link
+    after the revoke has committed is refused (the patient is told the link was revoked)."""
     with lock:
         turn = next(turns)
     if turn == "start":
-        links.start(links.read(token), grace_days=3)
+        return settled(
+            lambda: links.start(links.read(token), grace_days=3),
+            LinkRevoked,
+            "start",
+            "start refused: revoked",
+        )
     else:
         visit = db.session.get(Visit, visit_id)
         assert visit is not None
@@ -298,7 +305,8 @@ def _start_or_revoke(turns: Iterator[str], lock: threading.Lock, token: str, vis
 
 def test_a_start_and_a_revoke_of_one_link_at_once_never_deadlock(pg_app: Flask) -> None:
     """Both hold the trail before they write the link's row (Start's stamp goes with its audit
-    event): neither waits for the other in a circle, so both commit, whichever comes first."""
+    event): neither waits for the other in a circle. Both commit, whichever comes first, unless
+    the revoke has committed before Start reads the link: then Start is refused, cleanly."""
     for round_number in range(10):
         with pg_app.app_context():
             participant = make_participant(f"PRIME-1{round_number:02d}")
@@ -307,10 +315,12 @@ def test_a_start_and_a_revoke_of_one_link_at_once_never_deadlock(pg_app: Flask) 
         writer = functools.partial(
             _start_or_revoke, iter(["start", "revoke"]), threading.Lock(), token, visit_id
         )
-        assert sorted(race(pg_app, writer)) == ["revoke", "start"]
+        outcomes = sorted(race(pg_app, writer))
+        assert outcomes in (["revoke", "start"], ["revoke", "start refused: revoked"])
         with pg_app.app_context():
             link = db.session.scalars(select(VisitLink).where(VisitLink.visit_id == visit_id)).one()
-            assert link.revoked_at is not None and link.first_started_at is not None
+            assert link.revoked_at is not None
+            assert (link.first_started_at is not None) == ("start" in outcomes)
             assert audit.verify_chain().ok
 
 
