@@ -14,6 +14,7 @@ from pro_app.errors import AlreadySubmitted, AtClinic, LinkUnknown, RecordIncomp
 from pro_app.extensions import csrf
 from pro_app.languages import LANGUAGES
 from pro_app.models import Response
+from pro_app.models.rows import LinkRow
 from pro_app.patient import bp
 from pro_app.patient.flows import Page, flow_for
 from pro_app.questionnaire.catalog import catalog
@@ -22,7 +23,7 @@ from pro_app.questionnaire.kinds.base import Draft, Progress
 from pro_app.questionnaire.kinds.registry import kind_of
 from pro_app.services import answering, links
 from pro_app.web import unit_of_work, visit_session
-from pro_app.web.ratelimits import count_unknown_link, link_limit
+from pro_app.web.ratelimits import count_unknown_link, start_limit
 from pro_app.web.visit_session import PatientContext
 
 
@@ -151,15 +152,20 @@ def next_step(ctx: PatientContext, rows: list[InstrumentRow] | None = None) -> s
 # --- the link -------------------------------------------------------------------------------
 
 
-@bp.get("/s/<token>")
-def landing(token: str) -> Page:
-    """What a link preview or a first tap sees. Changes nothing (the link read as a plain row).
-    A token that names no link is counted against the address (rate limit); a real link is not."""
+def read_link(token: str) -> LinkRow:
+    """The link a token names. A token that names none is counted against the client address
+    (rate limit: a guesser's tries); a real link is never counted."""
     try:
-        link = links.read(token)
+        return links.read(token)
     except LinkUnknown:
         count_unknown_link()
         raise
+
+
+@bp.get("/s/<token>")
+def landing(token: str) -> Page:
+    """What a link preview or a first tap sees. Changes nothing (the link read as a plain row)."""
+    link = read_link(token)
     ctx = visit_session.link_context(link)
     links.check_usable(link, visit_session.settings().link_grace_days)
     status = visit_status(ctx, drafts_saved=link.drafts_saved)
@@ -177,9 +183,9 @@ def landing(token: str) -> Page:
 
 @bp.post("/s/<token>")
 @csrf.exempt  # the link-bound start token below replaces the cookie-bound CSRF token
-@link_limit
+@start_limit
 def start(token: str) -> Page:
-    link = links.read(token)
+    link = read_link(token)
     if request.headers.get("Sec-Fetch-Site") == "cross-site":
         abort(403)
     if not visit_session.start_token_valid(link, request.form.get("start_token")):

@@ -7,7 +7,7 @@ With several workers or hosts, set PRO_RATELIMIT_STORAGE_URI to a shared Redis
 (`redis://host:6379/0`), or each worker counts on its own (docs/security.md). The limits
 themselves are settings (PRO_RATELIMIT_LINKS, PRO_RATELIMIT_SIGNIN, PRO_RATELIMIT_ACCOUNT).
 
-Views are marked here (`link_limit`, `signin_limit`); each app gets its own Limiter, which
+Views are marked here (`start_limit`, `signin_limit`); each app gets its own Limiter, which
 `init_app` attaches the marked views to once the blueprints are registered.
 """
 
@@ -42,20 +42,29 @@ def _mark(view: F, *limits: dict[str, Any]) -> F:
     return view
 
 
-def link_limit(view: F) -> F:
-    """Starts (POST /s/<token>), per client address; counted with the unknown links that
-    `count_unknown_link` counts."""
-    return _mark(view, {"limit_value": _setting("RATELIMIT_LINKS"), "scope": "link"})
+def start_limit(view: F) -> F:
+    """Starts (POST /s/<token>) that succeed, per client address: each writes an audit event. The
+    limit is checked before the view and counted after it only when the Start went through (its
+    303), so a guesser's failed tries, counted by `count_unknown_link`, never hold up a patient's
+    Start from the same address."""
+    return _mark(
+        view,
+        {"limit_value": _setting("RATELIMIT_LINKS"), "scope": "start", "deduct_when": _started},
+    )
+
+
+def _started(response: Response) -> bool:
+    return response.status_code == 303
 
 
 def count_unknown_link() -> None:
-    """Count a link look-up that found no link against the client address, in the count that
-    starts go to; raises RateLimitExceeded (a 429) once the address is over the limit.
+    """Count a link look-up (GET or POST /s/<token>) that found no link against the client
+    address; raises RateLimitExceeded (a 429) once the address is over the limit.
 
     Only look-ups that fail are counted: a guesser's every try is one, while a patient's real
-    link always opens, even when someone behind the same address (a mobile carrier's shared
-    address, a hospital's Wi-Fi) is guessing; and opening a real link costs no round trip to the
-    shared count (14% of a landing's instructions, and the round trip's wait)."""
+    link always opens and starts, even when someone behind the same address (a mobile carrier's
+    shared address, a hospital's Wi-Fi) is guessing; and opening a real link costs no round trip
+    to the shared count (14% of a landing's instructions, and the round trip's wait)."""
     limiter = limiter_of(current_app)
     with limiter.shared_limit(
         _setting("RATELIMIT_LINKS"), scope="link", key_func=get_remote_address

@@ -55,18 +55,38 @@ def test_link_guessing_from_one_address_is_stopped(client: FlaskClient, app_ctx:
     assert other.status_code == 404
 
 
-def test_a_real_link_opens_while_its_address_is_held_up(
+def test_a_real_link_opens_and_starts_while_its_address_is_held_up(
     client: FlaskClient, app_ctx: Flask
 ) -> None:
     """Only look-ups that find no link count: a patient behind the same address as a guesser (a
-    carrier's shared address) still opens a real link; the guesser's next try is refused."""
+    carrier's shared address) still opens and starts a real link; the guesser's next try, GET or
+    POST, is refused."""
     patient = Patient(client, issue_token(make_participant("PRIME-971")))
     for n in range(_limit(app_ctx, "RATELIMIT_LINKS")):
         assert client.get(f"/s/guess-{n:04d}").status_code == 404
     assert_too_many(client.get("/s/guess-last"))
     for _ in range(3):
         assert patient.open_link().status_code == 200
+    assert patient.start().status_code == 303
+    assert client.get(patient.item_url(1)).status_code == 200
     assert_too_many(client.get("/s/guess-after"))
+    assert_too_many(client.post("/s/guess-after", data={"start_token": "x"}))
+
+
+def test_starts_that_go_through_are_limited_per_address(
+    client: FlaskClient, app_ctx: Flask
+) -> None:
+    """Each Start writes an audit event: past the limit of Starts that went through, one more is
+    refused; Starts that fail (a wrong start token) are not what fills it."""
+    patient = Patient(client, issue_token(make_participant("PRIME-972")))
+    for _ in range(5):
+        refused = client.post(f"/s/{patient.token}", data={"start_token": "wrong"})
+        assert refused.status_code == 400
+    for _ in range(_limit(app_ctx, "RATELIMIT_LINKS")):
+        assert patient.start().status_code == 303
+    assert_too_many(patient.start())
+    # Opening the link is never refused.
+    assert patient.open_link().status_code == 200
 
 
 def test_the_limiter_works_only_where_a_limit_is_checked(
