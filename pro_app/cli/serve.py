@@ -37,13 +37,18 @@ LOCAL_REDIS = "redis://127.0.0.1:6379/0"
 DEFAULT_THREADS = 1
 
 
+# gunicorn's sync worker, woken alone per connection (pro_app/gunicorn_worker.py).
+SYNC_WORKER = "pro_app.gunicorn_worker.ExclusiveSyncWorker"
+
+
 def worker_class(threads: int) -> str:
-    """gunicorn's worker for `threads` threads. One thread: the sync worker (gunicorn would pick it
-    anyway; said here). Each request then goes to whichever worker is free (the kernel's accept
-    queue is shared), where keep-alive connections would pin a client to one worker's queue and
-    lengthen the tail (docs/performance.md). It closes the connection after each response: behind
-    the production proxy the phones keep theirs."""
-    return "gthread" if threads > 1 else "sync"
+    """gunicorn's worker for `threads` threads. One thread: a sync worker, one request at a time.
+    Each request then goes to whichever worker is free (the kernel's accept queue is shared), where
+    keep-alive connections would pin a client to one worker's queue and lengthen the tail
+    (docs/performance.md). It closes the connection after each response: behind the production
+    proxy the phones keep theirs. It is gunicorn's own sync worker, except that a connection wakes
+    one idle worker instead of all of them."""
+    return "gthread" if threads > 1 else SYNC_WORKER
 
 
 def default_workers() -> int:

@@ -94,7 +94,8 @@ def test_make_run_serves_two_processes_per_core_one_request_each(
     web, env = started["web"]
     assert web[web.index("--workers") + 1] == "4"
     assert web[web.index("--threads") + 1] == "1"
-    assert web[web.index("--worker-class") + 1] == "sync"  # a shared accept queue
+    # A shared accept queue; a connection wakes one idle worker (pro_app/gunicorn_worker.py).
+    assert web[web.index("--worker-class") + 1] == serve.SYNC_WORKER
     threaded = dict(serve.commands("127.0.0.1:5000", workers=2, threads=4, pdf_workers=1))["web"]
     assert threaded[threaded.index("--worker-class") + 1] == "gthread"
     assert env["PRO_DB_POOL_SIZE"] == "1"  # one connection per thread
