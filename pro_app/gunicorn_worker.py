@@ -31,17 +31,22 @@ _EXCLUSIVE = getattr(select, "EPOLLEXCLUSIVE", None)
 class ExclusiveSyncWorker(SyncWorker):
     """A sync worker (one request at a time) that idle peers are not woken beside."""
 
-    _poller: Any = None  # select.epoll, made in the worker process on its first wait
+    # The worker's epoll (made in the worker process, before its loop); None where the kernel or
+    # the platform offers no exclusive wake-ups, and the worker waits as gunicorn's own does.
+    _poller: select.epoll | None = None
     _listeners: dict[int, Any]
 
+    def run(self) -> None:
+        self._poller = self._exclusive_poller()
+        super().run()
+
     def wait(self, timeout: float) -> list[Any] | None:
-        poller = self._poller if self._poller is not None else self._open_poller()
-        if poller is False:
+        if self._poller is None:
             return super().wait(timeout)
         try:
             self.notify()
             ready: list[Any] = []
-            for fd, _events in poller.poll(timeout):
+            for fd, _events in self._poller.poll(timeout):
                 if fd == self.PIPE[0]:
                     os.read(fd, 1)  # a signal's wake-up byte, as gunicorn's own wait reads it
                     ready.append(fd)
@@ -57,12 +62,11 @@ class ExclusiveSyncWorker(SyncWorker):
                 raise StopWaiting from error
             raise
 
-    def _open_poller(self) -> Any:
-        """The worker's epoll: each listening socket exclusive, the signal pipe as usual; False
-        where the kernel or the platform offers no exclusive wake-ups."""
+    def _exclusive_poller(self) -> select.epoll | None:
+        """Each listening socket exclusive, the signal pipe as usual; None where exclusive
+        wake-ups are not offered."""
         if _EXCLUSIVE is None or not hasattr(select, "epoll"):
-            self._poller = False
-            return False
+            return None
         poller = select.epoll()
         try:
             for listener in self.sockets:
@@ -70,8 +74,6 @@ class ExclusiveSyncWorker(SyncWorker):
             poller.register(self.PIPE[0], select.EPOLLIN)
         except OSError:  # EINVAL: a kernel older than 4.5
             poller.close()
-            self._poller = False
-            return False
+            return None
         self._listeners = {listener.fileno(): listener for listener in self.sockets}
-        self._poller = poller
         return poller

@@ -121,6 +121,7 @@ def _bare_worker(listener: socket.socket) -> gunicorn_worker.ExclusiveSyncWorker
     worker.wait_fds = [listener, worker.PIPE[0]]  # what gunicorn's own wait selects on
     worker.nr = 0
     worker.notify = lambda: None
+    worker._poller = worker._exclusive_poller()  # what `run` does before the worker's loop
     return worker
 
 
@@ -144,7 +145,7 @@ def test_a_worker_wakes_for_a_connection_and_for_a_signal(
             assert not worker.wait(0.05)  # the byte was read
             with socket.create_connection(listener.getsockname()):
                 assert worker.wait(1.0) == [listener]
-            assert (worker._poller is not False) is exclusive
+            assert (worker._poller is not None) is exclusive
         finally:
             os.close(worker.PIPE[0])
             os.close(worker.PIPE[1])
