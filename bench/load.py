@@ -25,7 +25,9 @@ the CPU that other processes used meanwhile (/proc/stat minus the server and the
 where others used more than Options.noise_cores (0.25) is repeated (Options.retries: once) and
 flagged if it stays noisy.
 SQL statements per request are counted in-process (Flask test client, a before_cursor_execute
-listener).
+listener). On PostgreSQL a thread of the bench samples, every 20 ms while a cell is measured, how
+many of the bench database's backends wait on a lock (`LockSampler`): PRIME-PRO's writers queue on
+the audit trail's head row, which the stack floor does not have.
 
     python -m bench load [--quick] [--engines sqlite,postgresql] [--seconds S] [--rounds R]
 
@@ -49,10 +51,11 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -412,6 +415,60 @@ def _machine_busy_s() -> float:
     return busy / TICKS
 
 
+class LockSampler:
+    """While it runs, samples every `period` seconds how many backends of one PostgreSQL database
+    wait on a lock (`pg_stat_activity.wait_event_type = 'Lock'`). Its own connection is to the
+    admin database, so its backend is never one of those counted, nor the server's."""
+
+    def __init__(self, database: str, period: float = 0.02) -> None:
+        self.database = database
+        self.period = period
+        self.samples = 0
+        self.waiting = 0  # backends found waiting, summed over the samples
+        self.some = 0  # samples with at least one backend waiting
+        self._stop = threading.Event()
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="lock-sampler", daemon=True)
+        self._error: BaseException | None = None
+
+    def __enter__(self) -> LockSampler:
+        self._thread.start()
+        self._ready.wait(timeout=30)
+        if self._error is not None:
+            raise self._error
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=30)
+        if self._error is not None:
+            raise self._error
+
+    def figures(self) -> dict[str, int]:
+        return {"lock_samples": self.samples, "lock_waiting": self.waiting, "lock_some": self.some}
+
+    def _run(self) -> None:
+        import psycopg
+
+        try:
+            with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+                self._ready.set()
+                while not self._stop.is_set():
+                    row = conn.execute(
+                        "SELECT count(*) FROM pg_stat_activity "
+                        "WHERE datname = %s AND wait_event_type = 'Lock'",
+                        (self.database,),
+                    ).fetchone()
+                    found = int(row[0]) if row else 0
+                    self.samples += 1
+                    self.waiting += found
+                    self.some += 1 if found else 0
+                    self._stop.wait(self.period)
+        except BaseException as error:  # reported by __enter__ or __exit__, in the bench's thread
+            self._error = error
+            self._ready.set()
+
+
 @dataclass
 class CpuSnapshot:
     server: dict[int, float]
@@ -545,12 +602,44 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))]
 
 
+def percentile_interval(
+    values: list[float], q: float, confidence: float = 0.95
+) -> tuple[float, float | None]:
+    """A distribution-free interval for the q-quantile from these samples: the order statistics
+    x(l) and x(u) such that the count of samples below the true quantile, Binomial(n, q), falls
+    in [l, u) with at least `confidence`. The upper end is None where even the largest sample
+    cannot bound it (p99 from fewer than about 370 samples at 95%)."""
+    ordered = sorted(values)
+    n = len(ordered)
+    if not n:
+        return float("nan"), None
+    tail = (1 - confidence) / 2
+    log_q, log_rest = math.log(q), math.log1p(-q)
+    cdf, below = [], 0.0
+    for k in range(n + 1):
+        below += math.exp(
+            math.lgamma(n + 1)
+            - math.lgamma(k + 1)
+            - math.lgamma(n - k + 1)
+            + k * log_q
+            + (n - k) * log_rest
+        )
+        cdf.append(below)  # P(B <= k)
+    low = max((k + 1 for k in range(n) if cdf[k] <= tail), default=1)
+    high = next((k + 1 for k in range(n + 1) if cdf[k] >= 1 - tail), n + 1)
+    return ordered[low - 1], ordered[high - 1] if high <= n else None
+
+
 def drive(
-    server: Server, target: Any, client_args: list[tuple[Any, ...]], seconds: float
+    server: Server,
+    target: Any,
+    client_args: list[tuple[Any, ...]],
+    seconds: float,
+    sampler: LockSampler | None = None,
 ) -> tuple[list[dict[str, Any]], Any, Any]:
     """One forked process per client, `target(*args, barrier, deadline, pipe)`: all start
     together, run for `seconds` between two snapshots of the server, and send back their report.
-    Returns the reports and the snapshots before and after."""
+    Returns the reports and the snapshots before and after. `sampler` runs between the two."""
     context = multiprocessing.get_context("fork")
     barrier = context.Barrier(len(client_args) + 1)
     deadline = context.Value("d", 0.0)
@@ -563,11 +652,12 @@ def drive(
         pipes.append(receive)
         processes.append(process)
     barrier.wait(timeout=120)
-    before = server.snapshot()
-    deadline.value = time.monotonic() + seconds
-    barrier.wait(timeout=30)
-    reports = [pipe.recv() for pipe in pipes]
-    after = server.snapshot()
+    with sampler or nullcontext():
+        before = server.snapshot()
+        deadline.value = time.monotonic() + seconds
+        barrier.wait(timeout=30)
+        reports = [pipe.recv() for pipe in pipes]
+        after = server.snapshot()
     for process in processes:
         process.join(timeout=30)
     return reports, before, after
@@ -575,7 +665,8 @@ def drive(
 
 def run_cell(server: Server, plan: CellPlan, tokens: list[str], next_token: Any) -> dict[str, Any]:
     clients = [(plan, index, tokens, next_token) for index in range(plan.clients)]
-    reports, before, after = drive(server, _client, clients, plan.seconds)
+    sampler = LockSampler(server.database) if server.database else None
+    reports, before, after = drive(server, _client, clients, plan.seconds, sampler)
     samples: dict[str, list[float]] = {}
     for client in reports:
         for kind, values in client["samples"].items():
@@ -603,6 +694,7 @@ def run_cell(server: Server, plan: CellPlan, tokens: list[str], next_token: Any)
         "db_cpu_s": round(db_cpu, 3),
         "client_cpu_s": round(client_cpu, 3),
         "other_cpu_s": round(max(busy - app_cpu - db_cpu - client_cpu, 0.0), 3),
+        **(sampler.figures() if sampler else {}),
     }
 
 
@@ -964,6 +1056,7 @@ def summarise(
                                 "p50": round(percentile(values, 0.50), 2),
                                 "p95": round(percentile(values, 0.95), 2),
                                 "p99": round(percentile(values, 0.99), 2),
+                                "p99_interval": _rounded(percentile_interval(values, 0.99)),
                             }
                             for kind, values in sorted(samples.items())
                         },
@@ -982,6 +1075,7 @@ def summarise(
                         "whole_response_ms": (
                             _whole_latency(mine) if scenario == "whole" else None
                         ),
+                        **_lock_figures(mine),
                         "other_cores_max": max(c["other_cores"] for c in mine),
                         "noisy_cells": sum(1 for c in mine if c["noisy"]),
                         "repeats": sum(c["repeats"] for c in mine),
@@ -1017,6 +1111,24 @@ def summarise(
         "cells": [
             {k: v for k, v in c.items() if k not in ("samples", "response_ms")} for c in cells
         ],
+    }
+
+
+def _rounded(interval: tuple[float, float | None]) -> list[float | None]:
+    low, high = interval
+    return [round(low, 2), None if high is None else round(high, 2)]
+
+
+def _lock_figures(cells: list[dict[str, Any]]) -> dict[str, Any]:
+    """Over a system's cells on PostgreSQL: backends waiting on a lock, on average over the
+    samples, and the share of samples where at least one waited (None where nothing sampled)."""
+    samples = sum(c.get("lock_samples", 0) for c in cells)
+    if not samples:
+        return {"lock_samples": 0, "lock_waiting_mean": None, "lock_wait_share": None}
+    return {
+        "lock_samples": samples,
+        "lock_waiting_mean": round(sum(c["lock_waiting"] for c in cells) / samples, 2),
+        "lock_wait_share": round(sum(c["lock_some"] for c in cells) / samples, 2),
     }
 
 
@@ -1072,7 +1184,7 @@ def targets(
                         "target": f"{engine} {scenario} x{high}: {kind} p99 < {P99_MS:.0f} ms",
                         "value": figures["p99"],
                         "pass": figures["p99"] < P99_MS,
-                        "note": "",
+                        "note": _p99_note(figures),
                     }
                 )
             lines.append(
@@ -1107,6 +1219,16 @@ def targets(
                 }
             )
     return lines
+
+
+def _p99_note(figures: dict[str, Any]) -> str:
+    """Where the samples cannot tell which side of the line the p99 is on."""
+    low, high = figures["p99_interval"]
+    if low < P99_MS and (high is None or high >= P99_MS):
+        return (
+            f"n={figures['n']}: its 95% interval, {_interval_text([low, high])} ms, spans the line"
+        )
+    return ""
 
 
 def _row(table: list[dict[str, Any]], system: str, scenario: str, clients: int) -> Any:
@@ -1162,14 +1284,16 @@ def markdown(result: dict[str, Any]) -> str:
         "21-item responses. Latency columns show the slowest request type of the scenario; per "
         "type:",
         "",
-        "| scenario | clients | system | request type | n | p50 ms | p95 ms | p99 ms |",
-        "|---|---|---|---|---|---|---|---|",
+        "| scenario | clients | system | request type | n | p50 ms | p95 ms | p99 ms | "
+        "p99's 95% interval, ms |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for row in result["table"]:
         for kind, figures in row["latency_ms"].items():
             lines.append(
                 f"| {row['scenario']} | {row['clients']} | {row['system']} | {kind} | "
-                f"{figures['n']} | {figures['p50']} | {figures['p95']} | {figures['p99']} |"
+                f"{figures['n']} | {figures['p50']} | {figures['p95']} | {figures['p99']} | "
+                f"{_interval_text(figures['p99_interval'])} |"
             )
     whole_rows = [r for r in result["table"] if r.get("whole_response_ms")]
     if whole_rows:
@@ -1195,6 +1319,7 @@ def markdown(result: dict[str, Any]) -> str:
         for engine, counts in result["statements"].items():
             lines.append(f"| {engine} | " + " | ".join(str(counts[k]) for k in kinds) + " |")
     lines += _stack_lines(result["table"])
+    lines += _lock_lines(result["table"])
     lines += ["", "## Targets (issue 14)", ""]
     lines += report.target_lines(result["targets"])
     lines.append("")
@@ -1225,6 +1350,35 @@ def _stack_lines(table: list[dict[str, Any]]) -> list[str]:
             f"| {row['scenario']} | {row['clients']} | {row['system']} | "
             f"{row['ratio_to_floor']} | {stack['ratio_to_floor'] if stack else ''} | "
             f"{row['ratio_to_stack']} | {row['cpu_to_stack']} |"
+        )
+    return lines
+
+
+def _interval_text(interval: list[float | None]) -> str:
+    low, high = interval
+    return f"{low} – {high}" if high is not None else f"≥ {low} (too few samples to bound)"
+
+
+def _lock_lines(table: list[dict[str, Any]]) -> list[str]:
+    """PostgreSQL's lock waits per cell (LockSampler)."""
+    rows = [r for r in table if r.get("lock_samples")]
+    if not rows:
+        return []
+    lines = [
+        "",
+        "## PostgreSQL: backends waiting on a lock",
+        "",
+        "Sampled every 20 ms while each cell ran (pg_stat_activity). PRIME-PRO's writers take "
+        "the audit trail's head row (`FOR UPDATE`) and hold it to their commit; the stack floor "
+        "has no shared row. The server runs one backend per gunicorn worker.",
+        "",
+        "| scenario | clients | system | samples | backends waiting, mean | samples with a waiter |",
+        "|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        lines.append(
+            f"| {row['scenario']} | {row['clients']} | {row['system']} | {row['lock_samples']} | "
+            f"{row['lock_waiting_mean']} | {round(100 * row['lock_wait_share'])}% |"
         )
     return lines
 

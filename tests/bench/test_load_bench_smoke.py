@@ -46,6 +46,13 @@ def test_the_load_bench_drives_every_system_and_reports_every_figure(tmp_path: P
     # The PostgreSQL backends' CPU counts as the server's.
     for system in ("postgresql", "stack-postgresql"):
         assert any(r["db_cpu_ms_per_request"] > 0 for r in table if r["system"] == system)
+    # Lock waits are sampled on PostgreSQL's systems only (LockSampler), in every cell.
+    for row in table:
+        on_postgresql = row["system"] in ("postgresql", "stack-postgresql")
+        assert (row["lock_samples"] > 0) == on_postgresql, row["system"]
+        assert (row["lock_waiting_mean"] is not None) == on_postgresql, row["system"]
+        if on_postgresql:
+            assert 0 <= row["lock_wait_share"] <= 1
     # PRIME-PRO is set against the stack floor of its own engine, and only PRIME-PRO is.
     for row in table:
         against_stack = row["system"] in ("sqlite", "postgresql")
@@ -73,6 +80,7 @@ def test_the_load_bench_drives_every_system_and_reports_every_figure(tmp_path: P
     assert report.count("PASS ") + report.count("FAIL ") == len(result["targets"])
     assert "| item | 2 | postgresql |" in report and "SQL statements per request" in report
     assert "## Against the stack floor" in report and "| whole | 2 | stack-sqlite |" in report
+    assert "## PostgreSQL: backends waiting on a lock" in report
 
 
 def test_prime_pro_counts_its_rate_limits_in_redis_as_make_run_does(tmp_path: Path) -> None:
