@@ -19,13 +19,14 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any, TypeVar
 
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response, current_app, g, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
 F = TypeVar("F", bound=Callable[..., Any])
 _MARK = "pro_rate_limits"
 EXTENSION = "pro_limiter"
+_WAIT = "pro_ratelimit_wait"
 
 
 def _setting(name: str) -> Callable[[], str]:
@@ -100,11 +101,14 @@ def limiter_of(app: Flask) -> Limiter:
 
 def seconds_to_wait() -> int:
     """Seconds until the limit this request hit lets it through again (at least 1): the 429's
-    Retry-After."""
-    current = limiter_of(current_app).current_limit
-    if current is None:
-        return 60
-    return max(1, math.ceil(current.reset_at - time.time()))
+    Retry-After. Read once a request, so the page's minutes and the header tell the same wait
+    (read twice, a second could tick over between them: "2 minutes" and Retry-After 60)."""
+    known: int | None = g.get(_WAIT)
+    if known is None:
+        current = limiter_of(current_app).current_limit
+        known = 60 if current is None else max(1, math.ceil(current.reset_at - time.time()))
+        setattr(g, _WAIT, known)
+    return known
 
 
 def minutes_to_wait() -> int:

@@ -20,6 +20,7 @@ from werkzeug.test import TestResponse
 
 from pro_app import create_app
 from pro_app.extensions import db
+from pro_app.web import ratelimits
 from pro_app.web.ratelimits import limiter_of
 from tests.actions import Patient, csrf_of
 from tests.conftest import make_settings
@@ -256,3 +257,29 @@ def test_a_default_limit_refuses_to_start(app: Flask, database_url: str, tmp_pat
     settings = make_settings(database_url, tmp_path)
     with pytest.raises(RuntimeError, match="default or application rate limits"):
         create_app({"TESTING": True, "RATELIMIT_DEFAULT": "100 per day"}, settings=settings)
+
+
+def test_the_page_and_retry_after_tell_the_same_wait_when_a_second_ticks_over(
+    client: FlaskClient, app_ctx: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The wait is read once a request: a clock that moves a whole second between two readings
+    (61 s left, then 60) still gives one answer, not "2 minutes" with Retry-After 60."""
+
+    class Ticking:
+        readings = 0
+
+        def time(self) -> float:
+            self.readings += 1
+            reset_at = limiter_of(app_ctx).current_limit.reset_at  # type: ignore[union-attr]
+            return float(reset_at) - (60.5 if self.readings == 1 else 59.5)
+
+    clock = Ticking()
+    monkeypatch.setattr(ratelimits, "time", clock)
+    make_staff("coord-t")
+    for n in range(_limit(app_ctx, "RATELIMIT_ACCOUNT")):
+        assert _sign_in(client, "coord-t", f"198.51.100.{n}").status_code == 400
+    refused = _sign_in(client, "coord-t", "198.51.100.250")
+    assert_too_many(refused)
+    assert "Please wait 2 minutes" in refused.get_data(as_text=True)
+    assert refused.headers["Retry-After"] == "61"
+    assert clock.readings == 1
