@@ -16,20 +16,16 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from gunicorn.util import load_class
 
 from pro_app import gunicorn_worker
 from pro_app.cli import serve
 from pro_app.config import REPO_ROOT
+from tests.security.live import free_port
 
 exclusive_only = pytest.mark.skipif(
     not hasattr(select, "EPOLLEXCLUSIVE"), reason="no exclusive wake-ups on this platform"
 )
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _pid_of_worker(port: int, wait: float = 0.0) -> int:
@@ -47,7 +43,7 @@ def _pid_of_worker(port: int, wait: float = 0.0) -> int:
 def served(tmp_path: Path) -> Iterator[int]:
     """gunicorn as `make run` starts it (its worker class and settings), three workers serving
     tests/cli/pid_app.py; yields the port."""
-    port = _free_port()
+    port = free_port()
     log = (tmp_path / "gunicorn.log").open("wb")
     process = subprocess.Popen(
         [
@@ -90,6 +86,8 @@ def served(tmp_path: Path) -> Iterator[int]:
 
 def test_make_run_serves_with_the_exclusive_sync_worker() -> None:
     assert serve.worker_class(threads=1) == "pro_app.gunicorn_worker.ExclusiveSyncWorker"
+    # the name gunicorn is given loads this very class
+    assert load_class(serve.worker_class(threads=1)) is gunicorn_worker.ExclusiveSyncWorker
     assert serve.worker_class(threads=4) == "gthread"
 
 
