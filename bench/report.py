@@ -27,11 +27,19 @@ def stamp() -> dict[str, Any]:
 
 
 def target_lines(targets: list[dict[str, Any]]) -> list[str]:
-    """One PASS/FAIL line per target, with its measured value (and a note, if any)."""
+    """One PASS/FAIL line per target, with its measured value (and a note, if any; and the same
+    measure of a floor built on the same libraries, where the bench has one: `stack`)."""
     lines = []
     for target in targets:
         verdict = "PASS" if target["pass"] else "FAIL"
         note = f" ({target['note']})" if target.get("note") else ""
+        stack = target.get("stack")
+        if stack is not None:
+            if stack["pass"]:
+                meets = "which meets it"
+            else:
+                meets = "which misses it" if target["pass"] else "which misses it too"
+            note += f"; the stack floor: {stack['value']}, {meets}"
         lines.append(f"- {verdict} {target['target']}: {target['value']}{note}")
     return lines
 

@@ -73,11 +73,19 @@ def test_the_load_bench_drives_every_system_and_reports_every_figure(tmp_path: P
         assert any(n.startswith(f"{engine}: <= 5 SQL statements per item step") for n in names)
         assert any(n.startswith(f"{engine}: <= 60 ms server CPU per whole") for n in names)
     assert all(isinstance(t["pass"], bool) for t in result["targets"])
+    # Every target but the statement budget is set beside the stack floor's same measure.
+    for target in result["targets"]:
+        if target["measure"] == "statements":
+            assert target["stack"] is None
+        else:
+            assert isinstance(target["stack"]["pass"], bool), target["target"]
 
     json_path, md_path = load.write(result, tmp_path)
     assert json.loads(json_path.read_text())["table"] == table
     report = md_path.read_text()
     assert report.count("PASS ") + report.count("FAIL ") == len(result["targets"])
+    assert load.stack_summary(result["targets"]) in report
+    assert report.count("; the stack floor: ") == len(result["targets"]) - 2  # 2 budgets
     assert "| item | 2 | postgresql |" in report and "SQL statements per request" in report
     assert "## Against the stack floor" in report and "| whole | 2 | stack-sqlite |" in report
     assert "## PostgreSQL: backends waiting on a lock" in report
