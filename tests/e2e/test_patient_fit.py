@@ -206,6 +206,45 @@ def test_no_page_scrolls_sideways_with_large_text_zoom_or_a_narrow_screen(
     context.close()
 
 
+_REVIEW_ROWS = """() => [...document.querySelectorAll('.review-row a')].map((row) => {
+  const text = row.querySelector('.review-text');
+  return {
+    clipped: text.scrollHeight > text.clientHeight + 1,
+    share: text.getBoundingClientRect().width / row.getBoundingClientRect().width,
+    answer: row.querySelector('.review-answer').textContent.trim(),
+  };
+})"""
+
+
+@pytest.mark.parametrize("text", [100, 150])
+@pytest.mark.parametrize("language", ["zh_Hans", "en"])
+def test_the_review_shows_each_questions_whole_wording_with_its_answer(
+    browser: Browser, long_server: str, long_app: Flask, language: str, text: int
+) -> None:
+    """Every answer the one with the longest words (0, "Not at all"), every question as long as
+    the licensed wording: no question is cut short, nor squeezed beside its answer."""
+    context = phone_context(browser)
+    page = context.new_page()
+    if text != 100:
+        text_size(page, text)
+    _study, link = new_link(long_app, language)
+    start(page, long_server, link, language)
+    for number in range(1, ITEMS + 1):
+        page.goto(f"{long_server}/visit/mlhfq/q/{number}")
+        page.locator("label.choice").first.click()
+        page.get_by_role("button", name=LANGUAGES[language][2]).click()
+        page.wait_for_url(re.compile(rf"/q/{number + 1}$|/review$"))
+    page.goto(long_server + "/visit/mlhfq/review")
+    rows = page.evaluate(_REVIEW_ROWS)
+    assert len(rows) == ITEMS
+    for number, row in enumerate(rows, 1):
+        assert not row["clipped"], (number, row)
+        assert row["share"] >= 0.6, (number, row)
+        assert row["answer"].startswith("0 · "), (number, row)
+    screenshot(page, f"review-{language}-text{text}")
+    context.close()
+
+
 def test_the_language_picked_on_the_landing_page_survives_start(
     browser: Browser, long_server: str, long_app: Flask
 ) -> None:
