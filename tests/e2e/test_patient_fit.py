@@ -287,6 +287,26 @@ def test_a_tapped_answer_is_saved_at_once_and_survives_a_reload(
     context.close()
 
 
+def test_tapping_an_answer_takes_away_the_please_choose_message(
+    browser: Browser, long_server: str, long_app: Flask
+) -> None:
+    context = phone_context(browser)
+    page = context.new_page()
+    _study, link = new_link(long_app, "en")
+    start(page, long_server, link, "en")
+    page.goto(long_server + "/visit/mlhfq/q/2")
+    page.get_by_role("button", name="Next").click()
+    expect(page.get_by_role("alert")).to_be_visible()
+    expect(page.locator("fieldset")).to_have_attribute("aria-invalid", "true")
+    with page.expect_response(lambda r: r.request.method == "POST"):
+        page.locator("label.choice", has_text="2").click()
+    expect(page.get_by_role("alert")).to_have_count(0)
+    expect(page.locator("fieldset")).not_to_have_attribute("aria-invalid", "true")
+    expect(page.locator("fieldset")).not_to_have_attribute("aria-describedby", "answer-error")
+    expect(page.locator(".save-state")).to_have_text("✓ Saved")
+    context.close()
+
+
 def test_without_javascript_the_page_says_next_saves(
     browser: Browser, long_server: str, long_app: Flask
 ) -> None:

@@ -106,6 +106,33 @@ def test_a_skipped_item_is_blank_not_zero_and_marked_on_review(client: FlaskClie
     assert record.scores["emotional"]["value"] == 15
 
 
+_SAVE_STATE = re.compile(r'<p class="(save-state[^"]*)"[^>]*>([^<]*)</p>')
+
+
+def _save_state(page: str) -> tuple[str, str]:
+    """The question page's line under the answers: its class and its words."""
+    found = _SAVE_STATE.search(page)
+    assert found, "no save-state line"
+    return found.group(1), found.group(2)
+
+
+def test_a_skipped_question_says_it_was_skipped_not_saved(client: FlaskClient) -> None:
+    patient = _started(client)
+    patient.answer_all([3, None] + [3] * 19)
+    skipped = client.get("/visit/mlhfq/q/2")
+    assert _save_state(skipped.get_data(as_text=True)) == (
+        "save-state",
+        "您跳过了这道题。现在也可以回答。",
+    )
+    answered = client.get("/visit/mlhfq/q/1").get_data(as_text=True)
+    assert _save_state(answered) == ("save-state saved", "✓ 已自动保存")
+    # Next on the skipped question without an answer: asked to choose, still not "saved".
+    refused = client.post("/visit/mlhfq/q/2", data={"csrf_token": csrf_of(skipped)})
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 400 and 'id="answer-error"' in page
+    assert _save_state(page) == ("save-state", "您跳过了这道题。现在也可以回答。")
+
+
 def test_review_links_every_unanswered_question_at_the_top(client: FlaskClient) -> None:
     patient = _started(client)
     values: list[int | None] = [None] * 21

@@ -16,10 +16,23 @@
 
   if (form.querySelector("input[name=answer]:checked")) { show("saved"); }
 
+  // "Please choose an answer" is answered by the tap itself: it goes at once.
+  function clearError() {
+    var error = form.querySelector("#answer-error");
+    if (error) { error.parentNode.removeChild(error); }
+    var fieldset = form.querySelector("fieldset[aria-invalid]");
+    if (fieldset) {
+      fieldset.removeAttribute("aria-invalid");
+      fieldset.removeAttribute("aria-describedby");
+    }
+  }
+
   var sent = 0;
   form.addEventListener("change", function (event) {
     var input = event.target;
-    if (input.name !== "answer" || !window.fetch || !window.FormData) { return; }
+    if (input.name !== "answer") { return; }
+    clearError();
+    if (!window.fetch || !window.FormData) { return; }
     var body = new FormData(form);
     body.set("action", "save");
     var mine = sent += 1;
