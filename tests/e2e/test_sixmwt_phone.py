@@ -17,6 +17,7 @@ from pro_app.models import DraftAnswer, Participant, Response, Visit
 from pro_app.questionnaire.catalog import catalog
 from pro_app.services import worksheet_entry
 from tests.e2e.conftest import PHONE, screenshot
+from tests.e2e.test_patient_fit import text_size
 from tests.e2e.test_patient_phone import assert_readable
 from tests.factories import STAFF_PASSWORD, TODAY, make_participant, make_staff
 
@@ -191,6 +192,34 @@ def test_the_log_by_hand_in_chinese(phone: Page, live_server: str, live_app: Fla
     assert record.scores["distance_m"] == 432.0
     assert record.answers["worksheet"]["o2_flow_l_min"] == 2.0
     assert record.answers["confirmed_warnings"] == {"weight_kg:unusual_value": [160.0]}
+
+
+# The lines each two-way choice's words and each scale number take (a line box per distinct top
+# of the text's rects).
+_LINES_OF = """(selector) => [...document.querySelectorAll(selector)].map((el) => {
+  const range = document.createRange();
+  range.selectNodeContents(el);
+  const tops = new Set([...range.getClientRects()].map((r) => Math.round(r.top)));
+  return [el.textContent.trim(), tops.size];
+})"""
+
+
+def test_two_way_choices_keep_their_words_whole_with_large_text(
+    phone: Page, live_server: str, live_app: Flask
+) -> None:
+    """At the phone's 150% text size a yes/no pair stacks rather than break 不是 in two, and a
+    Borg scale puts fewer numbers in a row rather than break 0.5 into a column."""
+    text_size(phone, 150)
+    enter_as_nurse(phone, live_server, live_app, "PRIME-306")
+    phone.get_by_role("link", name="开始填写").click()
+    expect(phone.get_by_role("heading", name="步行前")).to_be_visible()
+    labels = phone.evaluate(_LINES_OF, ".choices.two .choice-label")
+    assert labels and ["不是", 1] in labels, labels
+    assert all(lines == 1 for _words, lines in labels), labels
+    numbers = phone.evaluate(_LINES_OF, ".scale-choice .choice-number")
+    assert ["0.5", 1] in numbers, numbers
+    assert all(lines == 1 for _number, lines in numbers), numbers
+    look(phone, "zh-text150-before")
 
 
 def test_the_walk_timer_on_a_faked_clock(phone: Page, live_server: str, live_app: Flask) -> None:
