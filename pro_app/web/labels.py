@@ -138,6 +138,10 @@ DETAIL_KEYS = {
 }
 
 
+# Who entered an answer or a record, as events store it (`EnteredBy`'s values).
+ENTERED_BY = {"participant": _l("The participant"), "staff": _l("Study staff")}
+
+
 def local_time(value: datetime, timezone: str) -> str:
     """Date and time in the site's zone, compact: the table heading names the zone once."""
     local = value.astimezone(ZoneInfo(timezone))
@@ -168,6 +172,8 @@ def details(values: dict[str, Any]) -> list[tuple[str, str]]:
             value = values[key]
             if key == "language" and value in LANGUAGE_NAMES:
                 value = LANGUAGE_NAMES[value]
+            elif key == "entered_by" and value in ENTERED_BY:
+                value = ENTERED_BY[value]
             shown.append((str(label), _plain(value)))
     return shown
 
