@@ -204,3 +204,18 @@ def test_the_visit_page_says_how_much_is_answered_in_the_patients_language(
             assert patient.answer(number, 2).status_code == 303
         page = client.get("/visit").get_data(as_text=True)
         assert expected in page, language
+
+
+def test_the_visit_page_leads_to_the_check_once_every_question_is_answered(
+    client: FlaskClient,
+) -> None:
+    patient = _started(client)
+    for number in range(1, 21):
+        assert patient.answer(number, 2).status_code == 303
+    partway = client.get("/visit").get_data(as_text=True)
+    assert "继续填写" in partway and "检查您的回答并提交" not in partway
+    assert patient.answer(21, None, "skip").status_code == 303  # nothing left to fill in
+    done = client.get("/visit").get_data(as_text=True)
+    assert "继续填写" not in done
+    button = re.search(r'<a class="button primary" href="([^"]+)">检查您的回答并提交</a>', done)
+    assert button and button.group(1) == "/visit/mlhfq/review"
