@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pro_app.web.guard import MAX_ID
-from pro_app.web.templating import RowUrl
+from pro_app.web.templating import RowUrl, whole_numbers
 
 CASES = [
     (
@@ -90,3 +90,15 @@ def test_a_row_url_is_what_url_for_builds(app: Flask, row_id: int) -> None:
             ("coordinator.participants", "page"),  # a query argument
         ):
             assert RowUrl(endpoint, key)(row_id) == url_for(endpoint, **{key: row_id})
+
+
+def test_a_number_in_free_text_is_kept_on_one_line_and_the_rest_escaped() -> None:
+    assert whole_numbers("研究护士电话：021-3880 4518") == (
+        '研究护士电话：<span class="number">021-3880 4518</span>'
+    )
+    assert whole_numbers("Call +86 21 3880 4518 <b>now</b> & ask") == (
+        'Call <span class="number">+86 21 3880 4518</span> &lt;b&gt;now&lt;/b&gt; &amp; ask'
+    )
+    # A character escaped to an entity with digits in it (&#39;) is not taken for a number.
+    assert whole_numbers("it's 5 o'clock") == "it&#39;s 5 o&#39;clock"
+    assert whole_numbers("no digits") == "no digits"
