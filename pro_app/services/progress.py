@@ -248,7 +248,8 @@ def progress_of(
         active = next((link for link in reversed(links_here) if link.revoked_at is None), None)
         withdrawn = participant.status is ParticipantStatus.WITHDRAWN
         instruments = []
-        for instrument_id in schedule.visit(visit.code).instruments:
+        planned = schedule.visit(visit.code)
+        for instrument_id in planned.instruments:
             record = sealed.get((visit.id, instrument_id))
             saved = drafts.get((visit.id, instrument_id)) or _Drafts()
             state = instrument_state(
@@ -257,7 +258,9 @@ def progress_of(
                 closes=closes,
                 submitted=record is not None,
                 answered_any=saved.saved > 0,
-                link=active,
+                # The patient's link opens only the patient's part: an instrument done at the
+                # clinic is never "link issued" or "opened" by it.
+                link=active if instrument_id in planned.patient_instruments else None,
                 withdrawn=withdrawn,
             )
             instruments.append(
@@ -277,7 +280,7 @@ def progress_of(
             instruments=instruments,
             active_link=active,
             links=links_here,
-            patient_instruments=schedule.visit(visit.code).patient_instruments,
+            patient_instruments=planned.patient_instruments,
         )
     return result
 

@@ -153,6 +153,31 @@ def test_participant_page_follows_a_visit_from_open_to_submitted(
     assert "发放链接" not in block.replace("已发放链接", "")
 
 
+def test_the_walk_test_done_at_the_clinic_does_not_take_the_patient_links_state(
+    client: FlaskClient, desk: StaffBrowser
+) -> None:
+    participant = make_participant(day0=TODAY)
+    db.session.commit()
+    patient = Patient(client.application.test_client(), issue_token(participant))
+    patient.start()
+    patient.answer_all([1] * 21)
+    patient.submit()
+    db.session.commit()
+    block = _visit_block(
+        desk.get(f"/desk/participants/{participant.id}").get_data(True), "baseline"
+    )
+    walk = block.split("6分钟步行试验记录")[1].split("</li>")[0]
+    assert 'class="state state-open"' in walk and "state-opened" not in walk
+    # The link is still active (the MLHFQ's record is sealed): what is left is the clinic's.
+    assert "已发放链接" in block
+    assert "其余部分在研究中心完成：请通过工作人员录入。" in block
+    assert "不发放受试者链接" not in block
+    rows = progress.participant_progress(participant, catalog().schedule, 0)
+    baseline = next(row for row in rows if row.visit.code == "baseline")
+    assert [row.state for row in baseline.instruments] == [State.SUBMITTED, State.OPEN]
+    assert baseline.state is State.IN_PROGRESS
+
+
 def test_a_closed_window_shows_missed(client: FlaskClient, desk: StaffBrowser) -> None:
     participant = make_participant(day0=TODAY - timedelta(days=10))
     db.session.commit()
