@@ -257,13 +257,13 @@ def test_the_walk_timer_on_a_faked_clock(phone: Page, live_server: str, live_app
     phone.clock.run_for(25_000)
     expect(phrase).to_have_text("再接再厉，您还有4分钟。")
     phone.clock.run_for(10_000)
-    phone.get_by_role("button", name="患者停下了").click()  # 2:10
-    expect(phone.locator("#timer-state")).to_have_text("患者停下了：计时继续")
+    phone.get_by_role("button", name="受试者停下了").click()  # 2:10
+    expect(phone.locator("#timer-state")).to_have_text("受试者停下了：计时继续")
     expect(phrase).to_contain_text("靠墙休息")
     look(phone, "zh-12-timer-paused")
     phone.clock.run_for(30_000)
     expect(clock).to_have_text("3:20")  # the clock kept running through the pause
-    phone.get_by_role("button", name="患者继续走了").click()  # 2:40
+    phone.get_by_role("button", name="受试者继续走了").click()  # 2:40
     phone.clock.run_for(20_000)
     expect(phrase).to_have_text("您做得很好。已经走了一半了。")
     lap.click()  # 3:00
