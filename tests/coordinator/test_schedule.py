@@ -170,7 +170,7 @@ def test_the_walk_test_done_at_the_clinic_does_not_take_the_patient_links_state(
     assert 'class="state state-open"' in walk and "state-opened" not in walk
     # The link is still active (the MLHFQ's record is sealed): what is left is the clinic's.
     assert "已发放链接" in block
-    assert "其余部分在研究中心完成：请通过工作人员录入。" in block
+    assert "其余部分在研究中心完成：请使用代录入。" in block
     assert "不发放受试者链接" not in block
     rows = progress.participant_progress(participant, catalog().schedule, 0)
     baseline = next(row for row in rows if row.visit.code == "baseline")

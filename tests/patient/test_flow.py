@@ -122,7 +122,7 @@ def test_a_skipped_question_says_it_was_skipped_not_saved(client: FlaskClient) -
     skipped = client.get("/visit/mlhfq/q/2")
     assert _save_state(skipped.get_data(as_text=True)) == (
         "save-state",
-        "您跳过了这道题。现在也可以回答。",
+        "您之前跳过了这道题，现在仍可以回答。",
     )
     answered = client.get("/visit/mlhfq/q/1").get_data(as_text=True)
     assert _save_state(answered) == ("save-state saved", "✓ 已自动保存")
@@ -130,7 +130,7 @@ def test_a_skipped_question_says_it_was_skipped_not_saved(client: FlaskClient) -
     refused = client.post("/visit/mlhfq/q/2", data={"csrf_token": csrf_of(skipped)})
     page = refused.get_data(as_text=True)
     assert refused.status_code == 400 and 'id="answer-error"' in page
-    assert _save_state(page) == ("save-state", "您跳过了这道题。现在也可以回答。")
+    assert _save_state(page) == ("save-state", "您之前跳过了这道题，现在仍可以回答。")
 
 
 def test_review_links_every_unanswered_question_at_the_top(client: FlaskClient) -> None:
