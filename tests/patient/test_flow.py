@@ -99,6 +99,8 @@ def test_a_skipped_item_is_blank_not_zero_and_marked_on_review(client: FlaskClie
     patient.answer_all(values)
     review = client.get("/visit/mlhfq/review").get_data(as_text=True)
     assert "还有1道题没有回答" in review
+    # The rows can still be tapped to change an answer: the page says so here too.
+    assert "如需修改，请点一下那道题。" in review and "所有题目都已回答" not in review
     patient.submit()
     record = db.session.scalars(select(Response)).one()
     assert record.answers["mlhf07"] is None
