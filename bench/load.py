@@ -1275,11 +1275,11 @@ def stack_summary(lines: list[dict[str, Any]]) -> str:
     compared = [line for line in missed if line["stack"] is not None]
     floor_missed = [line for line in compared if not line["stack"]["pass"]]
     below = [
-        line
-        for line in lines
-        if line["measure"] == "ratio" and line["value"] < HARD_FLOOR_RATIO and line["stack"]
+        line for line in lines if line["measure"] == "ratio" and line["value"] < HARD_FLOOR_RATIO
     ]
-    floor_below = [line for line in below if line["stack"]["value"] < HARD_FLOOR_RATIO]
+    floor_below = [
+        line for line in below if line["stack"] and line["stack"]["value"] < HARD_FLOOR_RATIO
+    ]
     return (
         f"PRIME-PRO meets {len(lines) - len(missed)} of {len(lines)} targets. Of the "
         f"{len(missed)} it misses, {len(compared)} have the same measure of the stack floor from "

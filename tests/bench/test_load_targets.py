@@ -93,6 +93,10 @@ def test_a_system_without_a_stack_floor_in_the_run_is_judged_alone() -> None:
     assert lines and all(line["stack"] is None for line in lines)
     landing = next(line for line in lines if line["target"].startswith("postgresql landing x1"))
     assert landing["note"] == "below the 0.25x floor"
+    # A ratio below the line counts as such with no floor to set it beside.
+    assert load.stack_summary(lines).endswith(
+        "Throughput below the 0.25x line: 2 ratios, the stack floor's too in 0 of them."
+    )
 
 
 def test_the_summary_splits_the_misses_between_the_stack_and_prime_pro() -> None:
