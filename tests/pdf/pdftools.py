@@ -49,3 +49,12 @@ def embedded_fonts(data: bytes) -> list[str]:
 
 def page_count(data: bytes) -> int:
     return len(PdfReader(io.BytesIO(data)).pages)
+
+
+def string_bytes(value: object) -> bytes:
+    """The bytes of a PDF string as written in the file.
+
+    pypdf decodes a string whose bytes start like a byte-order mark as UTF-16 or UTF-8 text, so a
+    random file identifier beginning FE FF reads as 7 characters; its written bytes are still 16.
+    """
+    return bytes(value.original_bytes)  # type: ignore[attr-defined]

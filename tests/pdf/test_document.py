@@ -10,6 +10,7 @@ import re
 import pytest
 from flask import Flask
 from pypdf import PdfReader
+from pypdf.generic import create_string_object
 from sqlalchemy import text
 
 from pro_app.extensions import db
@@ -22,7 +23,14 @@ from pro_app.questionnaire.catalog import catalog
 from pro_app.services import corrections
 from tests.factories import as_database_owner, make_staff
 from tests.pdf.conftest import SealRecord, make_correction
-from tests.pdf.pdftools import embedded_fonts, page_count, pdftotext, pypdf_text, squeeze
+from tests.pdf.pdftools import (
+    embedded_fonts,
+    page_count,
+    pdftotext,
+    pypdf_text,
+    squeeze,
+    string_bytes,
+)
 
 # Total 40; physical (items 2-7, 12, 13) 1+2+3+4+5+2+2+2 = 21; emotional (17-21) 5.
 ANSWERS = [0, 1, 2, 3, 4, 5, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 1, 1, 1, 1, 1]
@@ -263,7 +271,7 @@ def test_signed_file_stays_pdfa_3b_and_carries_the_record(
     assert re.search(r'pdfaid:part(="|>)3', xmp) and re.search(r'pdfaid:conformance(="|>)B', xmp)
     assert "/OutputIntents" in reader.trailer["/Root"]
     # PDF/A: the (last) trailer carries a file identifier, two 16-byte strings.
-    first, second = reader.trailer["/ID"]
+    first, second = (string_bytes(part) for part in reader.trailer["/ID"])
     assert len(first) == 16 and len(second) == 16
     # PDF/A: an Info entry must equal its XMP twin. Signing rewrites XMP's Producer, so the Info
     # dictionary must not carry one of its own.
@@ -391,3 +399,10 @@ class _Plain:
     def of(cls, record: object, **changes: object) -> _Plain:
         fields = {f.name: getattr(record, f.name) for f in dataclasses.fields(cls)}
         return cls(**{**fields, **changes})  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("start", [b"\xfe\xff", b"\xff\xfe", b"\xef\xbb\xbf", b""])
+def test_a_file_identifier_is_read_as_the_bytes_written(start: bytes) -> None:
+    # A random identifier starting like a byte-order mark once failed the PDF/A test above.
+    written = (start + bytes(range(0x41, 0x51)))[:16]
+    assert string_bytes(create_string_object(written)) == written
