@@ -8,7 +8,7 @@ from typing import Any, cast
 
 from sqlalchemy import ColumnElement, Table, bindparam, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, make_transient_to_detached
 
 from pro_app import clock, records
 from pro_app.errors import AlreadySubmitted
@@ -133,24 +133,34 @@ def store(
         "correction_reason_code": correction_reason_code,
         "voided": voided,
     }
-    fields["record_sha256"] = records.record_sha256(
+    response = Response(**fields)  # transient until its row is stored
+    fields["record_sha256"] = response.record_sha256 = records.record_sha256(
         records.canonical_record(
-            Response(**fields),  # transient: only read for its canonical form
+            response,
             site_code=participant.site.code,
             study_id=participant.study_id,
             visit_code=visit.code,
             staff_username=staff.username if staff else None,
         )
     )
-    fields["receipt_number"] = records.receipt_number(fields["record_sha256"])
-    dialect = db.session.get_bind().dialect.name
-    response = db.session.scalar(_INSERT_RECORD[dialect], fields)
-    if response is None:
+    fields["receipt_number"] = response.receipt_number = records.receipt_number(
+        fields["record_sha256"]
+    )
+    session = db.session
+    session.flush()  # what the session holds goes first, as its own statements would
+    connection = session.connection()
+    stored_id = connection.scalar(_INSERT_RECORD[connection.dialect.name], fields)
+    if stored_id is None:
         # Another device stored this version between our check and our insert: the newest
         # version is its (a conflict means there is one).
         winner = answering.latest_version(visit.id, instrument.id)
         assert winner is not None
         raise AlreadySubmitted(winner.id)
+    # The stored row is what the object already holds: it joins the session as that row
+    # (persistent, nothing left to insert) without reading back what was just written.
+    response.id = stored_id
+    make_transient_to_detached(response)
+    session.add(response)
     return response
 
 
@@ -188,11 +198,14 @@ def record_sealed(
 
 
 # The record's insert, built once per dialect: nothing on a (visit, instrument, version) that is
-# taken, the stored record (an object of the session) otherwise.
+# taken, the new row's id otherwise. A Core insert of the table: the ORM's own insert returning
+# the entity cost 1.3 ms of a 5.4 ms submit (its bulk-persistence path, and decoding the four
+# JSON columns it had just encoded).
+_RESPONSES = cast(Table, Response.__table__)
 _INSERT_RECORD = {
-    name: dialect.insert(Response)
+    name: dialect.insert(_RESPONSES)
     .on_conflict_do_nothing(index_elements=["visit_id", "instrument_id", "version"])
-    .returning(Response)
+    .returning(_RESPONSES.c.id)
     for name, dialect in (("sqlite", sqlite), ("postgresql", postgresql))
 }
 
