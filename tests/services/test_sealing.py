@@ -34,6 +34,24 @@ def test_record_hash_is_the_hash_of_its_canonical_form() -> None:
     )
 
 
+def test_the_record_returned_is_the_row_stored() -> None:
+    # The stored record joins the session without being read back: every column it holds must be
+    # what a fresh read of its row gives, and it must be the session's object for that row.
+    visit, mlhfq = _answered_visit()
+    record = sealing.submit(visit, mlhfq, catalog(), language="zh_Hans", actor="test")
+    assert record in db.session and record.id is not None
+    assert db.session.get(Response, record.id) is record
+    held = {column.key: getattr(record, column.key) for column in Response.__table__.columns}
+    db.session.commit()
+    db.session.expunge_all()
+    stored = db.session.get(Response, held["id"])
+    assert stored is not None and stored is not record
+    assert {
+        column.key: getattr(stored, column.key) for column in Response.__table__.columns
+    } == held
+    assert stored.hash_holds
+
+
 def test_an_instrument_the_schedule_does_not_plan_at_a_visit_is_never_sealed_there() -> None:
     day7 = visit_of(make_participant(), "d7")  # the 6MWT only
     mlhfq = catalog().instrument("mlhfq")
