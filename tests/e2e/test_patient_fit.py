@@ -45,17 +45,21 @@ def long_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
         db.engine.dispose()
 
 
-@pytest.fixture(scope="module")
-def long_server(long_app: Flask) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, long_app, threaded=True)
+def _serve(app: Flask) -> Iterator[str]:
+    server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    long_app.config["PRO_SETTINGS"] = dataclasses.replace(
-        long_app.config["PRO_SETTINGS"], base_url=f"http://127.0.0.1:{server.port}"
+    app.config["PRO_SETTINGS"] = dataclasses.replace(
+        app.config["PRO_SETTINGS"], base_url=f"http://127.0.0.1:{server.port}"
     )
     yield f"http://127.0.0.1:{server.port}"
     server.shutdown()
     thread.join(timeout=5)
+
+
+@pytest.fixture(scope="module")
+def long_server(long_app: Flask) -> Iterator[str]:
+    yield from _serve(long_app)
 
 
 _counter = iter(range(500, 999))
@@ -242,6 +246,96 @@ def test_the_review_shows_each_questions_whole_wording_with_its_answer(
         assert row["share"] >= 0.6, (number, row)
         assert row["answer"].startswith("0 · "), (number, row)
     screenshot(page, f"review-{language}-text{text}")
+    context.close()
+
+
+@pytest.fixture(scope="module")
+def few_words_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    """Packs with words on fewer numbers: English on 0 and 5 only (1 to 4 bare), Chinese on none
+    (0 to 5 bare)."""
+    instance = tmp_path_factory.mktemp("e2e-few-words")
+    packs = write_long_packs(instance / "textpacks")
+    for name, anchors in (
+        ("mlhfq.en.toml", '0 = "No"\n5 = "Very much"\n'),
+        ("mlhfq.zh_Hans.toml", ""),
+    ):
+        text = (packs / name).read_text(encoding="utf-8")
+        (packs / name).write_text(
+            re.sub(r"(?s)\[anchors\]\n.*?\n\n", f"[anchors]\n{anchors}\n", text), encoding="utf-8"
+        )
+    settings = make_settings(f"sqlite:///{instance / 'few.sqlite3'}", Path(instance))
+    app = create_app({"TESTING": True}, settings=settings)
+    with app.app_context():
+        flask_migrate.upgrade()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def few_words_server(few_words_app: Flask) -> Iterator[str]:
+    yield from _serve(few_words_app)
+
+
+# Each run of bare numbers: how many tiles share each row (top to bottom), and what is wrong with
+# a tile: smaller than a 48px target, or its tick or number outside it.
+_BARE_ROWS = """() => [...document.querySelectorAll('.choice-group.bare')].map((group) => {
+  const rows = new Map();
+  const problems = [];
+  const numbers = [];
+  for (const tile of group.querySelectorAll('label.choice')) {
+    const box = tile.getBoundingClientRect();
+    const number = tile.querySelector('.choice-number');
+    numbers.push(number.textContent.trim());
+    rows.set(Math.round(box.top), (rows.get(Math.round(box.top)) || 0) + 1);
+    if (box.width < 48 || box.height < 48) problems.push('small ' + numbers.at(-1));
+    const range = document.createRange();
+    range.selectNodeContents(number);
+    const parts = [tile.querySelector('.tick-box').getBoundingClientRect(),
+                   ...range.getClientRects()];
+    if (parts.some((part) => part.left < box.left || part.right > box.right)) {
+      problems.push('spills ' + numbers.at(-1));
+    }
+  }
+  return {numbers, rows: [...rows.values()], problems,
+          wide: document.documentElement.scrollWidth > window.innerWidth};
+})"""
+
+
+@pytest.mark.parametrize("packs", ["licensed-length", "fewer-words"])
+@pytest.mark.parametrize(("width", "height"), [(360, 740), (320, 640)])
+@pytest.mark.parametrize("text", [100, 150])
+@pytest.mark.parametrize("language", ["zh_Hans", "en"])
+def test_bare_numbers_wrap_into_even_rows_never_one_alone(
+    request: pytest.FixtureRequest,
+    browser: Browser,
+    language: str,
+    text: int,
+    width: int,
+    height: int,
+    packs: str,
+) -> None:
+    """At 150% text 2 3 4 wrapped to 2 3 / 4, a number alone on its row: the bare numbers share
+    their rows evenly (3, 2+2, 3+3, 2+2+2) or, where even two do not fit, take a row each."""
+    if packs == "licensed-length":
+        app, base = request.getfixturevalue("long_app"), request.getfixturevalue("long_server")
+    else:
+        app, base = (
+            request.getfixturevalue("few_words_app"),
+            request.getfixturevalue("few_words_server"),
+        )
+    context = phone_context(browser, width, height)
+    page = context.new_page()
+    if text != 100:
+        text_size(page, text)
+    _study, link = new_link(app, language)
+    start(page, base, link, language)
+    for number in (2, 3):
+        page.goto(f"{base}/visit/mlhfq/q/{number}")
+        (group,) = page.evaluate(_BARE_ROWS)
+        rows = group["rows"]
+        assert not group["wide"] and group["problems"] == [], group
+        assert max(rows) - min(rows) <= 1 and (min(rows) > 1 or max(rows) == 1), group
     context.close()
 
 
