@@ -90,7 +90,7 @@ def phone_context(
     )
 
 
-def text_size(page: Page, percent: int) -> None:
+def text_size(page: Page, percent: float) -> None:
     """The phone's text-size setting (Android, WeChat): the browser's default font size."""
     cdp = page.context.new_cdp_session(page)
     cdp.send("Page.setFontSizes", {"fontSizes": {"standard": round(16 * percent / 100)}})

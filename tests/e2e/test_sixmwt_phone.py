@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from itertools import count
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -17,10 +19,12 @@ from pro_app.models import DraftAnswer, Participant, Response, Visit
 from pro_app.questionnaire.catalog import catalog
 from pro_app.services import worksheet_entry
 from tests.e2e.conftest import PHONE, screenshot
-from tests.e2e.test_patient_fit import text_size
+from tests.e2e.test_patient_fit import phone_context, text_size
 from tests.e2e.test_patient_phone import assert_readable
 from tests.factories import STAFF_PASSWORD, TODAY, make_participant, make_staff
 
+# Study numbers for the tests that enrol one participant per run (the server is shared).
+_study_numbers = count(340)
 # The browser's faked clock starts where the server's frozen one is: 10:00 in Shanghai.
 START = datetime(2026, 11, 25, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 # Records what the page asks the browser to say aloud (headless Chromium has no voices).
@@ -220,6 +224,72 @@ def test_two_way_choices_keep_their_words_whole_with_large_text(
     assert ["0.5", 1] in numbers, numbers
     assert all(lines == 1 for _number, lines in numbers), numbers
     look(phone, "zh-text150-before")
+
+
+def _shadow_nodes(node: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    yield node
+    for key in ("children", "shadowRoots"):
+        for child in node.get(key, []):
+            yield from _shadow_nodes(child)
+
+
+def _attributes(node: dict[str, Any]) -> dict[str, str]:
+    flat = node.get("attributes", [])
+    return dict(zip(flat[::2], flat[1::2], strict=True))
+
+
+def date_and_time_shown(page: Page) -> dict[str, tuple[float, float]]:
+    """For the date and time inputs: where the browser's own text (11/25/2026, its fields in the
+    input's shadow tree, which scripts cannot see) ends, and where the box showing it ends."""
+    cdp = page.context.new_cdp_session(page)
+    root = cdp.send("DOM.getDocument", {"depth": -1, "pierce": True})["root"]
+
+    def right(node: dict[str, Any]) -> float:
+        quad = cdp.send("DOM.getBoxModel", {"nodeId": node["nodeId"]})["model"]["border"]
+        return float(max(quad[0::2]))
+
+    shown = {}
+    for node in _shadow_nodes(root):
+        if node.get("nodeName") == "INPUT" and _attributes(node).get("type") in ("date", "time"):
+            parts = {_attributes(n).get("pseudo"): n for n in _shadow_nodes(node)}
+            fields = parts["-webkit-datetime-edit-fields-wrapper"]
+            shown[_attributes(node)["name"]] = (
+                right(fields),
+                right(parts["-webkit-datetime-edit"]),
+            )
+    return shown
+
+
+@pytest.mark.parametrize(("width", "height"), [(360, 740), (320, 640)])
+@pytest.mark.parametrize("text", [150, 187.5])
+@pytest.mark.parametrize("language", ["zh_Hans", "en"])
+def test_the_whole_date_and_time_show_with_large_text(
+    browser: Browser,
+    live_server: str,
+    live_app: Flask,
+    language: str,
+    text: float,
+    width: int,
+    height: int,
+) -> None:
+    """At the phone's 150% and 187.5% text sizes the date box showed 11/25/202 or 11/25/: the
+    year was cut off (and the time's AM at 187.5%). The whole date and time show."""
+    context = phone_context(browser, width, height)
+    page = context.new_page()
+    text_size(page, text)
+    enter_as_nurse(page, live_server, live_app, f"PRIME-{next(_study_numbers)}", language)
+    page.get_by_role("link", name="开始填写" if language == "zh_Hans" else "Start").click()
+    page.locator("[name=start_time]").fill("09:30")
+    shown = date_and_time_shown(page)
+    assert set(shown) == {"test_date", "start_time"}, shown
+    for name, (text_end, box_end) in shown.items():
+        assert text_end <= box_end + 0.5, (name, shown)
+    # Smaller to fit, but never under the usual text size (20px).
+    size = page.locator("[name=test_date]").evaluate("(el) => getComputedStyle(el).fontSize")
+    assert float(size.removesuffix("px")) >= 20, size
+    if width == 360:  # at 320px and 187.5% "beats/min" alone is wider than a field: not fixed
+        assert_readable(page)
+    context.close()
 
 
 def test_the_walk_timer_on_a_faked_clock(phone: Page, live_server: str, live_app: Flask) -> None:
