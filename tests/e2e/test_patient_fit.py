@@ -456,6 +456,46 @@ def test_error_pages_offer_a_tap_to_call_number(
     context.close()
 
 
+# The lines each phone number on the page takes (a line box per distinct top of its text's rects).
+_NUMBER_LINES = """() => [...document.querySelectorAll('a[href^="tel:"] .phone, .number')].map((el) => {
+  const range = document.createRange();
+  range.selectNodeContents(el);
+  return [el.textContent.trim(), new Set([...range.getClientRects()].map((r) => Math.round(r.top))).size];
+})"""
+
+
+@pytest.mark.parametrize(
+    ("width", "height", "scale", "whole"), [(320, 640, 2, True), (180, 370, 4, False)]
+)
+@pytest.mark.parametrize("language", ["zh_Hans", "en"])
+def test_the_number_to_call_moves_to_the_next_line_whole(
+    browser: Browser,
+    long_server: str,
+    long_app: Flask,
+    language: str,
+    width: int,
+    height: int,
+    scale: float,
+    whole: bool,
+) -> None:
+    """On a 320px phone the call button broke +86 21 0000 0000 after 0000 (the number was a few
+    pixels wider than the button's inside): it goes under the words, whole. At 200% zoom (180px),
+    narrower than the number, it may break at its spaces, but nothing scrolls sideways."""
+    context = phone_context(browser, width, height, scale)
+    page = context.new_page()
+    new_link(long_app)  # the site exists
+    page.goto(f"{long_server}/s/NO-SUCH-LINK?lang={language}")
+    numbers = page.evaluate(_NUMBER_LINES)
+    assert "+86 21 0000 0000" in [number for number, _lines in numbers], numbers
+    if whole:
+        assert all(lines == 1 for _number, lines in numbers), numbers
+    found = page.evaluate(_SIDEWAYS)
+    assert not found["wide"] and found["over"] == [], found
+    box = page.locator("a[href^='tel:']").first.bounding_box()
+    assert box is not None and box["height"] >= 48
+    context.close()
+
+
 FAKE_VOICES = """
 window.__spoken = [];
 const voices = %s;
