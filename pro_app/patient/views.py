@@ -58,11 +58,12 @@ def open_instrument(
 
 
 def progress(ctx: PatientContext, instrument: Instrument, draft: Draft | None = None) -> Progress:
-    return kind_of(instrument).progress(
-        instrument,
-        answering.draft(ctx.visit.id, instrument.id) if draft is None else draft,
-        answering.check_context(ctx.visit),
-    )
+    kind = kind_of(instrument)
+    if draft is None:
+        draft = answering.draft(ctx.visit.id, instrument.id)
+    if not draft:
+        return kind.not_started(instrument)
+    return kind.progress(instrument, draft, answering.check_context(ctx.visit))
 
 
 def next_url(ctx: PatientContext, instrument: Instrument, current: Progress | None = None) -> str:

@@ -71,6 +71,14 @@ class CheckContext:
     window_end: date
 
 
+# The check context `not_started` passes: an empty draft has no value to check against it.
+NOTHING_TO_CHECK = CheckContext(today=date.min, window_start=date.min, window_end=date.min)
+
+# Each definition's `not_started` progress, by the definition's identity (it is kept beside its
+# progress, so its id cannot be reused while the entry stands).
+_NOT_STARTED: dict[int, tuple[Instrument, Progress]] = {}
+
+
 @dataclass(frozen=True)
 class ParticipantFacts:
     """What a computation may know about the participant (never a name, never the arm)."""
@@ -298,7 +306,19 @@ class InstrumentKind(ABC, Generic[I]):
 
     @abstractmethod
     def progress(self, definition: I, draft: Draft, check: CheckContext) -> Progress:
-        """What is answered, what is left, and where to continue."""
+        """What is answered, what is left, and where to continue. For a draft with nothing
+        saved it must not depend on `check` (no answer, so no limit, date or window to check):
+        see `not_started`."""
+
+    def not_started(self, definition: I) -> Progress:
+        """`progress` of a draft with nothing saved: it depends on the definition alone, so it is
+        worked out once per definition. A landing worked it out for each of the visit's
+        instruments (the walk test's worksheet runs its 49 limit checks on nothing)."""
+        held = _NOT_STARTED.get(id(definition))
+        if held is None or held[0] is not definition:
+            held = (definition, self.progress(definition, {}, NOTHING_TO_CHECK))
+            _NOT_STARTED[id(definition)] = held
+        return held[1]
 
     @abstractmethod
     def seal(self, definition: I, draft: Draft, context: SealContext) -> SealedContent:
