@@ -287,8 +287,93 @@ def test_the_whole_date_and_time_show_with_large_text(
     # Smaller to fit, but never under the usual text size (20px).
     size = page.locator("[name=test_date]").evaluate("(el) => getComputedStyle(el).fontSize")
     assert float(size.removesuffix("px")) >= 20, size
-    if width == 360:  # at 320px and 187.5% "beats/min" alone is wider than a field: not fixed
+    assert_readable(page)  # nothing on the page pushes it sideways, at 320px too
+    context.close()
+
+
+# Each number field (and each part of a minutes-and-seconds one): its box, its unit's (if it has
+# one), the room its text has and takes, and the screen's width.
+_NUMBER_FIELDS = """() => [...document.querySelectorAll('.number-input')].map((input) => {
+  const box = input.getBoundingClientRect();
+  const unit = input.parentElement.querySelector('.unit');
+  const ubox = unit && unit.getBoundingClientRect();
+  return {
+    name: input.name, left: box.left, right: box.right, top: box.top, bottom: box.bottom,
+    unit: ubox && {left: ubox.left, right: ubox.right, top: ubox.top, bottom: ubox.bottom},
+    shown: input.clientWidth, needed: input.scrollWidth, screen: screen.width,
+  };
+})"""
+# What reaches past the right of the screen, innermost first (to name what pushes the page).
+_PAST_THE_SCREEN = """() => [...document.querySelectorAll('main *')]
+  .filter((el) => el.getBoundingClientRect().right > screen.width + 0.5)
+  .filter((el) => ![...el.children].some((c) => c.getBoundingClientRect().right > screen.width + 0.5))
+  .map((el) => el.outerHTML.slice(0, 100))"""
+
+
+def widest_values(app: Flask) -> dict[str, str]:
+    """The widest value each number field takes: its highest, less a half if it takes decimals."""
+    with app.app_context():
+        fields = catalog().instrument("sixmwt").fields
+    return {
+        f.id: f"{f.max - 0.5:.1f}" if f.decimals else f"{f.max:.0f}"
+        for f in fields
+        if f.type in ("integer", "decimal") and f.max is not None
+    }
+
+
+@pytest.mark.parametrize(("width", "height"), [(360, 740), (320, 740)])
+@pytest.mark.parametrize("text", [150, 187.5])
+@pytest.mark.parametrize("language", ["zh_Hans", "en"])
+def test_no_field_pushes_the_page_sideways_with_large_text(
+    browser: Browser,
+    live_server: str,
+    live_app: Flask,
+    language: str,
+    text: float,
+    width: int,
+    height: int,
+) -> None:
+    """At 320px and 187.5% text "beats/min" beside its field was wider than the line, so the
+    whole page scrolled sideways (at 187.5% so did "concentrator" in a choice, and at 150% the
+    minutes and seconds side by side); fields beside long units shrank too narrow to show their
+    value. On every part of the log, with every field showing (also those that apply only after a
+    choice) and the widest values typed in, nothing reaches past the screen; each number field
+    holds its value whole and is a large target; its unit is beside it or just under it."""
+    context = phone_context(browser, width, height)
+    page = context.new_page()
+    text_size(page, text)
+    enter_as_nurse(page, live_server, live_app, f"PRIME-{next(_study_numbers)}", language)
+    widest = widest_values(live_app)
+    # The choice that shows each part's fields that apply only after it.
+    for part, choice, answer in (
+        ("before", "supplemental_o2", "yes"),
+        ("walk", "stopped_early", "yes"),
+        ("after", "symptoms", "other"),
+    ):
+        page.goto(live_server + f"/visit/sixmwt/part/{part}")
+        page.locator(f"label.choice:has(input[name={choice}][value={answer}])").click()
+        for field in page.locator(".duration-part .number-input").all():
+            field.fill("59")
+        for field in page.locator(".input-unit .number-input").all():
+            field.fill(widest[field.get_attribute("name") or ""])
+        assert page.evaluate(_PAST_THE_SCREEN) == [], part
         assert_readable(page)
+        fields = page.evaluate(_NUMBER_FIELDS)
+        assert fields, part
+        for f in fields:
+            box, unit = f, f["unit"]
+            assert f["bottom"] - f["top"] >= 48, (part, f)
+            assert f["needed"] <= f["shown"], (part, f)  # the typed value shows whole
+            if unit is None:  # a count (the test's number) has no unit
+                continue
+            beside = (
+                0 <= unit["left"] - box["right"] <= 24
+                and unit["top"] < box["bottom"]
+                and unit["bottom"] > box["top"]
+            )
+            under = 0 <= unit["top"] - box["bottom"] <= 16 and abs(unit["left"] - box["left"]) <= 1
+            assert beside or under, (part, f)
+            assert unit["right"] <= f["screen"], (part, f)
     context.close()
 
 
