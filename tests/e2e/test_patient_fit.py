@@ -36,7 +36,12 @@ def long_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     """An app whose MLHFQ text packs are as long as the licensed wording."""
     instance = tmp_path_factory.mktemp("e2e-long")
     write_long_packs(instance / "textpacks")
-    settings = make_settings(f"sqlite:///{instance / 'long.sqlite3'}", Path(instance))
+    yield from _migrated_app(instance)
+
+
+def _migrated_app(instance: Path) -> Iterator[Flask]:
+    """An app on a new database in `instance`, with the text packs in its textpacks folder."""
+    settings = make_settings(f"sqlite:///{instance / 'app.sqlite3'}", instance)
     app = create_app({"TESTING": True}, settings=settings)
     with app.app_context():
         flask_migrate.upgrade()
@@ -263,13 +268,7 @@ def few_words_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
         (packs / name).write_text(
             re.sub(r"(?s)\[anchors\]\n.*?\n\n", f"[anchors]\n{anchors}\n", text), encoding="utf-8"
         )
-    settings = make_settings(f"sqlite:///{instance / 'few.sqlite3'}", Path(instance))
-    app = create_app({"TESTING": True}, settings=settings)
-    with app.app_context():
-        flask_migrate.upgrade()
-    yield app
-    with app.app_context():
-        db.engine.dispose()
+    yield from _migrated_app(instance)
 
 
 @pytest.fixture(scope="module")
