@@ -18,7 +18,7 @@ from pro_app.extensions import db
 from pro_app.models import DraftAnswer, Participant, Response, Visit
 from pro_app.questionnaire.catalog import catalog
 from pro_app.services import worksheet_entry
-from tests.e2e.conftest import PHONE, screenshot
+from tests.e2e.conftest import PHONE, SCREENS, screenshot
 from tests.e2e.test_patient_fit import phone_context, text_size
 from tests.e2e.test_patient_phone import assert_readable
 from tests.factories import STAFF_PASSWORD, TODAY, make_participant, make_staff
@@ -198,6 +198,19 @@ def test_the_log_by_hand_in_chinese(phone: Page, live_server: str, live_app: Fla
     assert record.answers["confirmed_warnings"] == {"weight_kg:unusual_value": [160.0]}
 
 
+def tall_screenshot(page: Page, name: str) -> None:
+    """A screenshot of the whole page as set for the test: a full-page screenshot lays the page
+    out again at the browser's usual text size (text_size's setting is dropped until the next
+    page), so the window is made as tall as the page for it instead."""
+    size = page.viewport_size
+    assert size is not None
+    height = page.evaluate("document.documentElement.scrollHeight")
+    page.set_viewport_size({"width": size["width"], "height": max(height, size["height"])})
+    SCREENS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENS / f"{name}.png"))
+    page.set_viewport_size(size)
+
+
 # The lines each two-way choice's words and each scale number take (a line box per distinct top
 # of the text's rects).
 _LINES_OF = """(selector) => [...document.querySelectorAll(selector)].map((el) => {
@@ -223,7 +236,8 @@ def test_two_way_choices_keep_their_words_whole_with_large_text(
     numbers = phone.evaluate(_LINES_OF, ".scale-choice .choice-number")
     assert ["0.5", 1] in numbers, numbers
     assert all(lines == 1 for _number, lines in numbers), numbers
-    look(phone, "zh-text150-before")
+    assert_readable(phone)
+    tall_screenshot(phone, "6mwt-zh-text150-before")
 
 
 def _shadow_nodes(node: dict[str, Any]) -> Iterator[dict[str, Any]]:
@@ -321,6 +335,27 @@ def widest_values(app: Flask) -> dict[str, str]:
     }
 
 
+def number_fields_show_whole(page: Page, where: str) -> None:
+    """Each number field on the page holds its value whole and is a large target; its unit is
+    beside it or just under it, on the screen."""
+    fields = page.evaluate(_NUMBER_FIELDS)
+    assert fields, where
+    for f in fields:
+        box, unit = f, f["unit"]
+        assert f["bottom"] - f["top"] >= 48, (where, f)
+        assert f["needed"] <= f["shown"], (where, f)  # the typed value shows whole
+        if unit is None:  # a count (the test's number) has no unit
+            continue
+        beside = (
+            0 <= unit["left"] - box["right"] <= 24
+            and unit["top"] < box["bottom"]
+            and unit["bottom"] > box["top"]
+        )
+        under = 0 <= unit["top"] - box["bottom"] <= 16 and abs(unit["left"] - box["left"]) <= 1
+        assert beside or under, (where, f)
+        assert unit["right"] <= f["screen"], (where, f)
+
+
 @pytest.mark.parametrize(("width", "height"), [(360, 740), (320, 740)])
 @pytest.mark.parametrize("text", [150, 187.5])
 @pytest.mark.parametrize("language", ["zh_Hans", "en"])
@@ -358,22 +393,105 @@ def test_no_field_pushes_the_page_sideways_with_large_text(
             field.fill(widest[field.get_attribute("name") or ""])
         assert page.evaluate(_PAST_THE_SCREEN) == [], part
         assert_readable(page)
-        fields = page.evaluate(_NUMBER_FIELDS)
-        assert fields, part
-        for f in fields:
-            box, unit = f, f["unit"]
-            assert f["bottom"] - f["top"] >= 48, (part, f)
-            assert f["needed"] <= f["shown"], (part, f)  # the typed value shows whole
-            if unit is None:  # a count (the test's number) has no unit
-                continue
-            beside = (
-                0 <= unit["left"] - box["right"] <= 24
-                and unit["top"] < box["bottom"]
-                and unit["bottom"] > box["top"]
-            )
-            under = 0 <= unit["top"] - box["bottom"] <= 16 and abs(unit["left"] - box["left"]) <= 1
-            assert beside or under, (part, f)
-            assert unit["right"] <= f["screen"], (part, f)
+        number_fields_show_whole(page, part)
+        tall_screenshot(page, f"6mwt-{language}-text{text}-{width}px-{part}")
+    context.close()
+
+
+# Text reaching past the inside of the box it is in (its nearest box that is not inline; inside
+# its padding): a word wider than a button, which shows over or past the button's edge.
+_STICKING_OUT = """() => {
+  const found = [];
+  const walker = document.createTreeWalker(document.querySelector('main'), NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    let box = node.parentElement;
+    if (!node.textContent.trim() || box.offsetParent === null) continue;
+    while (getComputedStyle(box).display === 'inline') box = box.parentElement;
+    const style = getComputedStyle(box);
+    const edge = box.getBoundingClientRect();
+    const left = edge.left + parseFloat(style.borderLeftWidth) + parseFloat(style.paddingLeft);
+    const right = edge.right - parseFloat(style.borderRightWidth) - parseFloat(style.paddingRight);
+    const range = document.createRange();
+    range.selectNodeContents(node);
+    for (const r of range.getClientRects()) {
+      if (r.left < left - 0.5 || r.right > right + 0.5) {
+        found.push(`${node.textContent.trim().slice(0, 30)} in ${box.outerHTML.slice(0, 60)}: ` +
+                   `${r.left}-${r.right}, inside ${left}-${right}`);
+        break;
+      }
+    }
+  }
+  return found;
+}"""
+# The lines a text takes (a line box per distinct top of its rects).
+_LINES = """(el) => {
+  const range = document.createRange();
+  range.selectNodeContents(el);
+  return new Set([...range.getClientRects()].map((r) => Math.round(r.top))).size;
+}"""
+
+
+def walk_timer_looks_right(page: Page, name: str) -> None:
+    page.wait_for_load_state("load")
+    tall_screenshot(page, f"6mwt-timer-{name}")
+    assert page.evaluate(_PAST_THE_SCREEN) == [], name
+    assert page.evaluate(_STICKING_OUT) == [], name
+    assert_readable(page)
+    # The time left and the laps counted read at a glance: never broken over two lines.
+    for reading in ("#timer-clock", "#timer-lap-count"):
+        if page.locator(reading).is_visible():
+            assert page.locator(reading).evaluate(_LINES) == 1, (name, reading)
+
+
+@pytest.mark.parametrize(("width", "height"), [(360, 740), (320, 740)])
+@pytest.mark.parametrize("text", [150, 187.5])
+@pytest.mark.parametrize("language", ["zh_Hans", "en"])
+def test_the_walk_timer_fits_with_large_text(
+    browser: Browser,
+    live_server: str,
+    live_app: Flask,
+    language: str,
+    text: float,
+    width: int,
+    height: int,
+) -> None:
+    """The walk timer at 320px and 360px with 150% and 187.5% text: ready, walking (laps counted,
+    the patient paused, "End the test early" waiting for its second tap) and ended (the partial
+    lap asked for, refused when empty, then the widest value typed in), nothing reaches past the
+    screen or shows wider than its box; the partial lap field holds its value whole and its
+    unit is beside it or just under it."""
+    context = phone_context(browser, width, height)
+    page = context.new_page()
+    page.clock.install(time=START)
+    text_size(page, text)
+    zh = language == "zh_Hans"
+    shot = f"{language}-text{text}-{width}px"
+    study_id = f"PRIME-{next(_study_numbers)}"
+    enter_as_nurse(page, live_server, live_app, study_id, language)
+    page.get_by_role("link", name="开始填写" if zh else "Start").click()
+    fill_before(page)
+    page.get_by_role("button", name="下一步" if zh else "Next step").click()
+    page.get_by_role("link", name="打开步行计时器" if zh else "Open the walk timer").click()
+    page.clock.pause_at(START + timedelta(minutes=10))
+    expect(page.locator("#timer-clock")).to_have_text("6:00")
+    walk_timer_looks_right(page, f"{shot}-ready")
+    page.locator("#timer-start").click()
+    page.clock.run_for(61_000)
+    for _lap in range(12):
+        page.locator("#timer-lap").click()
+    page.locator("#timer-pause").click()
+    page.locator("#timer-end").click()  # its words now ask for a second tap
+    expect(page.locator("#timer-lap-distance")).to_contain_text("720")
+    walk_timer_looks_right(page, f"{shot}-walking")
+    page.locator("#timer-end").click()
+    partial = page.locator("#timer-partial")
+    expect(partial).to_be_visible()
+    page.locator("#timer-save").click()
+    expect(page.locator("#timer-partial-error")).to_be_visible()
+    partial.fill(widest_values(live_app)["partial_lap_m"])
+    walk_timer_looks_right(page, f"{shot}-ended")
+    assert page.locator(".number-input").count() == 1  # the partial lap, with its unit
+    number_fields_show_whole(page, f"{shot}-ended")
     context.close()
 
 
