@@ -303,6 +303,38 @@ def test_the_board_and_list_fit_a_phone_with_its_text_size(
     context.close()
 
 
+@pytest.mark.parametrize("width", [320, 360])
+@pytest.mark.parametrize(
+    ("language", "heading"), [("zh_Hans", "研究人员登录"), ("en", "Staff sign-in")]
+)
+def test_the_sign_in_page_fits_a_phone_with_large_text(
+    browser: Browser, live_server: str, language: str, heading: str, width: int
+) -> None:
+    """At 320px and 187.5% text "(NCT04992832):" was wider than the sign-in card, so the page
+    scrolled sideways. Nothing on it reaches past the screen."""
+    context = browser.new_context(
+        viewport={"width": width, "height": 740},
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+        locale="zh-CN" if language == "zh_Hans" else "en-GB",
+    )
+    page = context.new_page()
+    text_size(page, 187.5)
+    page.goto(f"{live_server}/staff/login?lang={language}")
+    expect(page.get_by_role("heading", name=heading)).to_be_visible()
+    # What spills out of its box (text wider than the element holding it), and the page's width.
+    spilled = page.evaluate(
+        """() => [...document.querySelectorAll('main *')]
+          .filter((el) => el.scrollWidth > el.clientWidth + 1)
+          .map((el) => el.outerHTML.slice(0, 80))"""
+    )
+    assert spilled == [], spilled
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    page.screenshot(path=str(SCREENS / f"signin-{language}-{width}px-text187.png"))
+    context.close()
+
+
 def test_the_desk_on_a_desktop_in_english(
     desktop: Page, live_server: str, seeded: dict[str, int]
 ) -> None:
