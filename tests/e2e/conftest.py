@@ -110,8 +110,17 @@ def participant_link(
 
 
 def screenshot(page: Page, name: str) -> Path:
-    """Save a full-page screenshot under test-artifacts/screens/ for a person to look at."""
+    """Save the whole page under test-artifacts/screens/ for a person to look at. The window is
+    made as tall as the page for it: Playwright's full-page screenshot lays the page out again at
+    the browser's usual text size (a test's large-text setting is dropped until the next page)."""
     SCREENS.mkdir(parents=True, exist_ok=True)
     path = SCREENS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
+    size = page.viewport_size
+    if size is None:  # a window without a set size: no setting of ours to keep
+        page.screenshot(path=str(path), full_page=True)
+        return path
+    height = page.evaluate("document.documentElement.scrollHeight")
+    page.set_viewport_size({"width": size["width"], "height": max(height, size["height"])})
+    page.screenshot(path=str(path))
+    page.set_viewport_size(size)
     return path

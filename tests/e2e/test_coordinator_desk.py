@@ -331,7 +331,7 @@ def test_the_sign_in_page_fits_a_phone_with_large_text(
     )
     assert spilled == [], spilled
     assert page.evaluate("document.documentElement.scrollWidth") <= width
-    page.screenshot(path=str(SCREENS / f"signin-{language}-{width}px-text187.png"))
+    screenshot(page, f"signin-{language}-{width}px-text187")
     context.close()
 
 

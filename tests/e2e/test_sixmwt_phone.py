@@ -18,7 +18,7 @@ from pro_app.extensions import db
 from pro_app.models import DraftAnswer, Participant, Response, Visit
 from pro_app.questionnaire.catalog import catalog
 from pro_app.services import worksheet_entry
-from tests.e2e.conftest import PHONE, SCREENS, screenshot
+from tests.e2e.conftest import PHONE, screenshot
 from tests.e2e.test_patient_fit import phone_context, text_size
 from tests.e2e.test_patient_phone import assert_readable
 from tests.factories import STAFF_PASSWORD, TODAY, make_participant, make_staff
@@ -198,19 +198,6 @@ def test_the_log_by_hand_in_chinese(phone: Page, live_server: str, live_app: Fla
     assert record.answers["confirmed_warnings"] == {"weight_kg:unusual_value": [160.0]}
 
 
-def tall_screenshot(page: Page, name: str) -> None:
-    """A screenshot of the whole page as set for the test: a full-page screenshot lays the page
-    out again at the browser's usual text size (text_size's setting is dropped until the next
-    page), so the window is made as tall as the page for it instead."""
-    size = page.viewport_size
-    assert size is not None
-    height = page.evaluate("document.documentElement.scrollHeight")
-    page.set_viewport_size({"width": size["width"], "height": max(height, size["height"])})
-    SCREENS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENS / f"{name}.png"))
-    page.set_viewport_size(size)
-
-
 # The lines each two-way choice's words and each scale number take (a line box per distinct top
 # of the text's rects).
 _LINES_OF = """(selector) => [...document.querySelectorAll(selector)].map((el) => {
@@ -237,7 +224,7 @@ def test_two_way_choices_keep_their_words_whole_with_large_text(
     assert ["0.5", 1] in numbers, numbers
     assert all(lines == 1 for _number, lines in numbers), numbers
     assert_readable(phone)
-    tall_screenshot(phone, "6mwt-zh-text150-before")
+    screenshot(phone, "6mwt-zh-text150-before")
 
 
 def _shadow_nodes(node: dict[str, Any]) -> Iterator[dict[str, Any]]:
@@ -394,7 +381,7 @@ def test_no_field_pushes_the_page_sideways_with_large_text(
         assert page.evaluate(_PAST_THE_SCREEN) == [], part
         assert_readable(page)
         number_fields_show_whole(page, part)
-        tall_screenshot(page, f"6mwt-{language}-text{text}-{width}px-{part}")
+        screenshot(page, f"6mwt-{language}-text{text}-{width}px-{part}")
     context.close()
 
 
@@ -433,7 +420,7 @@ _LINES = """(el) => {
 
 def walk_timer_looks_right(page: Page, name: str) -> None:
     page.wait_for_load_state("load")
-    tall_screenshot(page, f"6mwt-timer-{name}")
+    screenshot(page, f"6mwt-timer-{name}")
     assert page.evaluate(_PAST_THE_SCREEN) == [], name
     assert page.evaluate(_STICKING_OUT) == [], name
     assert_readable(page)
