@@ -124,3 +124,35 @@ def screenshot(page: Page, name: str) -> Path:
     page.screenshot(path=str(path))
     page.set_viewport_size(size)
     return path
+
+
+# Chinese typography never starts a line with these (nor English with the Latin ones).
+CLOSING_PUNCTUATION = "）)：:。，,、；;！!？?」』》"
+
+
+def lines_starting_with_closing_punctuation(page: Page) -> list[str]:
+    """Each line in <main> that starts with a closing mark, as the line's first few characters.
+    A character starts a line when it sits below the character before it."""
+    return page.evaluate(
+        """(closers) => {
+          const starts = [];
+          const walker = document.createTreeWalker(document.querySelector('main'), NodeFilter.SHOW_TEXT);
+          const range = document.createRange();
+          let previous = null;
+          for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+            for (let i = 0; i < node.data.length; i++) {
+              if (/\\s/.test(node.data[i])) continue;
+              range.setStart(node, i);
+              range.setEnd(node, i + 1);
+              const box = range.getBoundingClientRect();
+              if (box.width === 0 && box.height === 0) continue;
+              if (previous && box.top >= previous.bottom - 1 && closers.includes(node.data[i])) {
+                starts.push(node.data.slice(i, i + 8));
+              }
+              previous = box;
+            }
+          }
+          return starts;
+        }""",
+        CLOSING_PUNCTUATION,
+    )

@@ -18,7 +18,7 @@ from pro_app.models import Role, StaffUser
 from pro_app.services import enrolment
 from tests.actions import Patient
 from tests.conftest import NOW
-from tests.e2e.conftest import PHONE, SCREENS, screenshot
+from tests.e2e.conftest import PHONE, SCREENS, lines_starting_with_closing_punctuation, screenshot
 from tests.e2e.test_patient_fit import text_size
 from tests.factories import (
     TODAY,
@@ -311,7 +311,8 @@ def test_the_sign_in_page_fits_a_phone_with_large_text(
     browser: Browser, live_server: str, language: str, heading: str, width: int
 ) -> None:
     """At 320px and 187.5% text "(NCT04992832):" was wider than the sign-in card, so the page
-    scrolled sideways. Nothing on it reaches past the screen."""
+    scrolled sideways. Nothing on it reaches past the screen, and no line starts with a closing
+    mark."""
     context = browser.new_context(
         viewport={"width": width, "height": 740},
         device_scale_factor=2,
@@ -331,6 +332,8 @@ def test_the_sign_in_page_fits_a_phone_with_large_text(
     )
     assert spilled == [], spilled
     assert page.evaluate("document.documentElement.scrollWidth") <= width
+    # The Chinese "（NCT04992832）：" broke before its "）：" at 320px.
+    assert lines_starting_with_closing_punctuation(page) == []
     screenshot(page, f"signin-{language}-{width}px-text187")
     context.close()
 
