@@ -444,7 +444,8 @@ def test_the_walk_timer_fits_with_large_text(
 ) -> None:
     """The walk timer at 320px and 360px with 150% and 187.5% text: ready, walking (laps counted,
     the patient paused, "End the test early" waiting for its second tap) and ended (the partial
-    lap asked for, refused when empty, then the widest value typed in), nothing reaches past the
+    lap asked for, refused when empty, then the widest value typed in) and in conflict with a walk
+    part typed on another phone (asked, then waiting for the second tap), nothing reaches past the
     screen or shows wider than its box; the partial lap field holds its value whole and its
     unit is beside it or just under it."""
     context = phone_context(browser, width, height)
@@ -479,6 +480,21 @@ def test_the_walk_timer_fits_with_large_text(
     walk_timer_looks_right(page, f"{shot}-ended")
     assert page.locator(".number-input").count() == 1  # the partial lap, with its unit
     number_fields_show_whole(page, f"{shot}-ended")
+    # Meanwhile the walk part was typed on another phone: the timer asks before it replaces it.
+    type_walk_part_elsewhere(live_app, study_id)
+    page.get_by_role("button", name="保存到记录" if zh else "Save to the log").click()
+    replace = page.get_by_role(
+        "button", name="用这次计时替换" if zh else "Replace with this timing"
+    )
+    expect(replace).to_be_visible()
+    walk_timer_looks_right(page, f"{shot}-conflict")
+    replace.click()
+    expect(
+        page.get_by_role(
+            "button", name="再点一次，替换步行结果" if zh else "Tap again to replace the walk part"
+        )
+    ).to_be_visible()
+    walk_timer_looks_right(page, f"{shot}-conflict-confirm")
     context.close()
 
 
