@@ -130,29 +130,64 @@ def screenshot(page: Page, name: str) -> Path:
 CLOSING_PUNCTUATION = "）)：:。，,、；;！!？?」』》"
 
 
-def lines_starting_with_closing_punctuation(page: Page) -> list[str]:
-    """Each line in <main> that starts with a closing mark, as the line's first few characters.
-    A character starts a line when it sits below the character before it."""
-    return page.evaluate(
-        """(closers) => {
-          const starts = [];
-          const walker = document.createTreeWalker(document.querySelector('main'), NodeFilter.SHOW_TEXT);
-          const range = document.createRange();
-          let previous = null;
-          for (let node = walker.nextNode(); node; node = walker.nextNode()) {
-            for (let i = 0; i < node.data.length; i++) {
-              if (/\\s/.test(node.data[i])) continue;
-              range.setStart(node, i);
-              range.setEnd(node, i + 1);
-              const box = range.getBoundingClientRect();
-              if (box.width === 0 && box.height === 0) continue;
-              if (previous && box.top >= previous.bottom - 1 && closers.includes(node.data[i])) {
-                starts.push(node.data.slice(i, i + 8));
+def line_starts(page: Page) -> list[tuple[str, str, str]]:
+    """Each character in <main> that starts a line (it sits below the one before it), as (the
+    Latin word just before the break, if it ends there; the line's first few characters; the
+    Latin word it starts, if any). A word on both sides is a word cut in two."""
+    return [
+        (before, start, after)
+        for before, start, after in page.evaluate(
+            """() => {
+              const starts = [];
+              const walker = document.createTreeWalker(document.querySelector('main'), NodeFilter.SHOW_TEXT);
+              const range = document.createRange();
+              const letter = /[A-Za-z0-9]/;
+              let previous = null;
+              for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+                const text = node.data;
+                for (let i = 0; i < text.length; i++) {
+                  if (/\\s/.test(text[i])) continue;
+                  range.setStart(node, i);
+                  range.setEnd(node, i + 1);
+                  const box = range.getBoundingClientRect();
+                  if (box.width === 0 && box.height === 0) continue;
+                  if (previous && box.top >= previous.bottom - 1) {
+                    let first = i;
+                    let last = i;
+                    while (first > 0 && letter.test(text[first - 1])) first--;
+                    while (last < text.length && letter.test(text[last])) last++;
+                    starts.push([text.slice(first, i), text.slice(i, i + 8), text.slice(i, last)]);
+                  }
+                  previous = box;
+                }
               }
-              previous = box;
-            }
-          }
-          return starts;
-        }""",
-        CLOSING_PUNCTUATION,
-    )
+              return starts;
+            }"""
+        )
+    ]
+
+
+# A phone's browser hyphenates an English word this long or longer at a syllable when it is wider
+# than the line (`hyphens: auto`, `hyphenate-limit-chars: 12`); Debian's Chromium (the tests'),
+# without a dictionary, breaks it where the line ends, with a following comma on the next line.
+HYPHENATED = 12
+
+
+def lines_starting_with_closing_punctuation(page: Page) -> list[str]:
+    """Each line in <main> that starts with a closing mark, as its first few characters (except a
+    mark left by a word that a phone would hyphenate)."""
+    return [
+        start
+        for before, start, _after in line_starts(page)
+        if start[0] in CLOSING_PUNCTUATION and len(before) < HYPHENATED
+    ]
+
+
+def words_cut_in_two(page: Page, shorter_than: int = HYPHENATED) -> list[str]:
+    """Each Latin word in <main> shorter than `shorter_than` letters that a line break cuts in two
+    (a word wider than its line: a longer one is hyphenated on a phone)."""
+    return [
+        before + after
+        for before, _start, after in line_starts(page)
+        if before and after and len(before + after) < shorter_than
+    ]

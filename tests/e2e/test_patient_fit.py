@@ -23,7 +23,11 @@ from pro_app import create_app
 from pro_app.extensions import db
 from pro_app.models import Role, VisitLink
 from tests.conftest import make_settings
-from tests.e2e.conftest import screenshot
+from tests.e2e.conftest import (
+    lines_starting_with_closing_punctuation,
+    screenshot,
+    words_cut_in_two,
+)
 from tests.e2e.longpacks import write_long_packs
 from tests.factories import STAFF_PASSWORD, issue_token, make_participant, make_staff
 
@@ -210,7 +214,9 @@ def test_no_page_scrolls_sideways_with_large_text_zoom_or_a_narrow_screen(
         found = page.evaluate(_SIDEWAYS)
         assert not found["wide"] and found["over"] == [], (name, shown, found)
         assert found["breaks"] == "normal normal", (name, shown, found)
-        if text == 150 or name == "320px":
+        assert lines_starting_with_closing_punctuation(page) == [], (name, shown)
+        assert words_cut_in_two(page) == [], (name, shown)
+        if text == 150 or name in ("320px", "zoom200"):
             screenshot(page, f"large-{name}-{language}-{shown.replace(' ', '-')}")
     context.close()
 
