@@ -18,7 +18,13 @@ from pro_app.models import Role, StaffUser
 from pro_app.services import enrolment
 from tests.actions import Patient
 from tests.conftest import NOW
-from tests.e2e.conftest import PHONE, SCREENS, lines_starting_with_closing_punctuation, screenshot
+from tests.e2e.conftest import (
+    PHONE,
+    SCREENS,
+    lines_starting_with_closing_punctuation,
+    screenshot,
+    words_cut_in_two,
+)
 from tests.e2e.test_patient_fit import text_size
 from tests.factories import (
     TODAY,
@@ -299,6 +305,8 @@ def test_the_board_and_list_fit_a_phone_with_its_text_size(
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], path
         body = page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)")
         assert body >= 16 * text / 100 - 0.5, body
+        assert lines_starting_with_closing_punctuation(page) == [], path
+        assert words_cut_in_two(page) == [], path
         page.screenshot(path=str(SCREENS / f"desk-en-phone-{name}-text{text}.png"))
     context.close()
 
@@ -334,6 +342,7 @@ def test_the_sign_in_page_fits_a_phone_with_large_text(
     assert page.evaluate("document.documentElement.scrollWidth") <= width
     # The Chinese "（NCT04992832）：" broke before its "）：" at 320px.
     assert lines_starting_with_closing_punctuation(page) == []
+    assert words_cut_in_two(page) == []
     screenshot(page, f"signin-{language}-{width}px-text187")
     context.close()
 
