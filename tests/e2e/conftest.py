@@ -191,3 +191,39 @@ def words_cut_in_two(page: Page, shorter_than: int = HYPHENATED) -> list[str]:
         for before, _start, after in line_starts(page)
         if before and after and len(before + after) < shorter_than
     ]
+
+
+def lone_last_lines(page: Page) -> list[str]:
+    """Each paragraph, heading or button in <main> whose last line holds one character (or one
+    character and its closing mark), as the paragraph's last few characters: "...的事 / 情？"."""
+    return page.evaluate(
+        """(closers) => {
+          const found = [];
+          const range = document.createRange();
+          for (const block of document.querySelectorAll(
+              'main p, main h1, main h2, main li, main dd, main .button, main label')) {
+            if (block.offsetParent === null) continue;
+            const lines = [];
+            const walker = document.createTreeWalker(block, NodeFilter.SHOW_TEXT);
+            for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+              for (let i = 0; i < node.data.length; i++) {
+                if (/\\s/.test(node.data[i])) continue;
+                range.setStart(node, i);
+                range.setEnd(node, i + 1);
+                const box = range.getBoundingClientRect();
+                if (box.width === 0 && box.height === 0) continue;
+                const last = lines.at(-1);
+                if (!last || box.top >= last.bottom - 1) lines.push({bottom: box.bottom, text: ''});
+                lines.at(-1).text += node.data[i];
+              }
+            }
+            if (lines.length < 2) continue;
+            const ending = [...lines.at(-1).text].filter((c) => !closers.includes(c));
+            if (ending.length === 1 && /[\\u3400-\\u9fff]/.test(ending[0])) {
+              found.push(lines.at(-2).text.slice(-4) + ' / ' + lines.at(-1).text);
+            }
+          }
+          return found;
+        }""",
+        CLOSING_PUNCTUATION,
+    )

@@ -22,6 +22,7 @@ from tests.e2e.conftest import (
     PHONE,
     SCREENS,
     lines_starting_with_closing_punctuation,
+    lone_last_lines,
     screenshot,
     words_cut_in_two,
 )
@@ -343,6 +344,7 @@ def test_the_sign_in_page_fits_a_phone_with_large_text(
     # The Chinese "（NCT04992832）：" broke before its "）：" at 320px.
     assert lines_starting_with_closing_punctuation(page) == []
     assert words_cut_in_two(page) == []
+    assert lone_last_lines(page) == []
     screenshot(page, f"signin-{language}-{width}px-text187")
     context.close()
 

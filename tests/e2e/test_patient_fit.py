@@ -25,6 +25,7 @@ from pro_app.models import Role, VisitLink
 from tests.conftest import make_settings
 from tests.e2e.conftest import (
     lines_starting_with_closing_punctuation,
+    lone_last_lines,
     screenshot,
     words_cut_in_two,
 )
@@ -216,6 +217,8 @@ def test_no_page_scrolls_sideways_with_large_text_zoom_or_a_narrow_screen(
         assert found["breaks"] == "normal normal", (name, shown, found)
         assert lines_starting_with_closing_punctuation(page) == [], (name, shown)
         assert words_cut_in_two(page) == [], (name, shown)
+        # No paragraph ends with one character alone (without `text-wrap: pretty`, 14 did).
+        assert lone_last_lines(page) == [], (name, shown)
         if text == 150 or name in ("320px", "zoom200"):
             screenshot(page, f"large-{name}-{language}-{shown.replace(' ', '-')}")
     context.close()

@@ -21,6 +21,7 @@ from pro_app.services import worksheet_entry
 from tests.e2e.conftest import (
     PHONE,
     lines_starting_with_closing_punctuation,
+    lone_last_lines,
     screenshot,
     words_cut_in_two,
 )
@@ -386,6 +387,7 @@ def test_no_field_pushes_the_page_sideways_with_large_text(
         screenshot(page, f"6mwt-{language}-text{text}-{width}px-{part}")
         assert page.evaluate(_PAST_THE_SCREEN) == [], part
         assert lines_starting_with_closing_punctuation(page) == [], part
+        assert lone_last_lines(page) == [], part
         # At 320px with 187.5% text a line holds about ten letters, fewer beside a tick box:
         # there "Medications" (a label) and "Something" (a choice) are wider than their line.
         if width >= 360 or text <= 150:
@@ -434,6 +436,7 @@ def walk_timer_looks_right(page: Page, name: str) -> None:
     assert page.evaluate(_PAST_THE_SCREEN) == [], name
     assert page.evaluate(_STICKING_OUT) == [], name
     assert lines_starting_with_closing_punctuation(page) == [], name
+    assert lone_last_lines(page) == [], name
     assert words_cut_in_two(page) == [], name
     assert_readable(page)
     # The time left and the laps counted read at a glance: never broken over two lines.
