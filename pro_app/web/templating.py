@@ -90,14 +90,15 @@ def _window(context: Context, start: date, end: date) -> Markup:
     return formatting.window(start, end, context.get("locale"), _translations(context).ugettext)
 
 
-# A phone number, or any run of digits with the spaces and dashes between its groups.
-_NUMBER = re.compile(r"\+?\d[\d -]*\d")
+# A phone number, or any run of digits with the spaces and dashes between its groups; a time or
+# a range of times ("8:00–17:00").
+_NUMBER = re.compile(r"\+?\d[\d :–-]*\d")
 
 
 def whole_numbers(text: str) -> Markup:
     """`text` escaped, each number in it marked (`<span class="number">`, which the stylesheet
     moves to the next line whole): a phone's screen broke a site's "研究护士电话：021-3880 4518"
-    between 3880 and 4518."""
+    between 3880 and 4518, and its hours "8:00–17:00" after "8:"."""
     parts: list[str] = []
     last = 0
     for found in _NUMBER.finditer(text):

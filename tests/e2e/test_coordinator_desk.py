@@ -82,6 +82,7 @@ def seeded(live_app: Flask) -> dict[str, int]:
         site = make_site("SEH")
         site.contact_zh = "研究护士电话：021-3880 4518（工作日 8:00–17:00）"
         site.contact_en = "Study nurse: +86 21 3880 4518 (weekdays 8:00-17:00)"
+        site.phone = "+86 21 3880 4518"  # the number the call button dials, as the text says
         make_staff("desk-zh", Role.COORDINATOR, [site], must_change_password=True)
         make_staff("desk-en", Role.COORDINATOR, [site], language="en")
         make_staff("desk-admin", Role.ADMIN, [site], language="en")

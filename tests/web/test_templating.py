@@ -99,6 +99,9 @@ def test_a_number_in_free_text_is_kept_on_one_line_and_the_rest_escaped() -> Non
     assert whole_numbers("Call +86 21 3880 4518 <b>now</b> & ask") == (
         'Call <span class="number">+86 21 3880 4518</span> &lt;b&gt;now&lt;/b&gt; &amp; ask'
     )
+    assert whole_numbers("021-3880 4518（工作日 8:00–17:00）") == (
+        '<span class="number">021-3880 4518</span>（工作日 <span class="number">8:00–17:00</span>）'
+    )
     # A character escaped to an entity with digits in it (&#39;) is not taken for a number.
     assert whole_numbers("it's 5 o'clock") == "it&#39;s 5 o&#39;clock"
     assert whole_numbers("no digits") == "no digits"
