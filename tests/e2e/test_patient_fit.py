@@ -372,7 +372,7 @@ def test_a_tapped_answer_is_saved_at_once_and_survives_a_reload(
     start(page, long_server, link, "en")
     page.goto(long_server + "/visit/mlhfq/q/4")
     status = page.locator(".save-state")
-    expect(status).to_have_text("Your answer is saved when you tap Next.")
+    expect(status).to_have_text("Your answer is saved when you tap “Next”.")
     with page.expect_response(lambda r: r.request.method == "POST") as saved:
         page.locator("label.choice", has_text="3").click()
     assert saved.value.json() == {"ok": True, "saved": 3}
@@ -384,7 +384,7 @@ def test_a_tapped_answer_is_saved_at_once_and_survives_a_reload(
     # A different answer is "saved" only once the server has it: offline, it says so.
     context.set_offline(True)
     page.locator("label.choice", has_text="5").click()
-    expect(status).to_have_text("Not saved yet. Please tap Next.")
+    expect(status).to_have_text("Not saved yet. Please tap “Next”.")
     context.set_offline(False)
     context.close()
 

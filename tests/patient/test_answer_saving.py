@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -58,8 +59,39 @@ def test_without_javascript_the_page_says_next_saves(client: FlaskClient) -> Non
     patient = Patient(client, issue_token(make_participant(language="en")))
     patient.start()
     page = client.get("/visit/mlhfq/q/1").get_data(as_text=True)
-    assert "Your answer is saved when you tap Next." in page
+    assert "Your answer is saved when you tap “Next”." in page
+    assert "Please tap “Next”." in page  # what the page says if a background save fails
     assert "<h1" in page
+
+
+@pytest.mark.parametrize(
+    ("language", "button", "hint", "failed"),
+    [
+        (
+            "en",
+            "Back to review",
+            "Your answer is saved when you tap “Back to review”.",
+            "Not saved yet. Please tap “Back to review”.",
+        ),
+        (
+            "zh_Hans",
+            "回到检查页面",
+            "点“回到检查页面”时会保存您的回答。",
+            "还没有保存。请点“回到检查页面”。",
+        ),
+    ],
+)
+def test_a_question_opened_from_the_review_names_the_button_it_has(
+    client: FlaskClient, language: str, button: str, hint: str, failed: str
+) -> None:
+    """Opened from the review, a question's button says "Back to review", not "Next": its hints
+    said "tap Next", a button the page did not have."""
+    patient = Patient(client, issue_token(make_participant(language=language)))
+    patient.start()
+    page = client.get("/visit/mlhfq/q/3?from=review").get_data(as_text=True)
+    assert f'value="next">{button}</button>' in page
+    assert hint in page and failed in page
+    assert "下一题" not in page and "tap “Next”" not in page
 
 
 def test_a_lost_cookie_keeps_the_answer_being_given(app_ctx: Flask) -> None:
