@@ -17,7 +17,7 @@ from pro_app import errors
 from pro_app.extensions import db
 from pro_app.languages import LANGUAGES
 from pro_app.models import Site
-from pro_app.web import ratelimits, unit_of_work
+from pro_app.web import i18n, ratelimits, unit_of_work
 from pro_app.web.guard import InputRefused
 from pro_app.web.messages.patient import PATIENT
 from pro_app.web.messages.staff import STAFF
@@ -41,9 +41,11 @@ def _patient_code(error: Exception) -> tuple[str, dict[str, object]]:
 
 
 def _bilingual(code: str, params: dict[str, object]) -> list[tuple[str, str, str]]:
-    """The message in every language, Chinese first."""
+    """The message in every language, the page's own first (Chinese, unless the patient chose
+    English or their browser prefers it)."""
     messages = []
-    for language in LANGUAGES:
+    own = i18n.select_locale()
+    for language in sorted(LANGUAGES, key=lambda language: language != own):
         with force_locale(language):
             messages.append((language, PATIENT.title(code, params), PATIENT.text(code, params)))
     return messages

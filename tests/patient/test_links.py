@@ -41,6 +41,21 @@ def test_unknown_link(client: FlaskClient) -> None:
     _bilingual(page.get_data(as_text=True), "这个链接打不开", "This link does not work")
 
 
+def test_an_error_page_puts_the_patients_language_first(client: FlaskClient) -> None:
+    """Both languages show (an unknown link names no participant), the page's own first: a
+    patient who chose English read Chinese first under an English page."""
+    unknown = "/s/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+    page = client.get(unknown).get_data(as_text=True)
+    assert page.index("这个链接打不开") < page.index("This link does not work")
+    page = client.get(unknown + "?lang=en").get_data(as_text=True)
+    assert '<html lang="en"' in page
+    assert page.index("This link does not work") < page.index("这个链接打不开")
+    # Another phone, whose browser prefers English, chose nothing:
+    other = client.application.test_client()
+    page = other.get(unknown, headers={"Accept-Language": "en-GB,en;q=0.9"}).get_data(as_text=True)
+    assert page.index("This link does not work") < page.index("这个链接打不开")
+
+
 def test_revoked_link_and_reissue(client: FlaskClient) -> None:
     participant = make_participant()
     old = issue_token(participant)
