@@ -69,7 +69,9 @@ def enter_as_nurse(
     page.goto(base + f"/desk/participants/{participant_id}")
     entry = page.locator(f"form[action='/desk/visits/{visit_id}/staff-entry']")
     entry.locator("xpath=..").locator("summary").click()
-    entry.locator("textarea").fill("6MWT at the clinic")
+    # The reason is the nurse's own words, written in the language of the screens here.
+    reason = "门诊做6分钟步行试验" if language == "zh_Hans" else "6MWT at the clinic"
+    entry.locator("textarea").fill(reason)
     entry.locator(f"input[name=language][value={language}]").check()
     entry.locator("button[type=submit]").click()
     page.wait_for_url(base + "/visit")
