@@ -48,7 +48,7 @@ _MEASURE = """() => {
     if (!labelled) unlabelled.push(el.outerHTML.slice(0, 80));
   }
   const small = [];
-  const targets = 'main button, main .btn, main summary, .bar a, .bar button';
+  const targets = 'main button, main .btn, main summary, main input[type=file], .bar a, .bar button';
   for (const el of document.querySelectorAll(targets)) {
     if (el.offsetParent === null) continue;
     const box = el.getBoundingClientRect();
