@@ -729,7 +729,7 @@ def test_the_log_and_timer_in_english(phone: Page, live_server: str, live_app: F
     phone.locator("[name=resting_dbp]").fill("125")
     phone.get_by_role("button", name="Next step").click()
     expect(phone.locator("#field-resting_dbp .error")).to_have_text(
-        "The lower number must be smaller than the upper number."
+        "The lower number (diastolic) must be smaller than the upper number (systolic)."
     )
     look(phone, "en-04-before-refused")
     phone.locator("[name=resting_dbp]").fill("72")

@@ -103,7 +103,7 @@ PATIENT = Catalogue(
         "out_of_range": _l("Please enter a value from %(range)s."),
         "date_in_future": _l("The date cannot be later than today."),
         "diastolic_not_below_systolic": _l(
-            "The lower number must be smaller than the upper number."
+            "The lower number (diastolic) must be smaller than the upper number (systolic)."
         ),
         "partial_not_below_lap": _l(
             "The final partial lap must be shorter than one lap (%(limit)s)."
