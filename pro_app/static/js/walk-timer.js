@@ -273,7 +273,7 @@
     if (running) { stateText.textContent = paused() ? msg.msgPaused : msg.msgWalking; }
     else if (ended) {
       stateText.textContent = state.endedEarly
-        ? msg.msgEndedEarly + " · " + mmss(Math.floor(state.endedAt)) : msg.msgEnded;
+        ? msg.msgEndedEarly.replace("{time}", mmss(Math.floor(state.endedAt))) : msg.msgEnded;
     }
     else { stateText.textContent = msg.msgReady; }
     if (state.status === "ready" && !phraseBox.textContent) { phraseBox.textContent = msg.msgStartHint; }
