@@ -642,7 +642,7 @@ def test_the_timer_keeps_its_result_through_a_reload_and_a_dropped_network(
     phone.clock.run_for(10_000)
     phone.get_by_role("button", name="提前结束试验").click()
     phone.get_by_role("button", name="再点一次，立即结束试验").click()  # 1:20
-    expect(phone.locator("#timer-state")).to_have_text("已提前结束（走了1:20）")
+    expect(phone.locator("#timer-state")).to_have_text("已提前结束：共步行1:20")
     phone.context.set_offline(True)
     phone.locator("#timer-partial").fill("20")
     phone.get_by_role("button", name="保存到记录").click()

@@ -77,7 +77,7 @@ def test_without_javascript_the_page_says_next_saves(client: FlaskClient) -> Non
             "zh_Hans",
             "回到检查页面",
             "点“回到检查页面”时会保存您的回答。",
-            "还没有保存。请点“回到检查页面”。",
+            "您的回答还没有保存，请点“回到检查页面”。",
         ),
     ],
 )
