@@ -270,6 +270,13 @@ def test_a_coordinators_day_on_a_tablet_in_chinese(
 
     page.goto(live_server + f"/desk/participants/{seeded['PRIME-208']}")
     expect(page.locator(".notice-withdrawn")).to_contain_text("moved to another city")
+    # "No longer collected" reads plainly: struck through, it was hard to read and said the opposite.
+    struck = page.evaluate(
+        """() => [...document.querySelectorAll('main .state')]
+          .filter((badge) => getComputedStyle(badge).textDecorationLine.includes('line-through'))
+          .length"""
+    )
+    assert struck == 0
     screenshot(page, "desk-zh-14-participant-withdrawn")
 
     page.goto(live_server + f"/desk/participants/{seeded['PRIME-206']}/withdraw")
