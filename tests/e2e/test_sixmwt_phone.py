@@ -432,6 +432,41 @@ _LINES = """(el) => {
 }"""
 
 
+# Where a text's lines break inside a phrase: not after a space or a mark (the characters around
+# each such break), unless the phrase (.phrase) is wider than the whole line.
+_BREAKS_INSIDE_A_PHRASE = """(el) => {
+  const found = [];
+  const tooWide = new Set();
+  for (const phrase of el.querySelectorAll('.phrase')) {
+    phrase.style.whiteSpace = 'nowrap';
+    phrase.style.maxWidth = 'none';
+    if (phrase.getBoundingClientRect().width > el.clientWidth + 0.5) tooWide.add(phrase);
+    phrase.style.whiteSpace = '';
+    phrase.style.maxWidth = '';
+  }
+  const range = document.createRange();
+  const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+  let previous = null;
+  let before = ' ';
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    for (let i = 0; i < node.data.length; i++) {
+      const character = node.data[i];
+      if (/\\s/.test(character)) { before = ' '; continue; }
+      range.setStart(node, i);
+      range.setEnd(node, i + 1);
+      const box = range.getBoundingClientRect();
+      const wide = tooWide.has(node.parentElement.closest('.phrase'));
+      if (previous && box.top >= previous.bottom - 1 && !' ：:，,。；;'.includes(before) && !wide) {
+        found.push(before + ' / ' + character);
+      }
+      previous = box;
+      before = character;
+    }
+  }
+  return found;
+}"""
+
+
 def walk_timer_looks_right(page: Page, name: str) -> None:
     page.wait_for_load_state("load")
     screenshot(page, f"6mwt-timer-{name}")
@@ -441,6 +476,8 @@ def walk_timer_looks_right(page: Page, name: str) -> None:
     assert lone_last_lines(page) == [], name
     assert words_cut_in_two(page) == [], name
     assert_readable(page)
+    # The timer's state breaks between its phrases: "已提前结束：共步 / 行1:01" broke inside 步行.
+    assert page.locator("#timer-state").evaluate(_BREAKS_INSIDE_A_PHRASE) == [], name
     # The time left and the laps counted read at a glance: never broken over two lines.
     for reading in ("#timer-clock", "#timer-lap-count"):
         if page.locator(reading).is_visible():
@@ -745,6 +782,16 @@ def test_the_log_and_timer_in_english(phone: Page, live_server: str, live_app: F
     )
     for _lap in range(5):
         phone.locator("#timer-lap").click()
+    phone.get_by_role("button", name="Patient paused").click()
+    # Its phrases are shown as such, with one space between them (as a screen reader reads it).
+    state = phone.locator("#timer-state")
+    expect(state).to_have_text("Patient paused: the clock keeps running")
+    assert state.evaluate("(el) => el.textContent") == "Patient paused: the clock keeps running"
+    assert state.locator(".phrase").all_text_contents() == [
+        "Patient paused:",
+        "the clock keeps running",
+    ]
+    phone.get_by_role("button", name="Walking again").click()
     look(phone, "en-07-timer-running")
     phone.clock.run_for(300_000)
     expect(phone.locator("#timer-phrase")).to_have_text("Stop!")

@@ -264,18 +264,34 @@
     });
   }
 
+  // The state in phrases, each ending at its colon ("已提前结束：" "共步行1:01"), which move to the
+  // next line whole; a phrase wider than the line still wraps inside itself.
+  function showState(text) {
+    if (stateText.getAttribute("data-text") === text) { return; }
+    stateText.setAttribute("data-text", text);
+    stateText.textContent = "";
+    var parts = text.split(/(：|: )/);
+    for (var i = 0; i < parts.length; i += 2) {
+      var phrase = document.createElement("span");
+      phrase.className = "phrase";
+      phrase.textContent = parts[i] + (parts[i + 1] || "").trim();
+      stateText.appendChild(phrase);
+      if (parts[i + 1] === ": ") { stateText.appendChild(document.createTextNode(" ")); }
+    }
+  }
+
   function render() {
     var now = elapsed();
     var running = state.status === "running";
     var ended = state.status === "ended";
     clock.textContent = mmss(DURATION - now);
     clock.classList.toggle("warning", running && now >= DURATION - 15);
-    if (running) { stateText.textContent = paused() ? msg.msgPaused : msg.msgWalking; }
+    if (running) { showState(paused() ? msg.msgPaused : msg.msgWalking); }
     else if (ended) {
-      stateText.textContent = state.endedEarly
-        ? msg.msgEndedEarly.replace("{time}", mmss(Math.floor(state.endedAt))) : msg.msgEnded;
+      showState(state.endedEarly
+        ? msg.msgEndedEarly.replace("{time}", mmss(Math.floor(state.endedAt))) : msg.msgEnded);
     }
-    else { stateText.textContent = msg.msgReady; }
+    else { showState(msg.msgReady); }
     if (state.status === "ready" && !phraseBox.textContent) { phraseBox.textContent = msg.msgStartHint; }
     var laps = state.laps.length;
     lapCount.textContent = String(laps);
