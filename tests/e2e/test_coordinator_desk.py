@@ -325,6 +325,20 @@ def test_the_board_and_list_fit_a_phone_with_its_text_size(
             }).map((id) => id.textContent)"""
         )
         assert wrapped == [], (path, wrapped)
+        # A table wider than the phone scrolls in its box, with a shadow on the side where more
+        # is hidden (scroll-attached shadows under content-attached covers).
+        scrolls = page.evaluate(
+            """() => [...document.querySelectorAll('main .table')]
+              .filter((table) => table.scrollWidth > table.clientWidth + 1)
+              .map((table) => getComputedStyle(table))
+              .map((style) => [style.backgroundImage.split('radial-gradient').length - 1,
+                               style.backgroundAttachment])"""
+        )
+        assert scrolls, path  # on a 360px phone the board's and the list's tables are wider
+        assert all(
+            shadows == 2 and attachment.startswith("local, local, scroll, scroll")
+            for shadows, attachment in scrolls
+        ), (path, scrolls)
         page.screenshot(path=str(SCREENS / f"desk-en-phone-{name}-text{text}.png"))
     context.close()
 
