@@ -9,6 +9,7 @@ import dataclasses
 import shutil
 import threading
 from collections.abc import Iterator
+from itertools import pairwise, takewhile
 from pathlib import Path
 
 import flask_migrate
@@ -130,41 +131,66 @@ def screenshot(page: Page, name: str) -> Path:
 CLOSING_PUNCTUATION = "）)：:。，,、；;！!？?」』》"
 
 
-def line_starts(page: Page) -> list[tuple[str, str, str]]:
-    """Each character in <main> that starts a line (it sits below the one before it), as (the
-    Latin word just before the break, if it ends there; the line's first few characters; the
-    Latin word it starts, if any). A word on both sides is a word cut in two."""
+# Each element's text as the lines it shows: a character starts a line when it sits below the one
+# before it. A line is [its text (a run of spaces as one space), whether it is "joined": it goes on
+# from the line before in the same text, with no space between (a break inside a word or phrase)].
+_TEXT_LINES = """(selector) => [...document.querySelectorAll(selector)].map((root) => {
+  const lines = [];
+  const range = document.createRange();
+  const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+  let previous = null;
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    let joined = false;
+    for (let i = 0; i < node.data.length; i++) {
+      if (/\\s/.test(node.data[i])) {
+        if (lines.length && !lines.at(-1)[0].endsWith(' ')) lines.at(-1)[0] += ' ';
+        joined = false;
+        continue;
+      }
+      range.setStart(node, i);
+      range.setEnd(node, i + 1);
+      const box = range.getBoundingClientRect();
+      if (box.width === 0 && box.height === 0) continue;
+      if (!previous || box.top >= previous.bottom - 1) lines.push(['', joined]);
+      lines.at(-1)[0] += node.data[i];
+      previous = box;
+      joined = true;
+    }
+    if (lines.length && !lines.at(-1)[0].endsWith(' ')) lines.at(-1)[0] += ' ';
+  }
+  return [root.textContent.trim(), lines.map(([text, joined]) => [text.trim(), joined])];
+})"""
+
+Line = tuple[str, bool]  # its text, and whether a break inside a word or phrase starts it
+
+
+def text_lines(page: Page, selector: str) -> list[tuple[str, list[Line]]]:
+    """Each element that `selector` matches, as its text and the lines it shows (none if hidden)."""
     return [
-        (before, start, after)
-        for before, start, after in page.evaluate(
-            """() => {
-              const starts = [];
-              const walker = document.createTreeWalker(document.querySelector('main'), NodeFilter.SHOW_TEXT);
-              const range = document.createRange();
-              const letter = /[A-Za-z0-9]/;
-              let previous = null;
-              for (let node = walker.nextNode(); node; node = walker.nextNode()) {
-                const text = node.data;
-                for (let i = 0; i < text.length; i++) {
-                  if (/\\s/.test(text[i])) continue;
-                  range.setStart(node, i);
-                  range.setEnd(node, i + 1);
-                  const box = range.getBoundingClientRect();
-                  if (box.width === 0 && box.height === 0) continue;
-                  if (previous && box.top >= previous.bottom - 1) {
-                    let first = i;
-                    let last = i;
-                    while (first > 0 && letter.test(text[first - 1])) first--;
-                    while (last < text.length && letter.test(text[last])) last++;
-                    starts.push([text.slice(first, i), text.slice(i, i + 8), text.slice(i, last)]);
-                  }
-                  previous = box;
-                }
-              }
-              return starts;
-            }"""
-        )
+        (text, [(line, joined) for line, joined in lines])
+        for text, lines in page.evaluate(_TEXT_LINES, selector)
     ]
+
+
+def line_counts(page: Page, selector: str) -> list[tuple[str, int]]:
+    """Each element that `selector` matches, as its text and the number of lines it takes."""
+    return [(text, len(lines)) for text, lines in text_lines(page, selector)]
+
+
+def _latin(character: str) -> bool:
+    return character.isascii() and character.isalnum()
+
+
+def line_starts(page: Page) -> list[tuple[str, str, str]]:
+    """Each line in <main> after its first, as (the Latin word the line before ends with, if the
+    break falls inside it; the line's first few characters; the Latin word the line starts with).
+    A word on both sides is a word cut in two."""
+    [(_text, lines)] = text_lines(page, "main")
+    starts = []
+    for (above, _joined), (line, joined) in pairwise(lines):
+        before = "".join(takewhile(_latin, reversed(above)))[::-1] if joined else ""
+        starts.append((before, line[:8], "".join(takewhile(_latin, line))))
+    return starts
 
 
 # A phone's browser hyphenates an English word this long or longer at a syllable when it is wider
@@ -193,37 +219,17 @@ def words_cut_in_two(page: Page, shorter_than: int = HYPHENATED) -> list[str]:
     ]
 
 
+_BLOCKS = "main p, main h1, main h2, main li, main dd, main .button, main label"
+
+
 def lone_last_lines(page: Page) -> list[str]:
-    """Each paragraph, heading or button in <main> whose last line holds one character (or one
-    character and its closing mark), as the paragraph's last few characters: "...的事 / 情？"."""
-    return page.evaluate(
-        """(closers) => {
-          const found = [];
-          const range = document.createRange();
-          for (const block of document.querySelectorAll(
-              'main p, main h1, main h2, main li, main dd, main .button, main label')) {
-            if (block.offsetParent === null) continue;
-            const lines = [];
-            const walker = document.createTreeWalker(block, NodeFilter.SHOW_TEXT);
-            for (let node = walker.nextNode(); node; node = walker.nextNode()) {
-              for (let i = 0; i < node.data.length; i++) {
-                if (/\\s/.test(node.data[i])) continue;
-                range.setStart(node, i);
-                range.setEnd(node, i + 1);
-                const box = range.getBoundingClientRect();
-                if (box.width === 0 && box.height === 0) continue;
-                const last = lines.at(-1);
-                if (!last || box.top >= last.bottom - 1) lines.push({bottom: box.bottom, text: ''});
-                lines.at(-1).text += node.data[i];
-              }
-            }
-            if (lines.length < 2) continue;
-            const ending = [...lines.at(-1).text].filter((c) => !closers.includes(c));
-            if (ending.length === 1 && /[\\u3400-\\u9fff]/.test(ending[0])) {
-              found.push(lines.at(-2).text.slice(-4) + ' / ' + lines.at(-1).text);
-            }
-          }
-          return found;
-        }""",
-        CLOSING_PUNCTUATION,
-    )
+    """Each paragraph, heading or button in <main> whose last line holds one Chinese character
+    (alone or with its closing mark), as its last two lines: "...喜欢的事 / 情？"."""
+    found = []
+    for _text, lines in text_lines(page, _BLOCKS):
+        if len(lines) < 2:
+            continue
+        ending = [c for c in lines[-1][0] if c != " " and c not in CLOSING_PUNCTUATION]
+        if len(ending) == 1 and "\u3400" <= ending[0] <= "\u9fff":
+            found.append(f"{lines[-2][0][-4:]} / {lines[-1][0]}")
+    return found

@@ -21,6 +21,7 @@ from tests.conftest import NOW
 from tests.e2e.conftest import (
     PHONE,
     SCREENS,
+    line_counts,
     lines_starting_with_closing_punctuation,
     lone_last_lines,
     screenshot,
@@ -317,13 +318,8 @@ def test_the_board_and_list_fit_a_phone_with_its_text_size(
         assert lines_starting_with_closing_punctuation(page) == [], path
         assert words_cut_in_two(page) == [], path
         # A study id reads whole: the board broke "PRIME- / 201" (its table scrolls instead).
-        wrapped = page.evaluate(
-            """() => [...document.querySelectorAll('tbody th[scope=row] a')].filter((id) => {
-              const text = document.createRange();
-              text.selectNodeContents(id);
-              return new Set([...text.getClientRects()].map((line) => Math.round(line.top))).size > 1;
-            }).map((id) => id.textContent)"""
-        )
+        ids = line_counts(page, "tbody th[scope=row] a")
+        wrapped = [study_id for study_id, lines in ids if lines > 1]
         assert wrapped == [], (path, wrapped)
         # A table wider than the phone scrolls in its box, with a shadow on the side where more
         # is hidden (scroll-attached shadows under content-attached covers).

@@ -24,6 +24,7 @@ from pro_app.extensions import db
 from pro_app.models import Role, VisitLink
 from tests.conftest import make_settings
 from tests.e2e.conftest import (
+    line_counts,
     lines_starting_with_closing_punctuation,
     lone_last_lines,
     screenshot,
@@ -167,14 +168,6 @@ def _visit_pages(page: Page, base: str, link: str, language: str) -> Iterator[st
     yield "unknown link"
 
 
-# The lines each answer's words take (its .choice-label: "No", "Very little", "Very much").
-_ANCHOR_LINES = """() => [...document.querySelectorAll('label.choice .choice-label')].map((label) => {
-  const text = document.createRange();
-  text.selectNodeContents(label);
-  return new Set([...text.getClientRects()].map((line) => Math.round(line.top))).size;
-})"""
-
-
 # A mobile browser widens the layout viewport to fit wide content, so compare with the screen.
 _SIDEWAYS = """() => {
   const screenWidth = Math.min(window.innerWidth, screen.width);
@@ -230,7 +223,8 @@ def test_no_page_scrolls_sideways_with_large_text_zoom_or_a_narrow_screen(
         if shown == "item" and (language == "zh_Hans" or name != "zoom200"):
             # An answer's words on one line: at 150% "Very much" broke beside an empty half
             # row, and at 200% zoom "非常 / 多" (English there has a line of two words at most).
-            assert page.evaluate(_ANCHOR_LINES) == [1, 1, 1], (name, shown)
+            anchors = line_counts(page, "label.choice .choice-label")
+            assert [lines for _words, lines in anchors] == [1, 1, 1], (name, shown, anchors)
         if text == 150 or name in ("320px", "zoom200"):
             screenshot(page, f"large-{name}-{language}-{shown.replace(' ', '-')}")
     context.close()
@@ -476,14 +470,6 @@ def test_error_pages_offer_a_tap_to_call_number(
     context.close()
 
 
-# The lines each phone number on the page takes (a line box per distinct top of its text's rects).
-_NUMBER_LINES = """() => [...document.querySelectorAll('a[href^="tel:"] .phone, .number')].map((el) => {
-  const range = document.createRange();
-  range.selectNodeContents(el);
-  return [el.textContent.trim(), new Set([...range.getClientRects()].map((r) => Math.round(r.top))).size];
-})"""
-
-
 @pytest.mark.parametrize(
     ("width", "height", "scale", "whole"), [(320, 640, 2, True), (180, 370, 4, False)]
 )
@@ -505,7 +491,7 @@ def test_the_number_to_call_moves_to_the_next_line_whole(
     page = context.new_page()
     new_link(long_app)  # the site exists
     page.goto(f"{long_server}/s/NO-SUCH-LINK?lang={language}")
-    numbers = page.evaluate(_NUMBER_LINES)
+    numbers = line_counts(page, 'a[href^="tel:"] .phone, .number')
     assert "+86 21 0000 0000" in [number for number, _lines in numbers], numbers
     if whole:
         assert all(lines == 1 for _number, lines in numbers), numbers

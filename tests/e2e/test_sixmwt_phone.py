@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime, timedelta
-from itertools import count
+from itertools import count, pairwise
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -20,9 +20,11 @@ from pro_app.questionnaire.catalog import catalog
 from pro_app.services import worksheet_entry
 from tests.e2e.conftest import (
     PHONE,
+    line_counts,
     lines_starting_with_closing_punctuation,
     lone_last_lines,
     screenshot,
+    text_lines,
     words_cut_in_two,
 )
 from tests.e2e.test_patient_fit import phone_context, text_size
@@ -206,16 +208,6 @@ def test_the_log_by_hand_in_chinese(phone: Page, live_server: str, live_app: Fla
     assert record.answers["confirmed_warnings"] == {"weight_kg:unusual_value": [160.0]}
 
 
-# The lines each two-way choice's words and each scale number take (a line box per distinct top
-# of the text's rects).
-_LINES_OF = """(selector) => [...document.querySelectorAll(selector)].map((el) => {
-  const range = document.createRange();
-  range.selectNodeContents(el);
-  const tops = new Set([...range.getClientRects()].map((r) => Math.round(r.top)));
-  return [el.textContent.trim(), tops.size];
-})"""
-
-
 def test_two_way_choices_keep_their_words_whole_with_large_text(
     phone: Page, live_server: str, live_app: Flask
 ) -> None:
@@ -225,11 +217,11 @@ def test_two_way_choices_keep_their_words_whole_with_large_text(
     enter_as_nurse(phone, live_server, live_app, "PRIME-306")
     phone.get_by_role("link", name="开始填写").click()
     expect(phone.get_by_role("heading", name="步行前")).to_be_visible()
-    labels = phone.evaluate(_LINES_OF, ".choices.two .choice-label")
-    assert labels and ["不是", 1] in labels, labels
+    labels = line_counts(phone, ".choices.two .choice-label")
+    assert labels and ("不是", 1) in labels, labels
     assert all(lines == 1 for _words, lines in labels), labels
-    numbers = phone.evaluate(_LINES_OF, ".scale-choice .choice-number")
-    assert ["0.5", 1] in numbers, numbers
+    numbers = line_counts(phone, ".scale-choice .choice-number")
+    assert ("0.5", 1) in numbers, numbers
     assert all(lines == 1 for _number, lines in numbers), numbers
     assert_readable(phone)
     screenshot(phone, "6mwt-zh-text150-before")
@@ -424,47 +416,29 @@ _STICKING_OUT = """() => {
   }
   return found;
 }"""
-# The lines a text takes (a line box per distinct top of its rects).
-_LINES = """(el) => {
-  const range = document.createRange();
-  range.selectNodeContents(el);
-  return new Set([...range.getClientRects()].map((r) => Math.round(r.top))).size;
-}"""
+# The timer state's phrases (walk-timer.js) wider than the whole line, which may break inside.
+_WIDER_THAN_THE_LINE = """(state) => [...state.querySelectorAll('.phrase')].filter((phrase) => {
+  phrase.style.whiteSpace = 'nowrap';
+  phrase.style.maxWidth = 'none';
+  const wide = phrase.getBoundingClientRect().width > state.clientWidth + 0.5;
+  phrase.style.whiteSpace = '';
+  phrase.style.maxWidth = '';
+  return wide;
+}).map((phrase) => phrase.textContent)"""
 
 
-# Where a text's lines break inside a phrase: not after a space or a mark (the characters around
-# each such break), unless the phrase (.phrase) is wider than the whole line.
-_BREAKS_INSIDE_A_PHRASE = """(el) => {
-  const found = [];
-  const tooWide = new Set();
-  for (const phrase of el.querySelectorAll('.phrase')) {
-    phrase.style.whiteSpace = 'nowrap';
-    phrase.style.maxWidth = 'none';
-    if (phrase.getBoundingClientRect().width > el.clientWidth + 0.5) tooWide.add(phrase);
-    phrase.style.whiteSpace = '';
-    phrase.style.maxWidth = '';
-  }
-  const range = document.createRange();
-  const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
-  let previous = null;
-  let before = ' ';
-  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
-    for (let i = 0; i < node.data.length; i++) {
-      const character = node.data[i];
-      if (/\\s/.test(character)) { before = ' '; continue; }
-      range.setStart(node, i);
-      range.setEnd(node, i + 1);
-      const box = range.getBoundingClientRect();
-      const wide = tooWide.has(node.parentElement.closest('.phrase'));
-      if (previous && box.top >= previous.bottom - 1 && !' ：:，,。；;'.includes(before) && !wide) {
-        found.push(before + ' / ' + character);
-      }
-      previous = box;
-      before = character;
-    }
-  }
-  return found;
-}"""
+def breaks_inside_a_phrase(page: Page) -> list[str]:
+    """Where the timer's state breaks inside a phrase (not after a space or a mark), as the
+    characters around the break; a phrase wider than the line may."""
+    [(_text, lines)] = text_lines(page, "#timer-state")
+    wide = page.locator("#timer-state").evaluate(_WIDER_THAN_THE_LINE)
+    return [
+        f"{above[-1]} / {line[0]}"
+        for (above, _joined), (line, joined) in pairwise(lines)
+        if joined
+        and above[-1] not in "：:，,。；;"
+        and not any(above[-1] + line[0] in phrase for phrase in wide)
+    ]
 
 
 def walk_timer_looks_right(page: Page, name: str) -> None:
@@ -477,11 +451,11 @@ def walk_timer_looks_right(page: Page, name: str) -> None:
     assert words_cut_in_two(page) == [], name
     assert_readable(page)
     # The timer's state breaks between its phrases: "已提前结束：共步 / 行1:01" broke inside 步行.
-    assert page.locator("#timer-state").evaluate(_BREAKS_INSIDE_A_PHRASE) == [], name
+    assert breaks_inside_a_phrase(page) == [], name
     # The time left and the laps counted read at a glance: never broken over two lines.
     for reading in ("#timer-clock", "#timer-lap-count"):
         if page.locator(reading).is_visible():
-            assert page.locator(reading).evaluate(_LINES) == 1, (name, reading)
+            assert [lines for _text, lines in line_counts(page, reading)] == [1], (name, reading)
 
 
 @pytest.mark.parametrize(("width", "height"), [(360, 740), (320, 740)])
