@@ -453,7 +453,8 @@ def walk_timer_looks_right(page: Page, name: str) -> None:
     # The timer's state breaks between its phrases: "已提前结束：共步 / 行1:01" broke inside 步行.
     assert breaks_inside_a_phrase(page) == [], name
     # The time left and the laps counted read at a glance: never broken over two lines.
-    for reading in ("#timer-clock", "#timer-lap-count"):
+    # So does the study id in the staff bar ("PRIME-" / "363" broke at its hyphen).
+    for reading in ("#timer-clock", "#timer-lap-count", ".staff-entry-id"):
         if page.locator(reading).is_visible():
             assert [lines for _text, lines in line_counts(page, reading)] == [1], (name, reading)
 
@@ -502,6 +503,7 @@ def test_the_walk_timer_fits_with_large_text(
     page.locator("#timer-end").click()
     partial = page.locator("#timer-partial")
     expect(partial).to_be_visible()
+    expect(page.get_by_role("timer", name="步行时间" if zh else "Time walked")).to_have_text("1:01")
     page.locator("#timer-save").click()
     expect(page.locator("#timer-partial-error")).to_be_visible()
     partial.fill(widest_values(live_app)["partial_lap_m"])
@@ -540,6 +542,7 @@ def test_the_walk_timer_on_a_faked_clock(phone: Page, live_server: str, live_app
     phrase = phone.locator("#timer-phrase")
     lap = phone.locator("#timer-lap")
     expect(clock).to_have_text("6:00")
+    expect(phone.get_by_role("timer", name="剩余时间")).to_have_text("6:00")
     expect(lap).to_be_disabled()
     look(phone, "zh-10-timer-ready")
     phone.locator("label.choice:has(#timer-speak)").click()
@@ -591,6 +594,7 @@ def test_the_walk_timer_on_a_faked_clock(phone: Page, live_server: str, live_app
     look(phone, "zh-13-timer-5-45")
     phone.clock.run_for(15_000)
     expect(clock).to_have_text("0:00")
+    expect(phone.locator("#timer-clock-label")).to_have_text("剩余时间")  # a full walk: none left
     expect(phrase).to_have_text("停！")
     expect(phone.locator("#timer-state")).to_have_text("已结束")
     expect(lap).to_be_disabled()
@@ -654,6 +658,9 @@ def test_the_timer_keeps_its_result_through_a_reload_and_a_dropped_network(
     phone.get_by_role("button", name="提前结束试验").click()
     phone.get_by_role("button", name="再点一次，立即结束试验").click()  # 1:20
     expect(phone.locator("#timer-state")).to_have_text("已提前结束：共步行1:20")
+    # The big number now says how long the patient walked (what the log records), not what was
+    # left (4:40), and its caption says so.
+    expect(phone.get_by_role("timer", name="步行时间")).to_have_text("1:20")
     phone.context.set_offline(True)
     phone.locator("#timer-partial").fill("20")
     phone.get_by_role("button", name="保存到记录").click()

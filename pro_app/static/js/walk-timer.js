@@ -20,6 +20,7 @@
   var intro = el("timer-intro");
   var controls = el("timer-controls");
   var clock = el("timer-clock");
+  var clockLabel = el("timer-clock-label");
   var stateText = el("timer-state");
   var phraseBox = el("timer-phrase");
   var startButton = el("timer-start");
@@ -284,7 +285,11 @@
     var now = elapsed();
     var running = state.status === "running";
     var ended = state.status === "ended";
-    clock.textContent = mmss(DURATION - now);
+    // The big number is what matters now: the time left, and after an early end the time walked
+    // (the time the log records), each named by the caption above it.
+    var walked = ended && state.endedEarly;
+    clock.textContent = mmss(walked ? Math.floor(state.endedAt) : DURATION - now);
+    clockLabel.textContent = walked ? msg.msgTimeWalked : msg.msgTimeLeft;
     clock.classList.toggle("warning", running && now >= DURATION - 15);
     if (running) { showState(paused() ? msg.msgPaused : msg.msgWalking); }
     else if (ended) {
