@@ -317,6 +317,9 @@ def test_the_board_and_list_fit_a_phone_with_its_text_size(
         assert body >= 16 * text / 100 - 0.5, body
         assert lines_starting_with_closing_punctuation(page) == [], path
         assert words_cut_in_two(page) == [], path
+        # The top bar leaves the screen to the page: at 150% text it took half of it.
+        bar = page.evaluate("document.querySelector('.bar').getBoundingClientRect().height")
+        assert bar <= PHONE["height"] * 0.35, (path, bar)
         # A study id reads whole: the board broke "PRIME- / 201" (its table scrolls instead).
         ids = line_counts(page, "tbody th[scope=row] a")
         wrapped = [study_id for study_id, lines in ids if lines > 1]
