@@ -139,6 +139,9 @@ def test_revoke_without_reissue(client: FlaskClient, desk: StaffBrowser) -> None
     patient.start()
     visit = visit_of(participant)
     page_url = f"/desk/participants/{participant.id}"
+    # Revoking a link is named apart from voiding a record: both were a bare "作废…".
+    before = desk.get(page_url).get_data(as_text=True)
+    assert "作废链接…" in before and "作废…" not in before
     assert (
         desk.post(f"/desk/visits/{visit.id}/link/revoke", {}, page_url=page_url).status_code == 400
     )

@@ -102,6 +102,8 @@ def test_a_6mwt_value_is_corrected_with_free_text_and_a_refused_value_is_explain
 
 def test_a_record_is_voided_and_the_visit_reopens(desk: StaffBrowser) -> None:
     original = _mlhfq()
+    shown = desk.get(f"/desk/records/{original.id}").get_data(as_text=True)
+    assert "作废记录…" in shown and "作废…" not in shown  # not a link's "作废链接…"
     unconfirmed = _post(
         desk,
         f"/desk/records/{original.id}/void",
