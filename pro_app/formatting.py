@@ -41,6 +41,12 @@ def _english_day(value: date) -> str:
 _NOWRAP = Markup('<span class="nowrap">%s</span>')
 
 
+def whole_day(value: date, locale: str | None = None) -> Markup:
+    """A date that never breaks across lines, for a sentence around it: a phone broke "Please
+    fill in between … and 25 / Nov 2026" and "2026年11月11 / 日"."""
+    return _NOWRAP % day(value, locale)
+
+
 def window(
     start: date,
     end: date,
