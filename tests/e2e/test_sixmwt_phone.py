@@ -544,6 +544,7 @@ def test_the_walk_timer_on_a_faked_clock(phone: Page, live_server: str, live_app
     expect(clock).to_have_text("6:00")
     expect(phone.get_by_role("timer", name="剩余时间")).to_have_text("6:00")
     expect(lap).to_be_disabled()
+    expect(phrase).to_have_text("受试者起步时，点“开始计时6分钟”。")
     look(phone, "zh-10-timer-ready")
     phone.locator("label.choice:has(#timer-speak)").click()
     phone.get_by_role("button", name="开始计时6分钟").click()
@@ -754,6 +755,10 @@ def test_the_log_and_timer_in_english(phone: Page, live_server: str, live_app: F
     phone.get_by_role("button", name="Next step").click()
     look(phone, "en-05-walk")
     phone.get_by_role("link", name="Open the walk timer").click()
+    # The hint names the button as it reads.
+    expect(phone.locator("#timer-phrase")).to_have_text(
+        "Tap “Start the 6 minutes” when the patient starts walking."
+    )
     look(phone, "en-06-timer-ready")
     phone.clock.pause_at(START + timedelta(minutes=10))
     phone.get_by_role("button", name="Start the 6 minutes").click()
@@ -773,6 +778,14 @@ def test_the_log_and_timer_in_english(phone: Page, live_server: str, live_app: F
         "the clock keeps running",
     ]
     phone.get_by_role("button", name="Walking again").click()
+    # The rest phrase is gone; its box keeps its place (the buttons stay put) but shows blank,
+    # not as an empty yellow message.
+    phrase_box = phone.locator("#timer-phrase")
+    expect(phrase_box).to_have_text("")
+    assert phrase_box.evaluate(
+        "(el) => [getComputedStyle(el).backgroundColor, getComputedStyle(el).borderTopColor]"
+    ) == ["rgba(0, 0, 0, 0)", "rgba(0, 0, 0, 0)"]
+    assert phrase_box.bounding_box()["height"] > 40  # type: ignore[index]
     look(phone, "en-07-timer-running")
     phone.clock.run_for(300_000)
     expect(phone.locator("#timer-phrase")).to_have_text("Stop!")
