@@ -269,7 +269,8 @@ def test_the_timer_reports_a_refused_partial_lap(client: FlaskClient) -> None:
     sent = walker.timer(partial_lap_m="75")
     assert (
         sent.status_code == 400
-        and "最后不足一圈的距离必须短于一圈（60米）" in sent.json["errors"]["partial_lap_m"]
+        and sent.json["errors"]["partial_lap_m"]
+        == "最后不足一圈的距离必须短于一圈（60米）。如果走满了一圈，请把圈数加1。"
     )
     assert _draft("laps") == 7 and _draft("partial_lap_m") is None
 

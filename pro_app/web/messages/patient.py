@@ -106,7 +106,8 @@ PATIENT = Catalogue(
             "The lower number (diastolic) must be smaller than the upper number (systolic)."
         ),
         "partial_not_below_lap": _l(
-            "The final partial lap must be shorter than one lap (%(limit)s)."
+            "The final partial lap must be shorter than one lap (%(limit)s). "
+            "If a whole lap was walked, please add 1 to the laps."
         ),
         "distance_over_max": _l(
             "This makes %(distance)s m, more than anyone walks in 6 minutes (%(max)s m). "
