@@ -1,24 +1,28 @@
 """Test text packs as long as the licensed MLHFQ wording (which is never committed): the longest
-item about 25 Chinese or 110 English characters, plus a stem of the licensed length. Made-up
-words of that length, so the browser tests measure the screens a real patient will see."""
+item about 25 Chinese or 110 English characters, plus a stem of the licensed length. Our own words
+of those lengths (none of the licensed stem, items or anchors), so the browser tests measure the
+screens a real patient will see."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 ENGLISH_STEM = (
-    "During the past 4 weeks, did your heart failure prevent you from living as you wanted by -"
+    "Test stem: over the last four weeks, how much has your health got in the way of your days -"
 )
-CHINESE_STEM = "在过去4周里，您的心衰是否因为以下原因影响您按照自己的意愿生活："
+CHINESE_STEM = "测试题干：最近四周里，您的身体状况在多大程度上妨碍了您的日常生活："
 
 # The longest item is written out at full length; the others are shorter, like the real ones.
 ENGLISH_LONGEST = (
-    "Making it hard for you to do the things you enjoy with your friends or family at home, "
-    "outside or when you travel?"
+    "Test item: was it hard to do the things you enjoy with friends or family, at home, outside "
+    "or while travelling?"
 )
-CHINESE_LONGEST = "使您难以和家人或朋友一起在外面或家里做您喜欢的事情？"
-ENGLISH_SHORT = "Making you short of breath when you walk, climb stairs or do housework?"
-CHINESE_SHORT = "使您在走路、上楼梯或做家务时感到气短？"
+CHINESE_LONGEST = "测试条目：和亲友一起在家里、外面或旅行时做喜欢的事有困难吗？"
+ENGLISH_SHORT = "Test item: did walking, climbing stairs or doing housework leave you tired?"
+CHINESE_SHORT = "测试条目：走路、上楼梯或做家务时会累吗？"
+# Anchors as long as the licensed ones (2, 11 and 9 letters; 2, 2 and 3 characters).
+ENGLISH_ANCHORS = ("Nil", "Hardly ever", "Very often")
+CHINESE_ANCHORS = ("从不", "偶尔", "经常有")
 
 
 def write_long_packs(folder: Path) -> Path:
@@ -27,8 +31,8 @@ def write_long_packs(folder: Path) -> Path:
     assert 24 <= len(CHINESE_LONGEST) <= 30, len(CHINESE_LONGEST)
     folder.mkdir(parents=True, exist_ok=True)
     for language, stem, longest, short, anchors in (
-        ("en", ENGLISH_STEM, ENGLISH_LONGEST, ENGLISH_SHORT, ("No", "Very little", "Very much")),
-        ("zh_Hans", CHINESE_STEM, CHINESE_LONGEST, CHINESE_SHORT, ("没有", "很少", "非常多")),
+        ("en", ENGLISH_STEM, ENGLISH_LONGEST, ENGLISH_SHORT, ENGLISH_ANCHORS),
+        ("zh_Hans", CHINESE_STEM, CHINESE_LONGEST, CHINESE_SHORT, CHINESE_ANCHORS),
     ):
         items = "\n".join(
             f'mlhf{number:02d} = "{longest if number % 3 else short}"' for number in range(1, 22)

@@ -30,7 +30,7 @@ from tests.e2e.conftest import (
     screenshot,
     words_cut_in_two,
 )
-from tests.e2e.longpacks import write_long_packs
+from tests.e2e.longpacks import CHINESE_ANCHORS, ENGLISH_ANCHORS, write_long_packs
 from tests.factories import STAFF_PASSWORD, issue_token, make_participant, make_staff
 
 ITEMS = 21
@@ -281,7 +281,7 @@ def few_words_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     instance = tmp_path_factory.mktemp("e2e-few-words")
     packs = write_long_packs(instance / "textpacks")
     for name, anchors in (
-        ("mlhfq.en.toml", '0 = "No"\n5 = "Very much"\n'),
+        ("mlhfq.en.toml", f'0 = "{ENGLISH_ANCHORS[0]}"\n5 = "{ENGLISH_ANCHORS[2]}"\n'),
         ("mlhfq.zh_Hans.toml", ""),
     ):
         text = (packs / name).read_text(encoding="utf-8")
@@ -388,6 +388,15 @@ def test_a_tapped_answer_is_saved_at_once_and_survives_a_reload(
         page.locator("label.choice", has_text="3").click()
     assert saved.value.json() == {"ok": True, "saved": 3}
     expect(status).to_have_text("✓ Saved")
+    # One answer of six is marked as a radio button is, round: a square box reads as "tick all
+    # that apply" (the walk log's choices are round too).
+    marks = page.locator(".choice .tick-box").evaluate_all(
+        "(boxes) => boxes.map((box) => getComputedStyle(box).borderRadius)"
+    )
+    assert marks and set(marks) == {"50%"}, marks
+    assert page.locator("input[name=answer]").evaluate_all(
+        "(inputs) => inputs.map((input) => input.type)"
+    ) == ["radio"] * len(marks)
     screenshot(page, "en-item-saved")
     page.reload()
     expect(page.locator("input[name=answer][value='3']")).to_be_checked()
@@ -550,7 +559,7 @@ def test_read_aloud_uses_a_voice_of_the_page_language_or_is_hidden(
     question = page.locator("h1").inner_text()
     assert len(spoken) == 1 and question in spoken[0][0]
     assert spoken[0][1] == ("zh-CN" if language == "zh_Hans" else "en")
-    assert ("非常多" if language == "zh_Hans" else "Very much") in spoken[0][0]
+    assert (CHINESE_ANCHORS if language == "zh_Hans" else ENGLISH_ANCHORS)[2] in spoken[0][0]
     context.close()
 
 
