@@ -651,6 +651,7 @@ def test_the_timer_keeps_its_result_through_a_reload_and_a_dropped_network(
     phone.clock.fast_forward(20_000)
     phone.reload()  # a tap on the wrong thing, a browser that restarts the page...
     expect(phone.locator("#timer-status")).to_have_text("已恢复这部手机上保存的计时。")
+    expect(phone.locator("#timer-status")).to_have_class("timer-status")  # news, not a problem
     expect(phone.locator("#timer-lap-count")).to_have_text("1")
     expect(phone.locator("#timer-clock")).to_have_text("4:50")
     expect(phone.locator("#timer-phrase")).to_have_text("您做得很好。还有5分钟。")
@@ -666,6 +667,8 @@ def test_the_timer_keeps_its_result_through_a_reload_and_a_dropped_network(
     phone.locator("#timer-partial").fill("20")
     phone.get_by_role("button", name="保存到记录").click()
     expect(phone.locator("#timer-status")).to_contain_text("没有网络")
+    # Shown as a warning, not in the blue of a link.
+    expect(phone.locator("#timer-status")).to_have_class("timer-status problem")
     look(phone, "zh-16-timer-offline")
     assert "laps" not in drafts(live_app, "PRIME-303")
     assert "pending" in phone.evaluate("JSON.stringify(localStorage)")
@@ -673,6 +676,7 @@ def test_the_timer_keeps_its_result_through_a_reload_and_a_dropped_network(
     phone.context.set_offline(False)
     phone.clock.run_for(15_000)  # the timer retries; the browser also says it is online
     expect(phone.locator("#timer-status")).to_contain_text("另一部手机修改了步行结果")
+    expect(phone.locator("#timer-status")).to_have_class("timer-status problem")
     assert drafts(live_app, "PRIME-303")["laps"] == 9  # what was typed is not overwritten
     look(phone, "zh-17-timer-conflict")
     phone.get_by_role("button", name="用这次计时替换").click()

@@ -213,7 +213,12 @@
     form.elements.replace.value = state.replace ? "1" : "";
   }
 
-  function showStatus(text) { status.textContent = text; }
+  // A problem (offline, changed elsewhere, submitted, session ended) shows as a warning, not in
+  // the blue of links.
+  function showStatus(text, problem) {
+    status.textContent = text;
+    status.classList.toggle("problem", Boolean(problem && text));
+  }
 
   function send() {
     if (sending || !state.pending) { return; }
@@ -240,13 +245,13 @@
           state.pending = false;
           state.conflict = true;
           save();
-          showStatus(msg.msgConflict);
+          showStatus(msg.msgConflict, true);
           render();
         } else if (body && body.submitted) {
           clear();
           state = fresh();
           render();
-          showStatus(msg.msgSubmitted);
+          showStatus(msg.msgSubmitted, true);
         } else if (body && body.errors) {
           state.pending = false;
           save();
@@ -256,12 +261,12 @@
           showStatus("");
           partial.focus();
         } else {
-          showStatus(msg.msgSession);
+          showStatus(msg.msgSession, true);
         }
       });
     }).catch(function () {
       sending = false;
-      showStatus(msg.msgOffline);
+      showStatus(msg.msgOffline, true);
     });
   }
 
