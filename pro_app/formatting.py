@@ -83,6 +83,18 @@ def moment(value: datetime, timezone: str, locale: str | None = None) -> str:
     return f"{day(local.date(), 'en')} {clock_time} {zone_name(timezone, 'en')}"
 
 
+def whole_moment(value: datetime, timezone: str, locale: str | None = None) -> Markup:
+    """`moment` for a sentence on a phone: the date, the time and the zone each move to the next
+    line whole (a receipt broke "10:00（北 / 京时间）")."""
+    local = value.astimezone(ZoneInfo(timezone))
+    clock_time = format_time(local, "HH:mm", locale="en")
+    lang = _lang(locale)
+    zone = zone_name(timezone, lang)
+    parts = (day(local.date(), lang), clock_time, f"（{zone}）" if lang == "zh" else zone)
+    joint = Markup("") if lang == "zh" else Markup(" ")
+    return _NOWRAP % parts[0] + Markup(" ") + _NOWRAP % parts[1] + joint + _NOWRAP % parts[2]
+
+
 def local_time(value: datetime, timezone: str, locale: str | None = None) -> str:
     """Date and time in the site's zone, compact (a table heading names the zone once)."""
     local = value.astimezone(ZoneInfo(timezone))

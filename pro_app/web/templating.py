@@ -142,6 +142,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(whole_numbers, "whole_numbers")
     app.add_template_filter(formatting.day, "day")
     app.add_template_filter(formatting.whole_day, "whole_day")
+    app.add_template_filter(formatting.whole_moment, "whole_moment")
     app.add_template_filter(_window, "window")
     app.add_template_filter(formatting.moment, "moment")
     app.add_template_filter(formatting.utc_moment, "utc_moment")

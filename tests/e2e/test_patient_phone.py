@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import participant_link, screenshot
+from tests.e2e.conftest import line_counts, participant_link, screenshot
 
 # Everything a patient reads or taps, measured in the real browser.
 _MEASURE = """() => {
@@ -89,6 +89,9 @@ def test_mlhfq_on_a_phone_in_chinese_then_english(
     phone.get_by_role("button", name="确定提交").click()
     expect(phone.get_by_role("heading", name="谢谢您！")).to_be_visible()
     assert_readable(phone)
+    # The time received reads in whole parts: "10:00（北 / 京时间）" broke inside the zone.
+    parts = line_counts(phone, ".moment .nowrap")
+    assert [lines for _part, lines in parts] == [1, 1, 1], parts
     screenshot(phone, "zh-07-receipt")
     phone.get_by_role("link", name="English").click()
     screenshot(phone, "en-07-receipt")

@@ -3,7 +3,8 @@ per render) writes a window exactly as the formatter does through Flask-Babel.""
 
 from __future__ import annotations
 
-from datetime import date
+import re
+from datetime import UTC, date, datetime
 
 import pytest
 from flask import Flask, render_template_string
@@ -40,3 +41,29 @@ def test_a_window_reads_the_same_from_a_template_and_from_python(
 def test_a_window_escapes_its_wording() -> None:
     shown = formatting.window(START, END, "en", translate=lambda _text: "<b>%(start)s</b>%(end)s")
     assert shown.startswith('&lt;b&gt;<span class="nowrap">11 Nov 2026</span>&lt;/b&gt;')
+
+
+@pytest.mark.parametrize(
+    ("locale", "expected"),
+    [
+        (
+            "zh_Hans",
+            '<span class="nowrap">2026年11月25日</span> <span class="nowrap">10:00</span>'
+            '<span class="nowrap">（北京时间）</span>',
+        ),
+        (
+            "en",
+            '<span class="nowrap">25 Nov 2026</span> <span class="nowrap">10:00</span> '
+            '<span class="nowrap">China Standard Time</span>',
+        ),
+    ],
+)
+def test_a_moment_on_a_phone_reads_as_the_moment_in_parts_that_stay_whole(
+    locale: str, expected: str
+) -> None:
+    """The receipt's time: the date, the time and the zone each move to the next line whole;
+    without the tags it is the moment every other page writes."""
+    instant = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)
+    shown = formatting.whole_moment(instant, "Asia/Shanghai", locale)
+    assert shown == expected
+    assert re.sub(r"<[^>]+>", "", shown) == formatting.moment(instant, "Asia/Shanghai", locale)
