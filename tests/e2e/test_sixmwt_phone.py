@@ -545,6 +545,9 @@ def test_the_walk_timer_on_a_faked_clock(phone: Page, live_server: str, live_app
     expect(phone.get_by_role("timer", name="剩余时间")).to_have_text("6:00")
     expect(lap).to_be_disabled()
     expect(phrase).to_have_text("受试者起步时，点“开始计时6分钟”。")
+    # Its buttons' words on one line each ("提前结 / 束试验" broke in its half of the row).
+    for button in ("#timer-pause", "#timer-undo", "#timer-end"):
+        assert [lines for _text, lines in line_counts(phone, button)] == [1], button
     look(phone, "zh-10-timer-ready")
     phone.locator("label.choice:has(#timer-speak)").click()
     phone.get_by_role("button", name="开始计时6分钟").click()
@@ -657,7 +660,7 @@ def test_the_timer_keeps_its_result_through_a_reload_and_a_dropped_network(
     expect(phone.locator("#timer-phrase")).to_have_text("您做得很好。还有5分钟。")
     phone.locator("#timer-lap").click()
     phone.clock.run_for(10_000)
-    phone.get_by_role("button", name="提前结束试验").click()
+    phone.get_by_role("button", name="提前结束").click()
     phone.get_by_role("button", name="再点一次，立即结束试验").click()  # 1:20
     expect(phone.locator("#timer-state")).to_have_text("已提前结束：共步行1:20")
     # The big number now says how long the patient walked (what the log records), not what was
