@@ -168,6 +168,8 @@ def test_the_log_by_hand_in_chinese(phone: Page, live_server: str, live_app: Fla
     assert phone.locator("[name=weight_kg]").get_attribute("inputmode") == "decimal"
     assert phone.locator("[name=baseline_hr]").get_attribute("inputmode") == "numeric"
     expect(phone.locator("#field-o2_flow_l_min")).to_be_hidden()  # no oxygen chosen yet
+    phrases = line_counts(phone, ".progress-text .phrase")
+    assert [lines for _text, lines in phrases] == [1, 1], phrases  # "共3 / 部分" broke
     look(phone, "zh-03-before")
     fill_before(phone, weight_kg="160")
     phone.locator("label.choice:has(input[name=supplemental_o2][value='yes'])").click()
