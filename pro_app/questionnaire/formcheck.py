@@ -199,10 +199,13 @@ def field_findings(form_field: WorksheetField, value: Any) -> Iterator[Finding]:
 
 
 def findings(
-    worksheet: Worksheet, values: Mapping[str, Any], context: CheckContext
+    worksheet: Worksheet,
+    values: Mapping[str, Any],
+    context: CheckContext,
+    timer: Mapping[str, Any] | None = None,
 ) -> list[Finding]:
     """Every limit the current answers break: per field, then across fields, then the
-    computation's own checks."""
+    computation's own checks (with the timer's measurement, if one was kept)."""
     found: list[Finding] = []
     for form_field in worksheet.fields:
         value = values.get(form_field.id)
@@ -212,7 +215,9 @@ def findings(
     across = [*_dates(worksheet, values, context), *_cross_checks(worksheet, values)]
     found.extend(f for f in across if f.field not in hard_fields)
     found.extend(
-        f for f in worksheet.computation.findings(values, found) if f.field not in hard_fields
+        f
+        for f in worksheet.computation.findings(values, found, timer)
+        if f.field not in hard_fields
     )
     return found
 

@@ -805,6 +805,13 @@ def test_the_log_and_timer_in_english(phone: Page, live_server: str, live_app: F
     phone.locator("label.choice:has(input[name=stopped_early][value='no'])").click()
     look(phone, "en-09-walk-from-timer")
     phone.get_by_role("button", name="Next step").click()
+    # The timer saw a pause (tapped and undone at 1:00): "no" needs a yes before moving on.
+    expect(phone.locator("#field-stopped_early")).to_contain_text(
+        "The walk timer recorded a stop at 1:00. Is “No” correct?"
+    )
+    look(phone, "en-09b-walk-stop-question")
+    phone.locator("#field-stopped_early label.confirm").click()
+    phone.get_by_role("button", name="Next step").click()
     fill_after(phone)
     look(phone, "en-10-after")
     phone.get_by_role("button", name="Next step").click()

@@ -5,6 +5,7 @@ through staff entry, on the patient screens; a patient's own link never opens it
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from datetime import timedelta
@@ -252,6 +253,31 @@ def test_the_timer_fills_the_walk_part_for_the_assessor_to_check(client: FlaskCl
     assert again.json["ok"]
     saves = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "answer.saved")).all()
     assert sum(1 for e in saves if e.details["item"] == "timer") == 1  # a resend changes nothing
+
+
+def test_a_no_over_a_stop_the_timer_recorded_needs_a_yes(client: FlaskClient) -> None:
+    """The timer saw a pause at 2:10; the assessor answers "no" to "stopped or paused?" (a pause
+    tapped by mistake): the log asks before it moves on, and the record keeps the yes."""
+    walker = _d7_walker(client)
+    walker.part("before", {**GOOD["before"], "test_date": D7_DATE})
+    assert walker.timer(pauses=json.dumps([[130.4, 160.0]])).json["ok"]
+    asked = walker.part("walk", GOOD["walk"])  # laps 7, partial 12, stopped: no
+    page = _text(asked)  # the page again, with its question
+    assert "步行计时器记录到在2:10停下过。确定选“没有”吗？" in page
+    assert _draft("stopped_early") == "no"  # kept, with the question beside it
+    token = re.search(r'name="confirm" value="([^"]+)"', page)
+    assert token and "timer_recorded_stop" in token.group(1)
+    confirmed = walker.part("walk", GOOD["walk"], confirm=html.unescape(token.group(1)))
+    assert confirmed.status_code == 303 and confirmed.location.endswith("/part/after")
+    assert _draft("confirmations") == {"stopped_early:timer_recorded_stop": ["no", "run-0001-abcd"]}
+    walker.part("after", GOOD["after"])
+    confirm = client.get("/visit/sixmwt/submit")
+    done = client.post("/visit/sixmwt/submit", data={"csrf_token": csrf_of(confirm)})
+    assert done.location.endswith("/visit/sixmwt/receipt")
+    record = db.session.scalars(select(Response)).one()
+    assert "stopped_early:timer_recorded_stop" in record.answers["confirmed_warnings"]
+    shown = _text(client.get(f"/desk/records/{record.id}"))
+    assert "计时器记录到停下，录入时已确认选“没有”" in shown
 
 
 def test_a_walk_ended_early_by_the_timer_records_when(client: FlaskClient) -> None:

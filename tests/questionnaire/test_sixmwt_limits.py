@@ -294,3 +294,39 @@ def test_a_confirmation_holds_for_exactly_the_values_it_was_given_for() -> None:
     confirmations = {"weight_kg:unusual_value": [160.0], "baseline_hr:unusual_value": [131]}
     assert [f.key for f in unconfirmed(found, confirmations)] == ["baseline_hr:unusual_value"]
     assert confirmed(found, confirmations) == {"weight_kg:unusual_value": [160.0]}
+
+
+_TIMED = {"run_id": "run-0001-abcd", "laps": 7, "elapsed_s": 360, "ended_early": False}
+
+
+@pytest.mark.parametrize(
+    ("answer", "timer", "expected"),
+    [
+        # The timer recorded a pause (first at 2:10) but "stopped or paused?" says no: asks.
+        ("no", {**_TIMED, "pauses": [[130.4, 160.0], [200, 210]]}, [130]),
+        # Ended early at 3:20.5 and no pause: asks, at the end.
+        ("no", {**_TIMED, "pauses": [], "elapsed_s": 200.5, "ended_early": True}, [200]),
+        # The answer agrees with the timer, or the timer saw no stop, or there was no timer.
+        ("yes", {**_TIMED, "pauses": [[130.4, 160.0]]}, []),
+        ("no", {**_TIMED, "pauses": []}, []),
+        ("no", None, []),
+        (None, {**_TIMED, "pauses": [[130.4, 160.0]]}, []),
+    ],
+)
+def test_a_stop_the_timer_recorded_but_answered_no_asks(
+    answer: str | None, timer: dict[str, Any] | None, expected: list[int]
+) -> None:
+    found = [
+        f
+        for f in findings(SIXMWT, {"stopped_early": answer}, CONTEXT, timer)
+        if f.code == "timer_recorded_stop"
+    ]
+    assert [f.params["at_s"] for f in found] == expected
+    assert all(f.level == SOFT and f.field == "stopped_early" for f in found)
+    # A yes holds for this answer and this timing only: another timing asks again.
+    if found:
+        (finding,) = found
+        assert finding.basis == ("no", "run-0001-abcd")
+        assert unconfirmed(found, {finding.key: list(finding.basis)}) == []
+        again = findings(SIXMWT, {"stopped_early": answer}, CONTEXT, {**timer, "run_id": "r-2"})
+        assert unconfirmed(again, {finding.key: list(finding.basis)}) != []

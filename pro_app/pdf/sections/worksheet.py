@@ -159,6 +159,8 @@ def confirmed_words(code: str) -> str:
         return _("Lap not twice the course length, confirmed at entry")
     if code == "distance_unusual":
         return _("Unusual total distance, confirmed as correct at entry")
+    if code == "timer_recorded_stop":
+        return _("The timer recorded a stop; “No” confirmed at entry")
     return _("Unusual value (%(code)s), confirmed at entry", code=code)
 
 

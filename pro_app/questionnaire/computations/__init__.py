@@ -68,8 +68,15 @@ class Computation(ABC):
                 raise DefinitionError(path, f"the computation needs a {kind} field '{needed}'")
 
     @abstractmethod
-    def findings(self, values: Mapping[str, Any], found: list[Finding]) -> Iterator[Finding]:
-        """Checks across fields that belong to the computation (e.g. a plausible distance)."""
+    def findings(
+        self,
+        values: Mapping[str, Any],
+        found: list[Finding],
+        timer: Mapping[str, Any] | None = None,
+    ) -> Iterator[Finding]:
+        """Checks across fields that belong to the computation (e.g. a plausible distance), and
+        against what a timer on its screen measured (`timer`: the raw timing kept with the
+        answers, if any)."""
 
     @abstractmethod
     def compute(

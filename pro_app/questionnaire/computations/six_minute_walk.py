@@ -325,7 +325,16 @@ class SixMinuteWalk(Computation):
             values.get("laps"), values.get("lap_length_m"), values.get("partial_lap_m")
         )
 
-    def findings(self, values: Mapping[str, Any], found: list[Finding]) -> Iterator[Finding]:
+    def findings(
+        self,
+        values: Mapping[str, Any],
+        found: list[Finding],
+        timer: Mapping[str, Any] | None = None,
+    ) -> Iterator[Finding]:
+        yield from self._distance(values, found)
+        yield from _stop_not_answered(values, timer)
+
+    def _distance(self, values: Mapping[str, Any], found: list[Finding]) -> Iterator[Finding]:
         """The total distance must be possible in 6 minutes, and is usually within a range."""
         if any(f.field == "partial_lap_m" and f.level == HARD for f in found):
             return
@@ -559,6 +568,33 @@ def _reference(path: Path, raw: dict[str, Any]) -> ReferenceEquation:
                 f"'{where}checks[{n}]' expects {check.predicted_m} m, the equation gives {got} m",
             )
     return reference
+
+
+def _stop_not_answered(
+    values: Mapping[str, Any], timer: Mapping[str, Any] | None
+) -> Iterator[Finding]:
+    """The timer recorded a stop (a pause, or an early end) but "stopped or paused?" says no: a
+    monitor would query it, so the person entering confirms it (the timer answers yes itself; a
+    no typed over it, or a pause tapped by mistake, comes here). The yes covers this answer and
+    this timing: another timing asks again."""
+    if values.get("stopped_early") != "no" or not isinstance(timer, Mapping):
+        return
+    pauses = timer.get("pauses") or []
+    if timer.get("ended_early"):
+        at = timer.get("elapsed_s")
+    elif pauses:
+        at = pauses[0][0]
+    else:
+        return
+    if not isinstance(at, int | float) or isinstance(at, bool):
+        return
+    yield Finding(
+        "stopped_early",
+        SOFT,
+        "timer_recorded_stop",
+        {"at_s": int(at)},
+        ("no", str(timer.get("run_id", ""))),
+    )
 
 
 # --- the walk timer's result ------------------------------------------------------------------

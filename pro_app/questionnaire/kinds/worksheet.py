@@ -112,7 +112,7 @@ def state(worksheet: Worksheet, draft: Draft, check: CheckContext) -> WorksheetS
         values=values,
         confirmations=dict(confirmations or {}),
         timer=timer,
-        findings=formcheck.findings(worksheet, values, check),
+        findings=formcheck.findings(worksheet, values, check, timer),
         missing=formcheck.missing_required(worksheet, values),
         started=bool(draft),
     )
@@ -163,12 +163,12 @@ def apply(
             merged[form_field.id]
         ):
             merged[form_field.id] = parsed[form_field.id] = None
-    for finding in formcheck.findings(worksheet, merged, check):
+    for finding in formcheck.findings(worksheet, merged, check, current.timer):
         if finding.level == HARD and finding.field in parsed and finding.field not in errors:
             errors[finding.field] = finding
     accepted = {key: value for key, value in parsed.items() if key not in errors}
     values = {**current.values, **accepted}
-    found = formcheck.findings(worksheet, values, check)
+    found = formcheck.findings(worksheet, values, check, current.timer)
     on_form = {form_field.id for form_field in fields}
     confirmations = dict(current.confirmations)
     for finding in found:

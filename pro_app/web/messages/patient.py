@@ -131,6 +131,9 @@ PATIENT = Catalogue(
             "This makes a walk distance of %(distance)s m. That is unusual (usually "
             "%(low)s–%(high)s m). Is it correct?"
         ),
+        "timer_recorded_stop": _l(
+            "The walk timer recorded a stop at %(time)s. Is “%(option)s” correct?"
+        ),
     },
 )
 
@@ -174,6 +177,13 @@ def finding_text(instrument: Instrument, finding: Finding, locale: str) -> str:
             "max": number(p.get("max", "")),
             "low": number(p.get("soft_min", "")),
             "high": number(p.get("soft_max", "")),
+        }
+    elif code == "timer_recorded_stop":
+        at = int(p["at_s"])
+        option = form_field.option("no")
+        values = {
+            "time": f"{at // 60}:{at % 60:02d}",
+            "option": option.label(locale) if option else "",
         }
     elif code == "unusual_value":
         low, high = p["soft_min"], p["soft_max"]
