@@ -263,7 +263,7 @@ def test_a_no_over_a_stop_the_timer_recorded_needs_a_yes(client: FlaskClient) ->
     assert walker.timer(pauses=json.dumps([[130.4, 160.0]])).json["ok"]
     asked = walker.part("walk", GOOD["walk"])  # laps 7, partial 12, stopped: no
     page = _text(asked)  # the page again, with its question
-    assert "步行计时器记录到在2:10停下过。确定选“没有”吗？" in page
+    assert "步行计时器记录到2:10时停下过。确定选“没有”吗？" in page
     assert _draft("stopped_early") == "no"  # kept, with the question beside it
     token = re.search(r'name="confirm" value="([^"]+)"', page)
     assert token and "timer_recorded_stop" in token.group(1)
