@@ -76,23 +76,25 @@ def zone_name(timezone: str, locale: str | None = None) -> str:
 
 def moment(value: datetime, timezone: str, locale: str | None = None) -> str:
     """A UTC instant shown in the site's zone, with the zone written out."""
-    local = value.astimezone(ZoneInfo(timezone))
-    clock_time = format_time(local, "HH:mm", locale="en")
-    if _lang(locale) == "zh":
-        return f"{day(local.date(), 'zh')} {clock_time}（{zone_name(timezone, 'zh')}）"
-    return f"{day(local.date(), 'en')} {clock_time} {zone_name(timezone, 'en')}"
+    day_text, clock_time, zone, joint = _moment_parts(value, timezone, _lang(locale))
+    return f"{day_text} {clock_time}{joint}{zone}"
 
 
 def whole_moment(value: datetime, timezone: str, locale: str | None = None) -> Markup:
     """`moment` for a sentence on a phone: the date, the time and the zone each move to the next
     line whole (a receipt broke "10:00（北 / 京时间）")."""
+    day_text, clock_time, zone, joint = _moment_parts(value, timezone, _lang(locale))
+    return _NOWRAP % day_text + Markup(" ") + _NOWRAP % clock_time + joint + _NOWRAP % zone
+
+
+def _moment_parts(value: datetime, timezone: str, lang: str) -> tuple[str, str, str, str]:
+    """(the site's date, its HH:mm, the zone as written after them, what goes between)."""
     local = value.astimezone(ZoneInfo(timezone))
     clock_time = format_time(local, "HH:mm", locale="en")
-    lang = _lang(locale)
     zone = zone_name(timezone, lang)
-    parts = (day(local.date(), lang), clock_time, f"（{zone}）" if lang == "zh" else zone)
-    joint = Markup("") if lang == "zh" else Markup(" ")
-    return _NOWRAP % parts[0] + Markup(" ") + _NOWRAP % parts[1] + joint + _NOWRAP % parts[2]
+    if lang == "zh":
+        return day(local.date(), "zh"), clock_time, f"（{zone}）", ""
+    return day(local.date(), "en"), clock_time, zone, " "
 
 
 def local_time(value: datetime, timezone: str, locale: str | None = None) -> str:

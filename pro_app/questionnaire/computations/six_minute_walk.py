@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -577,24 +577,29 @@ def _stop_not_answered(
     monitor would query it, so the person entering confirms it (the timer answers yes itself; a
     no typed over it, or a pause tapped by mistake, comes here). The yes covers this answer and
     this timing: another timing asks again."""
-    if values.get("stopped_early") != "no" or not isinstance(timer, Mapping):
+    if values.get("stopped_early") != "no" or not timer:
         return
-    pauses = timer.get("pauses") or []
-    if timer.get("ended_early"):
-        at = timer.get("elapsed_s")
-    elif pauses:
-        at = pauses[0][0]
-    else:
-        return
-    if not isinstance(at, int | float) or isinstance(at, bool):
-        return
-    yield Finding(
-        "stopped_early",
-        SOFT,
-        "timer_recorded_stop",
-        {"at_s": int(at)},
-        ("no", str(timer.get("run_id", ""))),
-    )
+    at = stop_time(bool(timer.get("ended_early")), timer["elapsed_s"], timer.get("pauses") or ())
+    if at is not None:
+        yield Finding(
+            "stopped_early",
+            SOFT,
+            "timer_recorded_stop",
+            {"at_s": at},
+            ("no", str(timer.get("run_id", ""))),
+        )
+
+
+def stop_time(
+    ended_early: bool, elapsed_s: float, pauses: Sequence[Sequence[float | None]]
+) -> int | None:
+    """When a timed walk stopped, in whole seconds: its early end, else the patient's first pause;
+    None when it did neither."""
+    if ended_early:
+        return int(elapsed_s)
+    if pauses:
+        return int(pauses[0][0] or 0)
+    return None
 
 
 # --- the walk timer's result ------------------------------------------------------------------
@@ -626,12 +631,7 @@ class TimerResult:
 
     @property
     def stop_time_s(self) -> int | None:
-        """When the walk ended early, else when the patient first paused (whole seconds)."""
-        if self.ended_early:
-            return int(self.elapsed_s)
-        if self.pauses:
-            return int(self.pauses[0][0])
-        return None
+        return stop_time(self.ended_early, self.elapsed_s, self.pauses)
 
     def record(self) -> dict[str, Any]:
         """The raw timing, sealed with the log as its source."""

@@ -179,12 +179,8 @@ def finding_text(instrument: Instrument, finding: Finding, locale: str) -> str:
             "high": number(p.get("soft_max", "")),
         }
     elif code == "timer_recorded_stop":
-        at = int(p["at_s"])
         option = form_field.option("no")
-        values = {
-            "time": f"{at // 60}:{at % 60:02d}",
-            "option": option.label(locale) if option else "",
-        }
+        values = {"time": clock_text(p["at_s"]), "option": option.label(locale) if option else ""}
     elif code == "unusual_value":
         low, high = p["soft_min"], p["soft_max"]
         if low is not None and high is not None:
