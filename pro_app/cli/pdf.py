@@ -6,6 +6,7 @@ WeasyPrint and pyHanko take about a second to import, so commands import them wh
 
 from __future__ import annotations
 
+import logging
 import signal
 import sys
 import threading
@@ -41,12 +42,26 @@ def setup() -> None:
     click.echo(f"font {font.name}; signer {key.info.subject} [{kind}] from {certificate}")
 
 
+def log_to_stderr() -> None:
+    """The worker's own lines (ready, each PDF stored, a failure, the audit checkpoint) on stderr,
+    beside gunicorn's under `make run`: without a handler Python shows warnings only."""
+    logger = logging.getLogger("pro_app.pdf")
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(
+            logging.Formatter("[%(asctime)s] [pdf] %(message)s", "%Y-%m-%d %H:%M:%S %z")
+        )
+        logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+
+
 @pdf_cli.command("worker")
 @click.option("--poll", default=2.0, show_default=True, help="Seconds between polls when idle.")
 def worker(poll: float) -> None:
     """Render, sign and store PDFs until stopped (SIGTERM or Ctrl-C finish the current job)."""
     from pro_app.pdf.worker import run_forever
 
+    log_to_stderr()
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_args: stop.set())

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 # Bump when the layout or the content of the document changes; stored with every PDF.
-TEMPLATE_VERSION = "pdf-1.1"
+TEMPLATE_VERSION = "pdf-1.2"
 
 TRIAL_ID = "NCT04992832"
 PROTOCOL_ID = "DFSC-2018(CR)-08"

@@ -13,6 +13,7 @@ import atexit
 import hashlib
 import logging
 import threading
+import time
 from collections import Counter
 from dataclasses import dataclass
 from typing import Protocol
@@ -101,6 +102,7 @@ class Worker:
             if stored:
                 jobs.close_as_done(job)
                 session.commit()
+                log.info("record %s: its PDF is already stored (job %s)", response_id, job_id)
                 return "skipped"
             session.commit()
         except Exception:
@@ -110,9 +112,11 @@ class Worker:
             response = session.get(Response, response_id) if response_id is not None else None
             if response is None:
                 raise LookupError(f"job {job_id}: record {response_id} not found")
+            started = time.perf_counter()
             doc = self.pipeline.prepare(response)
             session.commit()  # end the read before the slow part (SQLite holds its lock till then)
             signed = self.pipeline.produce(doc)
+            took_ms = (time.perf_counter() - started) * 1000
             job = session.get(Job, job_id)
             assert job is not None
             jobs.finish(
@@ -129,6 +133,13 @@ class Worker:
                 ),
             )
             session.commit()
+            log.info(
+                "record %s: signed PDF stored (%d KB, %.0f ms; job %s)",
+                doc.record_id,
+                round(len(signed.content) / 1024),
+                took_ms,
+                job_id,
+            )
             return "done"
         except IntegrityError:
             # Another worker stored this record's PDF after our lease ran out: keep theirs.

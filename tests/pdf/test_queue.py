@@ -4,14 +4,17 @@ backoff, surface to monitors and never lose the record."""
 from __future__ import annotations
 
 import hashlib
+import logging
 from datetime import timedelta
 
 import pytest
+from _pytest.logging import LogCaptureFixture
 from flask import Flask
 from flask.testing import FlaskCliRunner
 from sqlalchemy import func, select
 
 from pro_app import clock
+from pro_app.cli.pdf import log_to_stderr
 from pro_app.errors import PdfNotReady
 from pro_app.extensions import db
 from pro_app.models import AuditEvent, Job, JobStatus, PdfDocument, Response
@@ -45,15 +48,18 @@ def _actions() -> list[str]:
 
 
 def test_submission_queues_a_job_and_the_worker_stores_the_signed_pdf_once(
-    app_ctx: Flask, seal_record: SealRecord, pipeline: RenderAndSign
+    app_ctx: Flask, seal_record: SealRecord, pipeline: RenderAndSign, caplog: LogCaptureFixture
 ) -> None:
     record = seal_record(language="zh_Hans")
     job = db.session.scalars(select(Job).where(Job.response_id == record.id)).one()
     assert job.status == JobStatus.PENDING and job.kind == "render_pdf"
     assert db.session.scalar(select(func.count()).select_from(PdfDocument)) == 0
 
-    outcomes = Worker(pipeline).drain()
+    with caplog.at_level(logging.INFO, logger="pro_app.pdf"):
+        outcomes = Worker(pipeline).drain()
     assert outcomes == {"done": 1}
+    # The operator sees each PDF stored in the worker's log (`make run` shows it on stderr).
+    assert f"record {record.id}: signed PDF stored (" in caplog.text
     stored = db.session.scalars(select(PdfDocument)).one()
     assert stored.response_id == record.id
     assert stored.sha256 == hashlib.sha256(stored.content).hexdigest()
@@ -163,3 +169,20 @@ def test_flask_pdf_drain_renders_everything_due(
     assert "done: 2" in result.output
     assert db.session.scalar(select(func.count()).select_from(PdfDocument)) == 2
     assert runner.invoke(args=["pdf", "drain"]).output.strip() == "nothing to do"
+
+
+def test_the_worker_command_logs_to_stderr(capsys: pytest.CaptureFixture[str]) -> None:
+    """`flask pdf worker` shows its INFO lines: without a handler Python printed warnings only,
+    so `make run`'s log never said that a PDF was stored."""
+    logger = logging.getLogger("pro_app.pdf")
+    handlers, level = list(logger.handlers), logger.level
+    try:
+        logger.handlers.clear()
+        log_to_stderr()
+        log_to_stderr()  # a second call adds no second handler
+        assert len(logger.handlers) == 1
+        logger.info("record 7: signed PDF stored")
+        assert capsys.readouterr().err.rstrip().endswith("[pdf] record 7: signed PDF stored")
+    finally:
+        logger.handlers[:] = handlers
+        logger.setLevel(level)
