@@ -22,7 +22,7 @@ from pro_app.questionnaire.definitions import Instrument
 from pro_app.questionnaire.kinds.base import Draft, Progress
 from pro_app.questionnaire.kinds.registry import kind_of
 from pro_app.services import answering, links
-from pro_app.web import unit_of_work, visit_session
+from pro_app.web import errorpages, unit_of_work, visit_session
 from pro_app.web.ratelimits import count_unknown_link, start_limit
 from pro_app.web.visit_session import PatientContext
 
@@ -148,6 +148,16 @@ def next_step(ctx: PatientContext, rows: list[InstrumentRow] | None = None) -> s
         if row.open_for_patient:
             return next_url(ctx, row.instrument, row.progress)
     return url_for("patient.visit")
+
+
+# --- the site's address ---------------------------------------------------------------------
+
+
+@bp.get("/")
+def home() -> Page:
+    """The site's address alone (a link cut short, or the address `make run` prints): where a
+    patient finds the questionnaire, the study nurse's number, and the staff's sign-in."""
+    return errorpages.render_message("home", {}, 200, staff_sign_in=url_for("auth.login"))
 
 
 # --- the link -------------------------------------------------------------------------------

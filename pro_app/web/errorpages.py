@@ -73,17 +73,23 @@ def _call_words() -> dict[str, str]:
     return words
 
 
-def render_error(error: Exception, status: int) -> Page:
-    unit_of_work.discard()
-    code, params = _patient_code(error)
+def render_message(code: str, params: dict[str, object], status: int, **extra: object) -> Page:
+    """A patient's message page: in both languages, with the number of the study nurse."""
     page = render_template(
         "errors/message.html",
         messages=_bilingual(code, params),
         status=status,
         site=_contact_site(),
         call_words=_call_words(),
+        **extra,
     )
     return page, status
+
+
+def render_error(error: Exception, status: int) -> Page:
+    unit_of_work.discard()
+    code, params = _patient_code(error)
+    return render_message(code, params, status)
 
 
 def _status(error: Exception) -> int:

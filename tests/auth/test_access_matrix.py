@@ -36,6 +36,7 @@ PUBLIC = {
     "patient.landing": "the token in the URL is the credential",
     "patient.start": "the token in the URL is the credential",
     "auth.login": "how one signs in",
+    "patient.home": "the site's address alone: fixed words and the site's phone, no data",
 }
 # Endpoints this matrix cannot judge by a single request; each has its own tests.
 ELSEWHERE = {

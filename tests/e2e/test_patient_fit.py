@@ -166,6 +166,8 @@ def _visit_pages(page: Page, base: str, link: str, language: str) -> Iterator[st
     yield "visit"
     page.goto(base + "/s/NO-SUCH-LINK")
     yield "unknown link"
+    page.goto(base + "/")
+    yield "home"
 
 
 # A mobile browser widens the layout viewport to fit wide content, so compare with the screen.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import Flask
 from playwright.sync_api import Page, expect
 
@@ -102,3 +104,10 @@ def test_error_pages_on_a_phone(phone: Page, live_server: str) -> None:
     assert response is not None and response.status == 404
     assert_readable(phone)
     screenshot(phone, "zh-08-unknown-link")
+    # The site's address alone: where the questionnaire is, and the staff's way in.
+    response = phone.goto(live_server + "/?lang=zh_Hans")
+    assert response is not None and response.status == 200
+    assert_readable(phone)
+    screenshot(phone, "zh-09-home")
+    phone.get_by_role("link", name="研究人员登录").click()
+    phone.wait_for_url(re.compile(r"/staff/login$"))

@@ -65,6 +65,14 @@ PATIENT = Catalogue(
             ),
         ),
         "not_found": (_l("Page not found"), _l("Please go back and try again.")),
+        # The site's address on its own (a link cut short, or the address `make run` prints).
+        "home": (
+            _l("PRIME-HFrEF study"),
+            _l(
+                "To fill in your questionnaire, please open the link in the message from the "
+                "study nurse."
+            ),
+        ),
         "staff_entry.ended": (
             _l("Staff entry has ended"),
             _l(
