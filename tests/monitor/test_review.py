@@ -106,7 +106,7 @@ def test_a_record_shows_its_versions_with_what_changed(
     corrected = trial["corrected"]
     page = monitor.get(f"/monitor/review/records/{corrected.id}").get_data(as_text=True)
     assert corrected.record_sha256 in page and "与内容相符" in page
-    assert "mlhfq-en-demo-1" in page  # the words the patient saw
+    assert "mlhfq-en-demo-2" in page  # the words the patient saw
     assert "<del>1</del>" in page and "<ins>5</ins>" in page
     assert "纸质问卷转录错误: paper form" in page and "coord-r" in page
     # Who entered each value: the changed one is the coordinator's, the rest stay the patient's.
