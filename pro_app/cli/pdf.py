@@ -52,6 +52,8 @@ def log_to_stderr() -> None:
             logging.Formatter("[%(asctime)s] [pdf] %(message)s", "%Y-%m-%d %H:%M:%S %z")
         )
         logger.addHandler(handler)
+        # Not also through the app's logger ("pro_app", Flask's handler): one line per event.
+        logger.propagate = False
     logger.setLevel(logging.INFO)
 
 

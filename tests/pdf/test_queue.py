@@ -175,14 +175,20 @@ def test_the_worker_command_logs_to_stderr(capsys: pytest.CaptureFixture[str]) -
     """`flask pdf worker` shows its INFO lines: without a handler Python printed warnings only,
     so `make run`'s log never said that a PDF was stored."""
     logger = logging.getLogger("pro_app.pdf")
-    handlers, level = list(logger.handlers), logger.level
+    handlers, level, propagate = list(logger.handlers), logger.level, logger.propagate
+    app_logger = logging.getLogger("pro_app")
+    app_handler = logging.StreamHandler()  # as Flask's default handler on the app's logger
+    app_logger.addHandler(app_handler)
     try:
         logger.handlers.clear()
         log_to_stderr()
         log_to_stderr()  # a second call adds no second handler
         assert len(logger.handlers) == 1
         logger.info("record 7: signed PDF stored")
-        assert capsys.readouterr().err.rstrip().endswith("[pdf] record 7: signed PDF stored")
+        lines = capsys.readouterr().err.strip().splitlines()
+        assert len(lines) == 1 and lines[0].endswith("[pdf] record 7: signed PDF stored"), lines
     finally:
+        app_logger.removeHandler(app_handler)
         logger.handlers[:] = handlers
         logger.setLevel(level)
+        logger.propagate = propagate
