@@ -28,6 +28,23 @@ def pdftotext_layout(data: bytes) -> str:
     return result.stdout.decode()
 
 
+def word_lefts(data: bytes) -> dict[str, list[float]]:
+    """Where each word starts on the page, in points from the left edge (poppler's
+    `pdftotext -bbox`): to check that columns line up."""
+    result = subprocess.run(
+        ["pdftotext", "-bbox", "-enc", "UTF-8", "-", "-"],
+        input=data,
+        capture_output=True,
+        check=True,
+    )
+    lefts: dict[str, list[float]] = {}
+    for x_min, word in re.findall(
+        r'<word xMin="([\d.]+)"[^>]*>([^<]*)</word>', result.stdout.decode()
+    ):
+        lefts.setdefault(word, []).append(float(x_min))
+    return lefts
+
+
 def pypdf_text(data: bytes) -> str:
     return "\n".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(data)).pages)
 

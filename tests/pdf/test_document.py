@@ -30,6 +30,7 @@ from tests.pdf.pdftools import (
     pypdf_text,
     squeeze,
     string_bytes,
+    word_lefts,
 )
 
 # Total 40; physical (items 2-7, 12, 13) 1+2+3+4+5+2+2+2 = 21; emotional (17-21) 5.
@@ -95,6 +96,23 @@ def test_chinese_record_shows_answers_scores_and_identity_as_text(
     lines = pypdf_text(data).splitlines()
     for score in ("总分 40 0–105 1–21", "躯体维度 21 0–40 2–7, 12, 13", "情绪维度 5 0–25 17–21"):
         assert score in lines, score
+
+
+@pytest.mark.parametrize("language", ["zh_Hans", "en"])
+def test_the_full_width_facts_line_up_with_the_facts_above_them(
+    app_ctx: Flask, seal_record: SealRecord, pipeline: RenderAndSign, language: str
+) -> None:
+    """The record's hash, the text pack's hash and the certificate's start where the study id
+    does (they started 8 mm further right, on a stop of their own)."""
+    record = seal_record(ANSWERS, language=language, study_id="PRIME-009")
+    data = _pdf(pipeline, record)
+    lefts = word_lefts(data)
+    column = min(lefts["PRIME-009"])  # the fact, left of the page head's copy
+    # Each hash as a fact (the record's is also in every page's footer, at the margin).
+    hashes = {word: places for word, places in lefts.items() if re.fullmatch(r"[0-9a-f]{64}", word)}
+    assert len(hashes) == 3, hashes  # the record, the text pack, the certificate
+    for word, places in hashes.items():
+        assert any(abs(x - column) < 0.5 for x in places), (word, column, places)
 
 
 def test_english_record_is_in_english_only(

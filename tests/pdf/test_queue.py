@@ -8,7 +8,6 @@ import logging
 from datetime import timedelta
 
 import pytest
-from _pytest.logging import LogCaptureFixture
 from flask import Flask
 from flask.testing import FlaskCliRunner
 from sqlalchemy import func, select
@@ -48,7 +47,10 @@ def _actions() -> list[str]:
 
 
 def test_submission_queues_a_job_and_the_worker_stores_the_signed_pdf_once(
-    app_ctx: Flask, seal_record: SealRecord, pipeline: RenderAndSign, caplog: LogCaptureFixture
+    app_ctx: Flask,
+    seal_record: SealRecord,
+    pipeline: RenderAndSign,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     record = seal_record(language="zh_Hans")
     job = db.session.scalars(select(Job).where(Job.response_id == record.id)).one()
